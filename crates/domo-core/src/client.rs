@@ -1,0 +1,119 @@
+//! `Client` (one instance, one connection pool) and login.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::datasets::Dataset;
+use crate::error::{Error, Result};
+use crate::streams::Stream;
+use crate::transport::{Call, ClientOptions, Credentials, Secret, Transport};
+use crate::types::{Column, validate_columns};
+
+/// A connection to one Domo instance. Cheap to clone: clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub(crate) transport: Arc<Transport>,
+}
+
+impl Client {
+    /// A client for `instance` (a name such as `acme`, or a base URL).
+    pub fn new(instance: &str, credentials: Credentials, options: &ClientOptions) -> Result<Client> {
+        Ok(Client {
+            transport: Arc::new(Transport::new(instance, credentials, options)?),
+        })
+    }
+
+    /// Logs in with email and password and returns a client that uses the session token.
+    pub async fn login(instance: &str, email: &str, password: &str, options: &ClientOptions) -> Result<Client> {
+        if email.trim().is_empty() {
+            return Err(Error::invalid("email is empty"));
+        }
+        if password.is_empty() {
+            return Err(Error::invalid("password is empty"));
+        }
+        let anonymous = Transport::new(instance, Credentials::None, options)?;
+        let url = anonymous.url(&["api", "content", "v2", "authentication"], &[]);
+        // Logging in twice is harmless, so a lost answer may be retried.
+        let mut call = Call::new(Method::POST, url).json(&json!({
+            "method": "password",
+            "emailAddress": email,
+            "password": password,
+        }))?;
+        call.idempotent = true;
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct LoginAnswer {
+            #[serde(default)]
+            success: Option<bool>,
+            session_token: Option<String>,
+            reason: Option<String>,
+        }
+        let answer: LoginAnswer = anonymous.json(&call).await?;
+        match (answer.success, answer.session_token) {
+            (Some(true) | None, Some(token)) if !token.is_empty() => Client::new(
+                instance,
+                Credentials::SessionToken(Secret::new(token)?),
+                options,
+            ),
+            _ => Err(Error::LoginRefused {
+                reason: answer.reason.unwrap_or_else(|| "no session token in the answer".into()),
+                request: call.info(),
+            }),
+        }
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.transport.base_url()
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        self.transport.credentials()
+    }
+
+    /// A handle on an existing dataset; sends nothing.
+    pub fn dataset(&self, id: &str) -> Result<Dataset> {
+        Dataset::new(self.clone(), id)
+    }
+
+    /// A handle on an existing stream; sends nothing.
+    pub fn stream(&self, id: u64) -> Stream {
+        Stream::new(self.clone(), id)
+    }
+
+    /// Creates an empty dataset with these columns.
+    pub async fn create_dataset(&self, name: &str, columns: &[Column], description: Option<&str>) -> Result<Dataset> {
+        if name.trim().is_empty() {
+            return Err(Error::invalid("the dataset name is empty"));
+        }
+        validate_columns(columns)?;
+        let url = self.transport.url(&["api", "data", "v2", "datasources"], &[]);
+        let mut body = json!({
+            "userDefinedType": "api",
+            "dataSourceName": name,
+            "schema": { "columns": columns },
+        });
+        if let Some(description) = description {
+            body["description"] = json!(description);
+        }
+        let call = Call::new(Method::POST, url).json(&body)?.once();
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            data_source_id: Option<String>,
+            id: Option<String>,
+        }
+        let created: Created = self.transport.json(&call).await?;
+        let id = created.data_source_id.or(created.id).ok_or_else(|| Error::UnexpectedResponse {
+            message: "Domo created the dataset but did not say its id".into(),
+            status: 200,
+            request: call.info(),
+            body: None,
+        })?;
+        self.dataset(&id)
+    }
+}

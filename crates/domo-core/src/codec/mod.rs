@@ -1,0 +1,5 @@
+//! Converting between Domo's wire formats and Arrow.
+
+pub mod csv_write;
+pub mod json_rows;
+pub mod temporal;

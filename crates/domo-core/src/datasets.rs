@@ -1,0 +1,147 @@
+//! A dataset: metadata, schema and SQL queries. Exports and uploads live in their own
+//! modules.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::client::Client;
+use crate::codec::json_rows::{DecodedRows, decode_query_answer};
+use crate::error::{self, Error, Result};
+use crate::transport::Call;
+use crate::types::{Column, DomoType};
+
+/// A Domo dataset, addressed by id.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub(crate) client: Client,
+    pub(crate) id: String,
+}
+
+/// Checks an id before it goes into a URL: ids are opaque, but never empty or path-like.
+pub(crate) fn validate_id(what: &str, id: &str) -> Result<()> {
+    if id.trim().is_empty() {
+        return Err(Error::invalid(format!("the {what} id is empty")));
+    }
+    if id.len() > 256 || id.chars().any(|c| c.is_whitespace() || c.is_control() || "/?#%\\".contains(c)) {
+        return Err(Error::invalid(format!(
+            "{id:?} is not a {what} id (ids look like \"44c5d1b9-7a26-4369-bf0d-c575bfb168a6\")"
+        )));
+    }
+    Ok(())
+}
+
+impl Dataset {
+    pub(crate) fn new(client: Client, id: &str) -> Result<Dataset> {
+        validate_id("dataset", id)?;
+        Ok(Dataset {
+            client,
+            id: id.to_string(),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn url(&self, prefix: &[&str], suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
+        let segments: Vec<&str> = prefix.iter().copied().chain([self.id.as_str()]).chain(suffix.iter().copied()).collect();
+        self.client.transport.url(&segments, query)
+    }
+
+    /// The dataset's metadata object, as Domo sends it.
+    pub async fn metadata(&self) -> Result<serde_json::Value> {
+        let url = self.url(&["api", "data", "v3", "datasources"], &[], &[("part", "core,rowcolcount")]);
+        self.client.transport.json(&Call::new(Method::GET, url)).await
+    }
+
+    /// The dataset's columns, in order.
+    pub async fn schema(&self) -> Result<Vec<Column>> {
+        let url = self.url(
+            &["api", "query", "v1", "datasources"],
+            &["schema", "indexed"],
+            &[("includeHidden", "false")],
+        );
+        let call = Call::new(Method::GET, url);
+
+        #[derive(Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            tables: Vec<Table>,
+        }
+        #[derive(Deserialize)]
+        struct Table {
+            #[serde(default)]
+            columns: Vec<RawColumn>,
+        }
+        #[derive(Deserialize)]
+        struct RawColumn {
+            name: String,
+            #[serde(rename = "type", default)]
+            kind: String,
+        }
+        let answer: Answer = self.client.transport.json(&call).await?;
+        let table = answer.tables.into_iter().next().ok_or_else(|| Error::UnexpectedResponse {
+            message: "the schema answer has no table".into(),
+            status: 200,
+            request: call.info(),
+            body: None,
+        })?;
+        Ok(table
+            .columns
+            .into_iter()
+            .map(|c| {
+                let domo_type = c.kind.parse().unwrap_or_else(|_| {
+                    log::warn!("column {:?} has type {:?}, unknown here; read as text", c.name, c.kind);
+                    DomoType::String
+                });
+                Column::new(c.name, domo_type)
+            })
+            .collect())
+    }
+
+    /// Runs SQL against the dataset (named `table` in the SQL) and decodes the answer.
+    pub async fn query(&self, sql: &str) -> Result<DecodedRows> {
+        if sql.trim().is_empty() {
+            return Err(Error::invalid("the SQL is empty"));
+        }
+        let url = self.url(&["api", "query", "v1", "execute"], &[], &[]);
+        let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
+        // A query changes nothing, so a lost answer may be asked for again.
+        call.idempotent = true;
+        let (body, content_type, status) = self.client.transport.bytes(&call).await?;
+        if error::looks_like_html(&content_type, &body) {
+            return Err(error::html_error(status, &body, call.info()));
+        }
+        let decoded = tokio::task::spawn_blocking(move || decode_query_answer(&body))
+            .await
+            .map_err(|_| Error::Cancelled)?
+            .map_err(|e| Error::UnexpectedResponse {
+                message: format!("cannot read the query answer: {}", e.0),
+                status,
+                request: call.info(),
+                body: None,
+            })?;
+        for (name, kind) in &decoded.unknown_types {
+            log::warn!("query column {name:?} has type {kind:?}, unknown here; read as text");
+        }
+        Ok(decoded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_before_use() {
+        validate_id("dataset", "44c5d1b9-7a26-4369-bf0d-c575bfb168a6").unwrap();
+        for bad in ["", " ", "a/b", "a b", "x?y", "../etc", "a%2F"] {
+            assert!(validate_id("dataset", bad).is_err(), "{bad:?}");
+        }
+    }
+}

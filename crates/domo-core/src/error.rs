@@ -1,0 +1,319 @@
+//! One error type for everything the client can fail at.
+//!
+//! Errors keep what Domo said (`statusReason`, `message`, `toe`) and which request it was
+//! (method and URL), but never a credential: tokens travel in headers only, and headers are
+//! not kept.
+
+use std::fmt;
+
+/// How much of a response body an error keeps: enough to diagnose, never a whole export.
+const BODY_KEEP: usize = 4096;
+
+/// What the failed request was. URLs never hold credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestInfo {
+    pub method: String,
+    pub url: String,
+}
+
+impl fmt::Display for RequestInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.url)
+    }
+}
+
+/// An HTTP error answer from Domo, with the fields of its error body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub status_reason: Option<String>,
+    pub message: String,
+    pub toe: Option<String>,
+    pub request: RequestInfo,
+    pub body: Option<String>,
+}
+
+/// What kind of failure an [`ApiError`] is, by what it means to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiErrorKind {
+    BadRequest,
+    Auth,
+    Forbidden,
+    NotFound,
+    Conflict,
+    RateLimited,
+    Server,
+    Other,
+}
+
+impl ApiError {
+    pub fn kind(&self) -> ApiErrorKind {
+        match self.status {
+            400 | 422 => ApiErrorKind::BadRequest,
+            401 => ApiErrorKind::Auth,
+            403 if is_rate_limit_message(&self.message) => ApiErrorKind::RateLimited,
+            403 => ApiErrorKind::Forbidden,
+            404 | 410 => ApiErrorKind::NotFound,
+            409 => ApiErrorKind::Conflict,
+            429 => ApiErrorKind::RateLimited,
+            500..=599 => ApiErrorKind::Server,
+            _ => ApiErrorKind::Other,
+        }
+    }
+}
+
+/// Domo signals some rate limiting as a 403 with this message instead of a 429.
+pub(crate) fn is_rate_limit_message(message: &str) -> bool {
+    message.to_ascii_lowercase().contains("rate limit")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Domo answered with an error status.
+    #[error("{}", describe_api(.0))]
+    Api(Box<ApiError>),
+
+    /// A login was refused (Domo says so with HTTP 200 and `success: false`).
+    #[error("login refused by Domo: {reason}")]
+    LoginRefused { reason: String, request: RequestInfo },
+
+    /// The answer was not what the endpoint returns: an HTML page, a wrong shape.
+    #[error("{message}")]
+    UnexpectedResponse {
+        message: String,
+        status: u16,
+        request: RequestInfo,
+        body: Option<String>,
+    },
+
+    /// No usable response: connection refused or reset, TLS failure, body cut short.
+    #[error("{message}")]
+    Transport {
+        message: String,
+        timeout: bool,
+        request: RequestInfo,
+    },
+
+    /// The caller's input is not valid; nothing was sent.
+    #[error("{0}")]
+    InvalidInput(String),
+
+    /// An upload could not complete; nothing was committed.
+    #[error("upload part {part} failed: {source}")]
+    UploadPart {
+        part: u64,
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// Local I/O (reading a CSV to upload, writing an export).
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Arrow data could not be built or read.
+    #[error("{0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+
+    /// The operation was cancelled before it finished.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::InvalidInput(message.into())
+    }
+
+    /// The request the error belongs to, if any.
+    pub fn request(&self) -> Option<&RequestInfo> {
+        match self {
+            Error::Api(e) => Some(&e.request),
+            Error::LoginRefused { request, .. }
+            | Error::UnexpectedResponse { request, .. }
+            | Error::Transport { request, .. } => Some(request),
+            Error::UploadPart { source, .. } => source.request(),
+            _ => None,
+        }
+    }
+
+    /// The error at the root of a wrapped one (an upload part's cause).
+    pub fn root(&self) -> &Error {
+        match self {
+            Error::UploadPart { source, .. } => source.root(),
+            other => other,
+        }
+    }
+}
+
+fn describe_api(e: &ApiError) -> String {
+    match &e.status_reason {
+        Some(reason) if !e.message.is_empty() => format!("{reason}: {}", e.message),
+        Some(reason) => reason.clone(),
+        None => e.message.clone(),
+    }
+}
+
+/// Cuts a body to what an error keeps, on a character boundary.
+pub(crate) fn keep_body(body: &[u8]) -> Option<String> {
+    if body.is_empty() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(BODY_KEEP)]);
+    Some(text.into_owned())
+}
+
+/// Builds the error for a non-success answer (or an HTML page in place of JSON).
+pub(crate) fn from_response(status: u16, content_type: &str, body: &[u8], request: RequestInfo) -> Error {
+    if looks_like_html(content_type, body) {
+        return html_error(status, body, request);
+    }
+    #[derive(serde::Deserialize, Default)]
+    #[serde(rename_all = "camelCase")]
+    struct DomoErrorBody {
+        status_reason: Option<String>,
+        message: Option<String>,
+        toe: Option<String>,
+        error: Option<String>,
+        error_description: Option<String>,
+        reason: Option<String>,
+    }
+    let parsed: DomoErrorBody = serde_json::from_slice(body).unwrap_or_default();
+    let message = parsed
+        .message
+        .or(parsed.error_description)
+        .or(parsed.error)
+        .or(parsed.reason)
+        .unwrap_or_else(|| {
+            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string();
+            if text.is_empty() { format!("HTTP {status}") } else { text }
+        });
+    Error::Api(Box::new(ApiError {
+        status,
+        status_reason: parsed.status_reason.or_else(|| reason_phrase(status)),
+        message,
+        toe: parsed.toe,
+        request,
+        body: keep_body(body),
+    }))
+}
+
+pub(crate) fn looks_like_html(content_type: &str, body: &[u8]) -> bool {
+    if content_type.to_ascii_lowercase().contains("text/html") {
+        return true;
+    }
+    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let head = &body[start..body.len().min(start + 15)];
+    head.eq_ignore_ascii_case(b"<!doctype html") || head.len() >= 5 && head[..5].eq_ignore_ascii_case(b"<html")
+}
+
+/// An HTML page where JSON or CSV was expected: a maintenance page, or Domo's 200
+/// "Domo - Blocked" page. Its title is the most useful part to show.
+pub(crate) fn html_error(status: u16, body: &[u8], request: RequestInfo) -> Error {
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    let title = html_title(&text);
+    let what = match &title {
+        Some(t) => format!("an HTML page titled {t:?}"),
+        None => "an HTML page".to_string(),
+    };
+    let message = format!("Domo answered HTTP {status} with {what} instead of data (maintenance, or a blocked request)");
+    if status >= 400 {
+        Error::Api(Box::new(ApiError {
+            status,
+            status_reason: reason_phrase(status),
+            message,
+            toe: None,
+            request,
+            body: keep_body(body),
+        }))
+    } else {
+        Error::UnexpectedResponse {
+            message,
+            status,
+            request,
+            body: keep_body(body),
+        }
+    }
+}
+
+fn html_title(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title")?;
+    let open_end = start + lower[start..].find('>')? + 1;
+    let close = open_end + lower[open_end..].find("</title")?;
+    let title = text.get(open_end..close)?.trim();
+    (!title.is_empty()).then(|| title.to_string())
+}
+
+fn reason_phrase(status: u16) -> Option<String> {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req() -> RequestInfo {
+        RequestInfo {
+            method: "POST".into(),
+            url: "https://acme.domo.com/api/query/v1/execute/x".into(),
+        }
+    }
+
+    #[test]
+    fn parses_domo_error_body() {
+        let body = br#"{"status":400,"statusReason":"Bad Request","message":"bad sql","toe":"ABC-1"}"#;
+        let Error::Api(e) = from_response(400, "application/json", body, req()) else {
+            panic!("expected an API error");
+        };
+        assert_eq!(e.status, 400);
+        assert_eq!(e.status_reason.as_deref(), Some("Bad Request"));
+        assert_eq!(e.message, "bad sql");
+        assert_eq!(e.toe.as_deref(), Some("ABC-1"));
+        assert_eq!(e.kind(), ApiErrorKind::BadRequest);
+    }
+
+    #[test]
+    fn missing_message_falls_back_to_reason() {
+        let e = from_response(503, "application/json", br#"{"status":503}"#, req());
+        let Error::Api(e) = e else { panic!() };
+        assert_eq!(e.status_reason.as_deref(), Some("Service Unavailable"));
+        assert_eq!(e.kind(), ApiErrorKind::Server);
+    }
+
+    #[test]
+    fn rate_limit_403_is_rate_limited() {
+        let e = from_response(403, "application/json", br#"{"message":"API Rate limit reached."}"#, req());
+        let Error::Api(e) = e else { panic!() };
+        assert_eq!(e.kind(), ApiErrorKind::RateLimited);
+        let e = from_response(403, "application/json", br#"{"message":"Forbidden"}"#, req());
+        let Error::Api(e) = e else { panic!() };
+        assert_eq!(e.kind(), ApiErrorKind::Forbidden);
+    }
+
+    #[test]
+    fn html_pages_are_named_not_parsed() {
+        let page = b"<!DOCTYPE html><html><head><title>Domo - Blocked</title></head></html>";
+        let e = from_response(200, "text/plain", page, req());
+        assert!(matches!(e, Error::UnexpectedResponse { status: 200, .. }));
+        assert!(e.to_string().contains("Domo - Blocked"), "{e}");
+        let e = from_response(503, "text/html", b"<html><title>Maintenance</title></html>", req());
+        let Error::Api(api) = &e else { panic!() };
+        assert_eq!(api.kind(), ApiErrorKind::Server);
+        assert!(e.to_string().contains("Maintenance"));
+    }
+
+    #[test]
+    fn non_json_error_body_keeps_text() {
+        let e = from_response(502, "text/plain", b"upstream gone", req());
+        assert!(e.to_string().contains("upstream gone"));
+    }
+}

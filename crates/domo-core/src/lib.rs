@@ -1,0 +1,23 @@
+//! The Domo Datasets API client in plain Rust: transport (auth, retries, errors), one
+//! module per API area, and the Arrow codecs. Knows nothing of Python.
+
+pub mod client;
+pub mod codec;
+pub mod datasets;
+pub mod error;
+pub mod export;
+pub mod retry;
+pub mod streams;
+pub mod transport;
+pub mod types;
+pub mod upload;
+
+pub use client::Client;
+pub use datasets::Dataset;
+pub use error::{ApiError, ApiErrorKind, Error, RequestInfo, Result};
+pub use export::ExportStream;
+pub use retry::RetryPolicy;
+pub use streams::Stream;
+pub use transport::{ClientOptions, Credentials, Secret, VERSION};
+pub use types::{Column, DomoType};
+pub use upload::{ProgressFn, UploadMode, UploadOptions, UploadProgress, UploadSource, UploadSummary};

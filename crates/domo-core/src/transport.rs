@@ -1,0 +1,500 @@
+//! HTTP to Domo: base URLs, credentials, timeouts, retries, and turning answers into errors.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, Response};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{self, Error, RequestInfo, Result};
+use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+
+/// The package version, sent in the User-Agent.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A secret that never shows itself in `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Result<Secret> {
+        let value = value.into();
+        if value.trim().is_empty() {
+            return Err(Error::invalid("the token is empty"));
+        }
+        if HeaderValue::from_str(&value).is_err() {
+            return Err(Error::invalid(
+                "the token contains characters that cannot be sent in an HTTP header",
+            ));
+        }
+        Ok(Secret(value))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How requests prove who is asking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// A developer access token, sent as `X-DOMO-Developer-Token`.
+    DeveloperToken(Secret),
+    /// A session token from a login, sent as `X-DOMO-Authentication`.
+    SessionToken(Secret),
+    /// No credentials (only the login request itself).
+    None,
+}
+
+impl Credentials {
+    fn header(&self) -> Option<(&'static str, HeaderValue)> {
+        let (name, secret) = match self {
+            Credentials::DeveloperToken(s) => ("X-DOMO-Developer-Token", s),
+            Credentials::SessionToken(s) => ("X-DOMO-Authentication", s),
+            Credentials::None => return None,
+        };
+        let mut value = HeaderValue::from_str(secret.expose()).ok()?;
+        value.set_sensitive(true);
+        Some((name, value))
+    }
+}
+
+/// Settings of a client's HTTP side.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    pub read_timeout: Duration,
+    pub retry: RetryPolicy,
+    pub verify_tls: bool,
+    /// Appended to `domo-datasets/<version>`.
+    pub user_agent: Option<String>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Duration::from_secs(300),
+            retry: RetryPolicy::default(),
+            verify_tls: true,
+            user_agent: None,
+        }
+    }
+}
+
+impl ClientOptions {
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("connect_timeout", self.connect_timeout),
+            ("read_timeout", self.read_timeout),
+        ] {
+            if value.is_zero() {
+                return Err(Error::invalid(format!("{name} must be greater than zero")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The base URL for an instance name (`acme` -> `https://acme.domo.com`) or a full URL.
+pub fn base_url(instance: &str) -> Result<String> {
+    let instance = instance.trim();
+    if instance.is_empty() {
+        return Err(Error::invalid(
+            "instance is empty: give an instance name like \"acme\" or a URL like \"https://acme.domo.com\"",
+        ));
+    }
+    if instance.contains("://") {
+        let url = Url::parse(instance)
+            .map_err(|e| Error::invalid(format!("instance URL {instance:?} is not valid: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(Error::invalid(format!(
+                "instance URL must start with http:// or https://, not {}://",
+                url.scheme()
+            )));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(Error::invalid(format!("instance URL {instance:?} has no host")));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid(
+                "instance URL must not contain credentials; pass token= instead",
+            ));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(Error::invalid(format!(
+                "instance URL {instance:?} must not have a query or fragment"
+            )));
+        }
+        return Ok(url.as_str().trim_end_matches('/').to_string());
+    }
+    let host = instance.trim_end_matches('/');
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+    };
+    if host.contains('.') {
+        if !host.split('.').all(valid) {
+            return Err(Error::invalid(format!("instance host {instance:?} is not valid")));
+        }
+        return Ok(format!("https://{}", host.to_ascii_lowercase()));
+    }
+    if !valid(host) {
+        return Err(Error::invalid(format!(
+            "instance name {instance:?} is not valid: use letters, digits and '-' (as in acme.domo.com), or a full URL"
+        )));
+    }
+    Ok(format!("https://{}.domo.com", host.to_ascii_lowercase()))
+}
+
+/// What a request sends.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    Empty,
+    Json(Bytes),
+    /// CSV text, gzip-compressed or not.
+    Csv { data: Bytes, gzip: bool },
+}
+
+/// One logical request; it may be sent more than once if it is idempotent.
+#[derive(Debug, Clone)]
+pub(crate) struct Call {
+    pub method: Method,
+    pub url: Url,
+    pub body: Body,
+    pub accept: &'static str,
+    /// Safe to send again after a failure that may have reached the server.
+    pub idempotent: bool,
+}
+
+impl Call {
+    pub fn new(method: Method, url: Url) -> Call {
+        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        Call {
+            method,
+            url,
+            body: Body::Empty,
+            accept: "application/json",
+            idempotent,
+        }
+    }
+
+    pub fn json(mut self, value: &impl serde::Serialize) -> Result<Call> {
+        let data = serde_json::to_vec(value)
+            .map_err(|e| Error::invalid(format!("request body cannot be encoded: {e}")))?;
+        self.body = Body::Json(data.into());
+        Ok(self)
+    }
+
+    pub fn accept(mut self, accept: &'static str) -> Call {
+        self.accept = accept;
+        self
+    }
+
+    /// Marks a request that must never be sent twice (a commit, a create).
+    pub fn once(mut self) -> Call {
+        self.idempotent = false;
+        self
+    }
+
+    pub fn info(&self) -> RequestInfo {
+        RequestInfo {
+            method: self.method.to_string(),
+            url: self.url.to_string(),
+        }
+    }
+}
+
+/// Sends calls to one Domo instance through one connection pool.
+#[derive(Debug)]
+pub struct Transport {
+    http: reqwest::Client,
+    base: Url,
+    credentials: Credentials,
+    retry: RetryPolicy,
+}
+
+impl Transport {
+    pub fn new(instance: &str, credentials: Credentials, options: &ClientOptions) -> Result<Transport> {
+        options.validate()?;
+        let base = Url::parse(&base_url(instance)?)
+            .map_err(|e| Error::invalid(format!("instance URL is not valid: {e}")))?;
+        let mut agent = format!("domo-datasets/{VERSION}");
+        if let Some(extra) = options.user_agent.as_deref().filter(|s| !s.trim().is_empty()) {
+            agent.push(' ');
+            agent.push_str(extra.trim());
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(agent)
+            .connect_timeout(options.connect_timeout)
+            .read_timeout(options.read_timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .tls_danger_accept_invalid_certs(!options.verify_tls)
+            .build()
+            .map_err(|e| Error::invalid(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Transport {
+            http,
+            base,
+            credentials,
+            retry: options.retry.clone(),
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// A URL below the base: each segment is percent-encoded, so an id cannot add path parts.
+    pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// Sends a call, retrying what is safe to retry, and returns a successful response
+    /// whose body has not been read yet.
+    pub(crate) async fn send(&self, call: &Call) -> Result<Response> {
+        let started = Instant::now();
+        let mut retry = 0u32;
+        loop {
+            let outcome = self.send_once(call).await;
+            let (err, retry_after) = match outcome {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => {
+                    let status = response.status().as_u16();
+                    let retry_after = response
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
+                    let content_type = header_text(&response, CONTENT_TYPE);
+                    let body = read_error_body(response).await;
+                    let err = error::from_response(status, &content_type, &body, call.info());
+                    if !(call.idempotent && is_retryable(&err)) {
+                        return Err(err);
+                    }
+                    (err, retry_after)
+                }
+                Err(e) => {
+                    // A failed connect never reached the server, so even a commit may be re-sent.
+                    let safe = call.idempotent || e.is_connect();
+                    let err = transport_error(e, call);
+                    if !safe {
+                        return Err(err);
+                    }
+                    (err, None)
+                }
+            };
+            let Some(wait) = self.retry.delay(retry, started.elapsed(), retry_after) else {
+                return Err(err);
+            };
+            log::warn!(
+                "{} {} failed ({err}); retry {} of {} in {:.2}s",
+                call.method,
+                call.url,
+                retry + 1,
+                self.retry.max_retries,
+                wait.as_secs_f64()
+            );
+            tokio::time::sleep(wait).await;
+            retry += 1;
+        }
+    }
+
+    async fn send_once(&self, call: &Call) -> reqwest::Result<Response> {
+        let mut request = self
+            .http
+            .request(call.method.clone(), call.url.clone())
+            .header(ACCEPT, call.accept);
+        if let Some((name, value)) = self.credentials.header() {
+            request = request.header(name, value);
+        }
+        request = match &call.body {
+            Body::Empty => request,
+            Body::Json(data) => request.header(CONTENT_TYPE, "application/json").body(data.clone()),
+            Body::Csv { data, gzip } => {
+                let request = request.header(CONTENT_TYPE, "text/csv");
+                let request = if *gzip {
+                    request.header(CONTENT_ENCODING, "gzip")
+                } else {
+                    request
+                };
+                request.body(data.clone())
+            }
+        };
+        log::debug!("{} {}", call.method, call.url);
+        request.send().await
+    }
+
+    /// Sends a call and decodes its JSON answer.
+    pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
+        let (body, content_type, status) = self.bytes(call).await?;
+        decode_json(&body, &content_type, status, call)
+    }
+
+    /// Sends a call and reads its whole answer.
+    pub(crate) async fn bytes(&self, call: &Call) -> Result<(Bytes, String, u16)> {
+        let response = self.send(call).await?;
+        let content_type = header_text(&response, CONTENT_TYPE);
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| transport_error(e, call))?;
+        Ok((body, content_type, status))
+    }
+}
+
+/// Decodes a successful JSON answer, naming HTML pages and wrong shapes clearly.
+pub(crate) fn decode_json<T: DeserializeOwned>(
+    body: &[u8],
+    content_type: &str,
+    status: u16,
+    call: &Call,
+) -> Result<T> {
+    if error::looks_like_html(content_type, body) {
+        return Err(error::html_error(status, body, call.info()));
+    }
+    serde_json::from_slice(body).map_err(|e| Error::UnexpectedResponse {
+        message: format!("Domo's answer is not the JSON this endpoint returns: {e}"),
+        status,
+        request: call.info(),
+        body: error::keep_body(body),
+    })
+}
+
+fn is_retryable(err: &Error) -> bool {
+    match err {
+        Error::Api(api) => {
+            is_retryable_status(api.status)
+                || api.status == 403 && error::is_rate_limit_message(&api.message)
+        }
+        _ => false,
+    }
+}
+
+pub(crate) fn header_text(response: &Response, name: reqwest::header::HeaderName) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Reads at most a little of an error body: it is for the message, not for data.
+async fn read_error_body(mut response: Response) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = response.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= 64 * 1024 {
+            break;
+        }
+    }
+    body
+}
+
+pub(crate) fn transport_error(e: reqwest::Error, call: &Call) -> Error {
+    let timeout = e.is_timeout();
+    let what = if timeout {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the response body was cut short"
+    } else {
+        "the request failed"
+    };
+    // reqwest's own message can include the URL; ours has it too, without credentials.
+    let mut cause = String::new();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    let message = if cause.is_empty() {
+        format!("{} {}: {what}", call.method, call.url)
+    } else {
+        format!("{} {}: {what} ({cause})", call.method, call.url)
+    };
+    Error::Transport {
+        message,
+        timeout,
+        request: call.info(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instance_names_become_domo_hosts() {
+        assert_eq!(base_url("acme").unwrap(), "https://acme.domo.com");
+        assert_eq!(base_url(" Acme-Corp ").unwrap(), "https://acme-corp.domo.com");
+        assert_eq!(base_url("acme.domo.com/").unwrap(), "https://acme.domo.com");
+    }
+
+    #[test]
+    fn full_urls_are_kept_without_trailing_slashes() {
+        assert_eq!(base_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(base_url("http://127.0.0.1:8080///").unwrap(), "http://127.0.0.1:8080");
+        assert_eq!(base_url("https://proxy.local/domo/").unwrap(), "https://proxy.local/domo");
+    }
+
+    #[test]
+    fn bad_instances_are_refused() {
+        for bad in ["", "  ", "ftp://x", "http://", "acme corp", "https://u:p@acme.domo.com", "-x", "http://h/?q=1"] {
+            assert!(base_url(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn urls_encode_each_segment() {
+        let t = Transport::new(
+            "http://127.0.0.1:1/prefix/",
+            Credentials::None,
+            &ClientOptions::default(),
+        )
+        .unwrap();
+        let url = t.url(&["api", "data", "a/b c"], &[("includeHeader", "true")]);
+        assert_eq!(url.as_str(), "http://127.0.0.1:1/prefix/api/data/a%2Fb%20c?includeHeader=true");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let s = Secret::new("super-secret-token").unwrap();
+        assert!(!format!("{s:?}").contains("super"));
+        let c = Credentials::DeveloperToken(s);
+        assert!(!format!("{c:?}").contains("super"));
+        assert!(Secret::new("").is_err());
+        assert!(Secret::new("a\nb").is_err());
+    }
+
+    #[test]
+    fn only_safe_methods_are_idempotent() {
+        let url = Url::parse("http://x/").unwrap();
+        assert!(Call::new(Method::GET, url.clone()).idempotent);
+        assert!(Call::new(Method::PUT, url.clone()).idempotent);
+        assert!(!Call::new(Method::POST, url.clone()).idempotent);
+        assert!(!Call::new(Method::PUT, url).once().idempotent);
+    }
+}

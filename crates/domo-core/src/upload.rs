@@ -1,0 +1,462 @@
+//! Uploads: Arrow batches (or a CSV file) -> CSV parts -> gzip -> parallel PUTs -> one commit.
+//!
+//! Parts are encoded on a blocking thread while earlier parts are in flight; at most
+//! `concurrency` parts are sent at once and at most `concurrency` more wait encoded, so
+//! memory is bounded by the part size, not by the data. Part ids are 1..n with no gaps. A
+//! part that fails with a retryable error is re-sent with the same id; if any part fails
+//! for good, nothing is committed. The commit is sent exactly once.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use futures::{StreamExt, TryStreamExt};
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::codec::csv_write::{check_encodable, write_batch};
+use crate::datasets::Dataset;
+use crate::error::{Error, Result};
+use crate::transport::{Body, Call};
+
+/// Rows encoded between checks of the part size.
+const ROWS_PER_SLICE: usize = 4096;
+/// Smallest part size accepted: tiny parts mean thousands of requests.
+pub const MIN_PART_SIZE: usize = 64 * 1024;
+pub const MAX_CONCURRENCY: usize = 64;
+/// Domo's limit on partitions per dataset also bounds sensible tag lengths.
+const MAX_PARTITION_LEN: usize = 255;
+
+/// What an upload does to the rows already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadMode {
+    Append,
+    Replace,
+}
+
+impl UploadMode {
+    pub fn parse(s: &str) -> Result<UploadMode> {
+        match s.to_ascii_lowercase().as_str() {
+            "append" => Ok(UploadMode::Append),
+            "replace" => Ok(UploadMode::Replace),
+            _ => Err(Error::invalid(format!("mode must be \"append\" or \"replace\", not {s:?}"))),
+        }
+    }
+
+    pub fn action(self) -> &'static str {
+        match self {
+            UploadMode::Append => "APPEND",
+            UploadMode::Replace => "REPLACE",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            UploadMode::Append => "append",
+            UploadMode::Replace => "replace",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadOptions {
+    pub mode: UploadMode,
+    /// Partition tag (Domo's `dataTag`).
+    pub partition: Option<String>,
+    /// Target CSV bytes per part, before compression.
+    pub part_size: usize,
+    pub concurrency: usize,
+    pub index: bool,
+    pub gzip: bool,
+}
+
+impl Default for UploadOptions {
+    fn default() -> Self {
+        UploadOptions {
+            mode: UploadMode::Append,
+            partition: None,
+            part_size: 32 * 1024 * 1024,
+            concurrency: 4,
+            index: true,
+            gzip: true,
+        }
+    }
+}
+
+impl UploadOptions {
+    pub fn validate(&self) -> Result<()> {
+        if self.part_size < MIN_PART_SIZE {
+            return Err(Error::invalid(format!(
+                "part_size must be at least {MIN_PART_SIZE} bytes, not {}",
+                self.part_size
+            )));
+        }
+        if !(1..=MAX_CONCURRENCY).contains(&self.concurrency) {
+            return Err(Error::invalid(format!(
+                "concurrency must be between 1 and {MAX_CONCURRENCY}, not {}",
+                self.concurrency
+            )));
+        }
+        if let Some(tag) = &self.partition
+            && (tag.trim().is_empty() || tag.len() > MAX_PARTITION_LEN || tag.chars().any(char::is_control))
+        {
+            return Err(Error::invalid(format!(
+                "partition must be a non-empty tag of at most {MAX_PARTITION_LEN} characters without control characters, not {tag:?}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Where upload data comes from.
+pub enum UploadSource {
+    Batches(Box<dyn RecordBatchReader + Send>),
+    /// A CSV file whose first line is a header.
+    CsvFile(PathBuf),
+}
+
+impl UploadSource {
+    /// Everything that can be checked without sending anything.
+    fn check(&self) -> Result<()> {
+        match self {
+            UploadSource::Batches(reader) => check_encodable(&reader.schema()),
+            UploadSource::CsvFile(path) => {
+                let meta = std::fs::metadata(path).map_err(|e| Error::Io {
+                    context: format!("cannot read {}", path.display()),
+                    source: e,
+                })?;
+                if !meta.is_file() {
+                    return Err(Error::invalid(format!("{} is not a file", path.display())));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Progress, reported after each part is accepted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UploadProgress {
+    pub parts_sent: u64,
+    pub rows_sent: u64,
+    pub bytes_sent: u64,
+    pub done: bool,
+}
+
+pub type ProgressFn = Arc<dyn Fn(UploadProgress) + Send + Sync>;
+
+/// What a committed upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSummary {
+    pub upload_id: u64,
+    pub mode: UploadMode,
+    pub parts: u64,
+    pub rows: u64,
+    pub bytes_sent: u64,
+}
+
+struct Part {
+    number: u64,
+    data: Bytes,
+    rows: u64,
+}
+
+impl Dataset {
+    /// Uploads and commits `source`. On failure nothing is committed.
+    pub async fn upload(
+        &self,
+        source: UploadSource,
+        options: UploadOptions,
+        progress: Option<ProgressFn>,
+    ) -> Result<UploadSummary> {
+        options.validate()?;
+        source.check()?;
+        let upload_id = self.start_upload(&options).await?;
+
+        let (tx, rx) = mpsc::channel::<Result<Part>>(options.concurrency);
+        let (part_size, gzip) = (options.part_size, options.gzip);
+        let encoder = tokio::task::spawn_blocking(move || encode_parts(source, part_size, gzip, &tx));
+        let mut encoder = AbortOnDrop(encoder);
+
+        let parts = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+        let mut sent = std::pin::pin!(
+            parts
+                .map_ok(|part| self.send_part(upload_id, part, gzip))
+                .try_buffer_unordered(options.concurrency)
+        );
+        let mut totals = UploadProgress::default();
+        while let Some(done) = sent.next().await {
+            let (rows, bytes) = done?;
+            totals.parts_sent += 1;
+            totals.rows_sent += rows;
+            totals.bytes_sent += bytes;
+            if let Some(report) = &progress {
+                report(totals);
+            }
+        }
+        // The encoder has finished (its channel closed); surface a panic as an error.
+        (&mut encoder.0).await.map_err(|_| Error::Cancelled)?;
+
+        self.commit_upload(upload_id, &options).await?;
+        totals.done = true;
+        if let Some(report) = &progress {
+            report(totals);
+        }
+        Ok(UploadSummary {
+            upload_id,
+            mode: options.mode,
+            parts: totals.parts_sent,
+            rows: totals.rows_sent,
+            bytes_sent: totals.bytes_sent,
+        })
+    }
+
+    fn uploads_url(&self, suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
+        let mut all = vec!["uploads"];
+        all.extend_from_slice(suffix);
+        self.url(&["api", "data", "v3", "datasources"], &all, query)
+    }
+
+    async fn start_upload(&self, options: &UploadOptions) -> Result<u64> {
+        let query: Vec<(&str, &str)> = options.partition.as_deref().map(|p| ("dataTag", p)).into_iter().collect();
+        let url = self.uploads_url(&[], &query);
+        let call = Call::new(Method::POST, url)
+            .json(&json!({ "action": options.mode.action(), "appendId": null }))?
+            .once();
+
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Started {
+            upload_id: serde_json::Value,
+        }
+        let started: Started = self.client.transport.json(&call).await?;
+        // Documented as an integer; accept a numeric string too.
+        match &started.upload_id {
+            serde_json::Value::Number(n) => n.as_u64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| Error::UnexpectedResponse {
+            message: format!("Domo started the upload but its uploadId is {}", started.upload_id),
+            status: 200,
+            request: call.info(),
+            body: None,
+        })
+    }
+
+    async fn send_part(&self, upload_id: u64, part: Part, gzip: bool) -> Result<(u64, u64)> {
+        let id = upload_id.to_string();
+        let number = part.number.to_string();
+        let url = self.uploads_url(&[&id, "parts", &number], &[]);
+        let bytes = part.data.len() as u64;
+        let mut call = Call::new(Method::PUT, url).accept("application/json");
+        call.body = Body::Csv { data: part.data, gzip };
+        self.client
+            .transport
+            .send(&call)
+            .await
+            .map_err(|e| Error::UploadPart {
+                part: part.number,
+                source: Box::new(e),
+            })?;
+        Ok((part.rows, bytes))
+    }
+
+    async fn commit_upload(&self, upload_id: u64, options: &UploadOptions) -> Result<()> {
+        let id = upload_id.to_string();
+        let url = self.uploads_url(&[&id, "commit"], &[]);
+        let mut body = json!({ "action": options.mode.action(), "index": options.index });
+        if let Some(tag) = &options.partition {
+            body["dataTag"] = json!(tag);
+        }
+        // Never re-sent: a commit that may have landed must not land twice.
+        let call = Call::new(Method::PUT, url).json(&body)?.once();
+        self.client.transport.send(&call).await?;
+        Ok(())
+    }
+}
+
+/// Stops a task when the future awaiting it is dropped (an error, or a cancelled upload).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Cuts the source into compressed parts and sends them; stops when the receiver is gone.
+fn encode_parts(source: UploadSource, part_size: usize, gzip: bool, tx: &mpsc::Sender<Result<Part>>) {
+    let mut parts = PartBuilder {
+        part_size,
+        gzip,
+        next: 1,
+        buf: Vec::with_capacity(part_size + part_size / 8),
+        rows: 0,
+        tx,
+    };
+    let outcome = match source {
+        UploadSource::Batches(reader) => parts.from_batches(reader),
+        UploadSource::CsvFile(path) => parts.from_csv_file(&path),
+    }
+    .and_then(|()| parts.finish());
+    if let Err(e) = outcome
+        && !matches!(e, Error::Cancelled)
+    {
+        let _ = tx.blocking_send(Err(e));
+    }
+}
+
+struct PartBuilder<'a> {
+    part_size: usize,
+    gzip: bool,
+    next: u64,
+    buf: Vec<u8>,
+    rows: u64,
+    tx: &'a mpsc::Sender<Result<Part>>,
+}
+
+impl PartBuilder<'_> {
+    fn from_batches(&mut self, reader: Box<dyn RecordBatchReader + Send>) -> Result<()> {
+        for batch in reader {
+            let batch: RecordBatch = batch?;
+            let mut offset = 0;
+            while offset < batch.num_rows() {
+                let len = ROWS_PER_SLICE.min(batch.num_rows() - offset);
+                write_batch(&batch.slice(offset, len), &mut self.buf)?;
+                self.rows += len as u64;
+                offset += len;
+                if self.buf.len() >= self.part_size {
+                    self.ship()?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the file's records as they stand, cut only between records.
+    fn from_csv_file(&mut self, path: &std::path::Path) -> Result<()> {
+        let io = |e| Error::Io {
+            context: format!("cannot read {}", path.display()),
+            source: e,
+        };
+        let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
+        let mut chunk = vec![0u8; 1 << 20];
+        let mut scanner = CsvScanner::default();
+        let mut in_header = true;
+        loop {
+            let n = file.read(&mut chunk).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            let mut start = 0;
+            for (i, &b) in chunk[..n].iter().enumerate() {
+                if !scanner.end_of_record(b) {
+                    continue;
+                }
+                if in_header {
+                    in_header = false;
+                } else {
+                    self.buf.extend_from_slice(&chunk[start..=i]);
+                    self.rows += 1;
+                    if self.buf.len() >= self.part_size {
+                        self.ship()?;
+                    }
+                }
+                start = i + 1;
+            }
+            if !in_header {
+                self.buf.extend_from_slice(&chunk[start..n]);
+            }
+        }
+        // A last record without a line end.
+        if !in_header && self.buf.last().is_some_and(|&b| b != b'\n') {
+            self.buf.push(b'\n');
+            self.rows += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<()> {
+        if !self.buf.is_empty() {
+            self.ship()?;
+        }
+        Ok(())
+    }
+
+    fn ship(&mut self) -> Result<()> {
+        let csv = std::mem::replace(&mut self.buf, Vec::with_capacity(self.part_size + self.part_size / 8));
+        let data = if self.gzip {
+            let mut gz = GzEncoder::new(Vec::with_capacity(csv.len() / 4), Compression::fast());
+            gz.write_all(&csv).and_then(|()| gz.finish()).map_err(|e| Error::Io {
+                context: "cannot compress an upload part".into(),
+                source: e,
+            })?
+        } else {
+            csv
+        };
+        let part = Part {
+            number: self.next,
+            data: Bytes::from(data),
+            rows: std::mem::take(&mut self.rows),
+        };
+        self.next += 1;
+        self.tx.blocking_send(Ok(part)).map_err(|_| Error::Cancelled)
+    }
+}
+
+/// Finds record ends in CSV bytes: a line feed outside quotes.
+#[derive(Default)]
+struct CsvScanner {
+    in_quotes: bool,
+}
+
+impl CsvScanner {
+    fn end_of_record(&mut self, b: u8) -> bool {
+        match b {
+            b'"' => {
+                // A doubled quote inside quotes toggles twice: no net change.
+                self.in_quotes = !self.in_quotes;
+                false
+            }
+            b'\n' => !self.in_quotes,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_checked() {
+        UploadOptions::default().validate().unwrap();
+        let bad = [
+            UploadOptions { part_size: 10, ..Default::default() },
+            UploadOptions { concurrency: 0, ..Default::default() },
+            UploadOptions { concurrency: 1000, ..Default::default() },
+            UploadOptions { partition: Some(" ".into()), ..Default::default() },
+        ];
+        for options in bad {
+            assert!(options.validate().is_err(), "{options:?}");
+        }
+        assert!(UploadMode::parse("upsert").is_err());
+        assert_eq!(UploadMode::parse("REPLACE").unwrap(), UploadMode::Replace);
+    }
+
+    #[test]
+    fn scanner_respects_quotes() {
+        let text = b"a,\"x\ny\",\"q\"\"\"\nb,c\n";
+        let mut s = CsvScanner::default();
+        let ends: Vec<usize> = text.iter().enumerate().filter(|(_, b)| s.end_of_record(**b)).map(|(i, _)| i).collect();
+        assert_eq!(ends, vec![14, 18]);
+    }
+}

@@ -1,0 +1,169 @@
+//! `Client`: settings from Python, login, and handles on datasets and streams.
+
+use std::time::Duration;
+
+use domo_core::{ClientOptions, Credentials, RetryPolicy, Secret};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::dataset::{PyDataset, columns_from_py};
+use crate::errors::to_py;
+use crate::runtime::{block_on, spawn};
+use crate::stream::PyStream;
+
+/// A connection to one Domo instance.
+#[pyclass(module = "domo_datasets._domo", name = "Client", frozen)]
+#[derive(Clone)]
+pub struct PyClient {
+    pub inner: domo_core::Client,
+}
+
+fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    if !value.is_finite() || value <= 0.0 {
+        return Err(PyValueError::new_err(format!("{name} must be a positive number of seconds, not {value}")));
+    }
+    Duration::try_from_secs_f64(value).map_err(|e| PyValueError::new_err(format!("{name}: {e}")))
+}
+
+fn options(
+    connect_timeout: f64,
+    read_timeout: f64,
+    max_retries: u32,
+    retry_max_elapsed: f64,
+    verify_tls: bool,
+    user_agent: Option<String>,
+) -> PyResult<ClientOptions> {
+    Ok(ClientOptions {
+        connect_timeout: seconds("connect_timeout", connect_timeout)?,
+        read_timeout: seconds("read_timeout", read_timeout)?,
+        retry: RetryPolicy {
+            max_retries,
+            max_elapsed: seconds("retry_max_elapsed", retry_max_elapsed)?,
+            ..RetryPolicy::default()
+        },
+        verify_tls,
+        user_agent,
+    })
+}
+
+#[pymethods]
+impl PyClient {
+    #[new]
+    #[pyo3(signature = (instance, *, token=None, session_token=None, connect_timeout=10.0, read_timeout=300.0, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        instance: &str,
+        token: Option<String>,
+        session_token: Option<String>,
+        connect_timeout: f64,
+        read_timeout: f64,
+        max_retries: u32,
+        retry_max_elapsed: f64,
+        verify_tls: bool,
+        user_agent: Option<String>,
+    ) -> PyResult<Self> {
+        let credentials = match (token, session_token) {
+            (Some(t), None) => Credentials::DeveloperToken(Secret::new(t).map_err(to_py)?),
+            (None, Some(t)) => Credentials::SessionToken(Secret::new(t).map_err(to_py)?),
+            (None, None) => {
+                return Err(PyValueError::new_err(
+                    "give token= (a developer token) or session_token=, or use Client.login()",
+                ));
+            }
+            (Some(_), Some(_)) => return Err(PyValueError::new_err("give token= or session_token=, not both")),
+        };
+        let options = options(connect_timeout, read_timeout, max_retries, retry_max_elapsed, verify_tls, user_agent)?;
+        let inner = domo_core::Client::new(instance, credentials, &options).map_err(to_py)?;
+        Ok(PyClient { inner })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (instance, email, password, *, connect_timeout=10.0, read_timeout=300.0, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn login(
+        py: Python<'_>,
+        instance: String,
+        email: String,
+        password: String,
+        connect_timeout: f64,
+        read_timeout: f64,
+        max_retries: u32,
+        retry_max_elapsed: f64,
+        verify_tls: bool,
+        user_agent: Option<String>,
+    ) -> PyResult<Self> {
+        let options = options(connect_timeout, read_timeout, max_retries, retry_max_elapsed, verify_tls, user_agent)?;
+        let inner = block_on(py, async move { domo_core::Client::login(&instance, &email, &password, &options).await })?;
+        Ok(PyClient { inner })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (instance, email, password, *, connect_timeout=10.0, read_timeout=300.0, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[allow(clippy::too_many_arguments)]
+    async fn login_async(
+        instance: String,
+        email: String,
+        password: String,
+        connect_timeout: f64,
+        read_timeout: f64,
+        max_retries: u32,
+        retry_max_elapsed: f64,
+        verify_tls: bool,
+        user_agent: Option<String>,
+    ) -> PyResult<Self> {
+        let options = options(connect_timeout, read_timeout, max_retries, retry_max_elapsed, verify_tls, user_agent)?;
+        let inner = spawn(async move { domo_core::Client::login(&instance, &email, &password, &options).await }).await?;
+        Ok(PyClient { inner })
+    }
+
+    #[getter]
+    fn base_url(&self) -> &str {
+        self.inner.base_url()
+    }
+
+    fn __repr__(&self) -> String {
+        let auth = match self.inner.credentials() {
+            Credentials::DeveloperToken(_) => "developer token",
+            Credentials::SessionToken(_) => "session token",
+            Credentials::None => "no credentials",
+        };
+        format!("Client({:?}, {auth})", self.inner.base_url())
+    }
+
+    fn dataset(&self, dataset_id: &str) -> PyResult<PyDataset> {
+        Ok(PyDataset::new(self.inner.dataset(dataset_id).map_err(to_py)?))
+    }
+
+    fn stream(&self, stream_id: u64) -> PyStream {
+        PyStream {
+            inner: self.inner.stream(stream_id),
+        }
+    }
+
+    #[pyo3(signature = (name, schema, *, description=None))]
+    fn create_dataset(
+        &self,
+        py: Python<'_>,
+        name: String,
+        schema: &Bound<'_, PyAny>,
+        description: Option<String>,
+    ) -> PyResult<PyDataset> {
+        let columns = columns_from_py(schema)?;
+        let client = self.inner.clone();
+        let ds = block_on(py, async move { client.create_dataset(&name, &columns, description.as_deref()).await })?;
+        Ok(PyDataset::new(ds))
+    }
+
+    #[pyo3(signature = (name, schema, *, description=None))]
+    async fn create_dataset_async(
+        &self,
+        name: String,
+        schema: Py<PyAny>,
+        description: Option<String>,
+    ) -> PyResult<PyDataset> {
+        let columns = Python::attach(|py| columns_from_py(schema.bind(py)))?;
+        let client = self.inner.clone();
+        let ds = spawn(async move { client.create_dataset(&name, &columns, description.as_deref()).await }).await?;
+        Ok(PyDataset::new(ds))
+    }
+}

@@ -1,0 +1,332 @@
+//! `Dataset`: metadata, schema, query, export and upload, each with an `_async` twin.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use domo_core::types::columns_from_arrow;
+use domo_core::upload::UploadSummary;
+use domo_core::{Column, DomoType, UploadMode, UploadOptions, UploadProgress, UploadSource};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyMapping, PyString};
+use pyo3_arrow::PySchema;
+use pyo3_arrow::input::AnyRecordBatch;
+
+use crate::client::PyClient;
+use crate::convert::json_to_py;
+use crate::errors::to_py;
+use crate::results::{PyDomoTable, PyExportStream};
+use crate::runtime::{block_on, spawn};
+
+/// A Domo dataset, addressed by id.
+#[pyclass(module = "domo_datasets._domo", name = "Dataset", frozen)]
+pub struct PyDataset {
+    inner: domo_core::Dataset,
+}
+
+impl PyDataset {
+    pub fn new(inner: domo_core::Dataset) -> Self {
+        PyDataset { inner }
+    }
+}
+
+fn domo_type(value: &Bound<'_, PyAny>) -> PyResult<DomoType> {
+    let name: String = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(format!("a column type must be a string such as \"LONG\", not {value}")))?;
+    name.parse().map_err(to_py)
+}
+
+/// Columns from a mapping, a sequence of pairs or column dicts, or an Arrow schema source.
+pub fn columns_from_py(schema: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
+    if schema.hasattr("__arrow_c_schema__")? {
+        let arrow: PySchema = schema.extract()?;
+        return columns_from_arrow(arrow.as_ref()).map_err(to_py);
+    }
+    if schema.hasattr("__arrow_c_stream__")? {
+        let reader: AnyRecordBatch = schema.extract()?;
+        return columns_from_arrow(reader.schema()?.as_ref()).map_err(to_py);
+    }
+    if schema.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err("schema must be a mapping, a sequence of columns or an Arrow schema, not a string"));
+    }
+    if let Ok(mapping) = schema.cast::<PyMapping>() {
+        return mapping
+            .items()?
+            .iter()
+            .map(|item| {
+                let (name, kind): (String, Bound<'_, PyAny>) = item.extract()?;
+                Ok(Column::new(name, domo_type(&kind)?))
+            })
+            .collect();
+    }
+    let items = schema.try_iter().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "schema must be a mapping of name to type, a sequence of (name, type) pairs or \
+             {{\"name\", \"type\"}} dicts, or an Arrow schema; got {}",
+            schema.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        ))
+    })?;
+    items
+        .map(|item| {
+            let item = item?;
+            if let Ok(dict) = item.cast::<PyDict>() {
+                let get = |key: &str| {
+                    dict.get_item(key)?
+                        .ok_or_else(|| PyValueError::new_err(format!("column {dict} has no {key:?}")))
+                };
+                return Ok(Column::new(get("name")?.extract::<String>()?, domo_type(&get("type")?)?));
+            }
+            let (name, kind): (String, Bound<'_, PyAny>) = item
+                .extract()
+                .map_err(|_| PyTypeError::new_err(format!("a column must be a (name, type) pair or a dict, not {item}")))?;
+            Ok(Column::new(name, domo_type(&kind)?))
+        })
+        .collect()
+}
+
+/// Upload data from an Arrow source or a CSV path.
+fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
+    let py = data.py();
+    if data.is_instance_of::<PyString>() || data.hasattr("__fspath__")? {
+        let path: PathBuf = py.import("os")?.call_method1("fspath", (data,))?.extract()?;
+        return Ok(UploadSource::CsvFile(path));
+    }
+    let module = data.get_type().module().map(|m| m.to_string()).unwrap_or_default();
+    if module.starts_with("pandas") {
+        // pandas' own export keeps a non-default index as a column; a dataset never wants it.
+        let table = py
+            .import("pyarrow")
+            .map_err(|_| PyTypeError::new_err("uploading a pandas DataFrame needs pyarrow installed"))?
+            .getattr("Table")?
+            .call_method("from_pandas", (data,), Some(&[("preserve_index", false)].into_py_dict(py)?))?;
+        return source_from_py(&table);
+    }
+    if data.hasattr("__arrow_c_stream__")? || data.hasattr("__arrow_c_array__")? {
+        let batches: AnyRecordBatch = data.extract()?;
+        return Ok(UploadSource::Batches(batches.into_reader()?));
+    }
+    Err(PyTypeError::new_err(format!(
+        "cannot upload a {}: give an Arrow table, record batch or stream (pyarrow, polars, \
+         pandas), or the path of a CSV file",
+        data.get_type().name()?
+    )))
+}
+
+use pyo3::types::IntoPyDict;
+
+/// A progress reporter: `True` for a tqdm bar, a callable for events, or nothing.
+fn progress_from_py(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<Option<domo_core::ProgressFn>> {
+    let Some(progress) = progress.filter(|p| !p.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(flag) = progress.cast::<pyo3::types::PyBool>() {
+        if !flag.is_true() {
+            return Ok(None);
+        }
+        let Ok(tqdm) = py.import("tqdm.auto") else {
+            py.import("warnings")?.call_method1(
+                "warn",
+                ("progress=True needs tqdm (pip install tqdm); uploading without a progress bar",),
+            )?;
+            return Ok(None);
+        };
+        let kwargs = [("unit", "row"), ("desc", "upload")].into_py_dict(py)?;
+        kwargs.set_item("unit_scale", true)?;
+        let bar = tqdm.getattr("tqdm")?.call((), Some(&kwargs))?.unbind();
+        let reported = std::sync::atomic::AtomicU64::new(0);
+        return Ok(Some(Arc::new(move |p: UploadProgress| {
+            Python::attach(|py| {
+                let bar = bar.bind(py);
+                let before = reported.swap(p.rows_sent, std::sync::atomic::Ordering::Relaxed);
+                let outcome = bar.call_method1("update", (p.rows_sent - before,)).and_then(|_| {
+                    if p.done { bar.call_method0("close").map(drop) } else { Ok(()) }
+                });
+                if let Err(e) = outcome {
+                    e.write_unraisable(py, Some(bar));
+                }
+            })
+        })));
+    }
+    if !progress.is_callable() {
+        return Err(PyTypeError::new_err("progress must be True, False, None or a callable"));
+    }
+    let callback = progress.clone().unbind();
+    Ok(Some(Arc::new(move |p: UploadProgress| {
+        Python::attach(|py| {
+            let event = PyDict::new(py);
+            let filled = event
+                .set_item("parts_sent", p.parts_sent)
+                .and_then(|()| event.set_item("rows_sent", p.rows_sent))
+                .and_then(|()| event.set_item("bytes_sent", p.bytes_sent))
+                .and_then(|()| event.set_item("done", p.done));
+            if let Err(e) = filled.and_then(|()| callback.call1(py, (event,)).map(drop)) {
+                e.write_unraisable(py, Some(callback.bind(py)));
+            }
+        })
+    })))
+}
+
+struct UploadRequest {
+    source: UploadSource,
+    options: UploadOptions,
+    progress: Option<domo_core::ProgressFn>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn upload_request(
+    data: &Bound<'_, PyAny>,
+    mode: &str,
+    partition: Option<String>,
+    part_size: usize,
+    concurrency: usize,
+    index: bool,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<UploadRequest> {
+    let options = UploadOptions {
+        mode: UploadMode::parse(mode).map_err(to_py)?,
+        partition,
+        part_size,
+        concurrency,
+        index,
+        gzip: true,
+    };
+    options.validate().map_err(to_py)?;
+    Ok(UploadRequest {
+        source: source_from_py(data)?,
+        options,
+        progress: progress_from_py(data.py(), progress)?,
+    })
+}
+
+fn summary_to_py<'py>(py: Python<'py>, dataset_id: &str, s: &UploadSummary) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("dataset_id", dataset_id)?;
+    d.set_item("upload_id", s.upload_id)?;
+    d.set_item("mode", s.mode.name())?;
+    d.set_item("parts", s.parts)?;
+    d.set_item("rows", s.rows)?;
+    d.set_item("bytes_sent", s.bytes_sent)?;
+    Ok(d)
+}
+
+fn columns_to_py<'py>(py: Python<'py>, columns: &[Column]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for c in columns {
+        let d = PyDict::new(py);
+        d.set_item("name", &c.name)?;
+        d.set_item("type", c.domo_type.name())?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+fn table(decoded: domo_core::codec::json_rows::DecodedRows) -> PyDomoTable {
+    let batch = decoded.batch;
+    PyDomoTable::new(batch.schema(), vec![batch])
+}
+
+#[pymethods]
+impl PyDataset {
+    #[getter]
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    #[getter]
+    fn client(&self) -> PyClient {
+        PyClient {
+            inner: self.inner.client().clone(),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Dataset({:?})", self.inner.id())
+    }
+
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let value = block_on(py, async move { ds.metadata().await })?;
+        json_to_py(py, &value)
+    }
+
+    async fn metadata_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let value = spawn(async move { ds.metadata().await }).await?;
+        Python::attach(|py| json_to_py(py, &value).map(Bound::unbind))
+    }
+
+    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let ds = self.inner.clone();
+        let columns = block_on(py, async move { ds.schema().await })?;
+        columns_to_py(py, &columns)
+    }
+
+    async fn schema_async(&self) -> PyResult<Py<PyList>> {
+        let ds = self.inner.clone();
+        let columns = spawn(async move { ds.schema().await }).await?;
+        Python::attach(|py| columns_to_py(py, &columns).map(Bound::unbind))
+    }
+
+    fn query(&self, py: Python<'_>, sql: String) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.query(&sql).await }).map(table)
+    }
+
+    async fn query_async(&self, sql: String) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.query(&sql).await }).await.map(table)
+    }
+
+    #[pyo3(signature = (*, batch_size=65536))]
+    fn export(&self, py: Python<'_>, batch_size: usize) -> PyResult<PyExportStream> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.export(batch_size).await }).map(PyExportStream::new)
+    }
+
+    #[pyo3(signature = (*, batch_size=65536))]
+    async fn export_async(&self, batch_size: usize) -> PyResult<PyExportStream> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.export(batch_size).await }).await.map(PyExportStream::new)
+    }
+
+    #[pyo3(signature = (data, *, mode="append", partition=None, part_size=32*1024*1024, concurrency=4, index=true, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn upload<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+        mode: &str,
+        partition: Option<String>,
+        part_size: usize,
+        concurrency: usize,
+        index: bool,
+        progress: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let request = upload_request(data, mode, partition, part_size, concurrency, index, progress)?;
+        let ds = self.inner.clone();
+        let summary = block_on(py, async move { ds.upload(request.source, request.options, request.progress).await })?;
+        summary_to_py(py, self.inner.id(), &summary)
+    }
+
+    #[pyo3(signature = (data, *, mode="append".to_string(), partition=None, part_size=32*1024*1024, concurrency=4, index=true, progress=None))]
+    #[allow(clippy::too_many_arguments)]
+    async fn upload_async(
+        &self,
+        data: Py<PyAny>,
+        mode: String,
+        partition: Option<String>,
+        part_size: usize,
+        concurrency: usize,
+        index: bool,
+        progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyDict>> {
+        let request = Python::attach(|py| {
+            upload_request(data.bind(py), &mode, partition, part_size, concurrency, index, progress.as_ref().map(|p| p.bind(py)))
+        })?;
+        let ds = self.inner.clone();
+        let summary = spawn(async move { ds.upload(request.source, request.options, request.progress).await }).await?;
+        let id = self.inner.id().to_string();
+        Python::attach(|py| summary_to_py(py, &id, &summary).map(Bound::unbind))
+    }
+}

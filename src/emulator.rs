@@ -1,0 +1,89 @@
+//! `Emulator`: the local Domo from crates/domo-emulator, started in this process.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use pyo3::exceptions::PyOSError;
+use pyo3::prelude::*;
+
+/// A local Domo emulator serving on a background thread.
+#[pyclass(module = "domo_datasets._domo", name = "Emulator", frozen)]
+pub struct PyEmulator {
+    inner: Mutex<Option<domo_emulator::Emulator>>,
+    url: String,
+    port: u16,
+    token: String,
+    email: String,
+    password: String,
+}
+
+#[pymethods]
+impl PyEmulator {
+    #[new]
+    #[pyo3(signature = (*, host="127.0.0.1".to_string(), port=0, data_dir=None, token="local-domo-token".to_string(), email="admin@local.domo".to_string(), password="local-domo-password".to_string()))]
+    fn new(
+        py: Python<'_>,
+        host: String,
+        port: u16,
+        data_dir: Option<PathBuf>,
+        token: String,
+        email: String,
+        password: String,
+    ) -> PyResult<Self> {
+        let config = domo_emulator::Config {
+            host,
+            port,
+            data_dir,
+            token: token.clone(),
+            email: email.clone(),
+            password: password.clone(),
+        };
+        let emulator = py
+            .detach(|| domo_emulator::Emulator::start(config))
+            .map_err(|e| PyOSError::new_err(format!("cannot start the emulator: {e}")))?;
+        Ok(PyEmulator {
+            url: emulator.url(),
+            port: emulator.addr().port(),
+            inner: Mutex::new(Some(emulator)),
+            token,
+            email,
+            password,
+        })
+    }
+
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    #[getter]
+    fn port(&self) -> u16 {
+        self.port
+    }
+
+    #[getter]
+    fn token(&self) -> &str {
+        &self.token
+    }
+
+    #[getter]
+    fn email(&self) -> &str {
+        &self.email
+    }
+
+    #[getter]
+    fn password(&self) -> &str {
+        &self.password
+    }
+
+    fn stop(&self, py: Python<'_>) {
+        let emulator = self.inner.lock().ok().and_then(|mut guard| guard.take());
+        if let Some(mut emulator) = emulator {
+            py.detach(move || emulator.stop());
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        format!("Emulator({:?})", self.url)
+    }
+}
