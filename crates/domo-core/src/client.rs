@@ -20,14 +20,23 @@ pub struct Client {
 
 impl Client {
     /// A client for `instance` (a name such as `acme`, or a base URL).
-    pub fn new(instance: &str, credentials: Credentials, options: &ClientOptions) -> Result<Client> {
+    pub fn new(
+        instance: &str,
+        credentials: Credentials,
+        options: &ClientOptions,
+    ) -> Result<Client> {
         Ok(Client {
             transport: Arc::new(Transport::new(instance, credentials, options)?),
         })
     }
 
     /// Logs in with email and password and returns a client that uses the session token.
-    pub async fn login(instance: &str, email: &str, password: &str, options: &ClientOptions) -> Result<Client> {
+    pub async fn login(
+        instance: &str,
+        email: &str,
+        password: &str,
+        options: &ClientOptions,
+    ) -> Result<Client> {
         if email.trim().is_empty() {
             return Err(Error::invalid("email is empty"));
         }
@@ -60,7 +69,9 @@ impl Client {
                 options,
             ),
             _ => Err(Error::LoginRefused {
-                reason: answer.reason.unwrap_or_else(|| "no session token in the answer".into()),
+                reason: answer
+                    .reason
+                    .unwrap_or_else(|| "no session token in the answer".into()),
                 request: call.info(),
             }),
         }
@@ -85,12 +96,19 @@ impl Client {
     }
 
     /// Creates an empty dataset with these columns.
-    pub async fn create_dataset(&self, name: &str, columns: &[Column], description: Option<&str>) -> Result<Dataset> {
+    pub async fn create_dataset(
+        &self,
+        name: &str,
+        columns: &[Column],
+        description: Option<&str>,
+    ) -> Result<Dataset> {
         if name.trim().is_empty() {
             return Err(Error::invalid("the dataset name is empty"));
         }
         validate_columns(columns)?;
-        let url = self.transport.url(&["api", "data", "v2", "datasources"], &[]);
+        let url = self
+            .transport
+            .url(&["api", "data", "v2", "datasources"], &[]);
         let mut body = json!({
             "userDefinedType": "api",
             "dataSourceName": name,
@@ -108,12 +126,16 @@ impl Client {
             id: Option<String>,
         }
         let created: Created = self.transport.json(&call).await?;
-        let id = created.data_source_id.or(created.id).ok_or_else(|| Error::UnexpectedResponse {
-            message: "Domo created the dataset but did not say its id".into(),
-            status: 200,
-            request: call.info(),
-            body: None,
-        })?;
+        let id =
+            created
+                .data_source_id
+                .or(created.id)
+                .ok_or_else(|| Error::UnexpectedResponse {
+                    message: "Domo created the dataset but did not say its id".into(),
+                    status: 200,
+                    request: call.info(),
+                    body: None,
+                })?;
         self.dataset(&id)
     }
 }

@@ -23,7 +23,11 @@ pub(crate) fn validate_id(what: &str, id: &str) -> Result<()> {
     if id.trim().is_empty() {
         return Err(Error::invalid(format!("the {what} id is empty")));
     }
-    if id.len() > 256 || id.chars().any(|c| c.is_whitespace() || c.is_control() || "/?#%\\".contains(c)) {
+    if id.len() > 256
+        || id
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "/?#%\\".contains(c))
+    {
         return Err(Error::invalid(format!(
             "{id:?} is not a {what} id (ids look like \"44c5d1b9-7a26-4369-bf0d-c575bfb168a6\")"
         )));
@@ -49,14 +53,26 @@ impl Dataset {
     }
 
     pub(crate) fn url(&self, prefix: &[&str], suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
-        let segments: Vec<&str> = prefix.iter().copied().chain([self.id.as_str()]).chain(suffix.iter().copied()).collect();
+        let segments: Vec<&str> = prefix
+            .iter()
+            .copied()
+            .chain([self.id.as_str()])
+            .chain(suffix.iter().copied())
+            .collect();
         self.client.transport.url(&segments, query)
     }
 
     /// The dataset's metadata object, as Domo sends it.
     pub async fn metadata(&self) -> Result<serde_json::Value> {
-        let url = self.url(&["api", "data", "v3", "datasources"], &[], &[("part", "core,rowcolcount")]);
-        self.client.transport.json(&Call::new(Method::GET, url)).await
+        let url = self.url(
+            &["api", "data", "v3", "datasources"],
+            &[],
+            &[("part", "core,rowcolcount")],
+        );
+        self.client
+            .transport
+            .json(&Call::new(Method::GET, url))
+            .await
     }
 
     /// The dataset's columns, in order.
@@ -85,18 +101,26 @@ impl Dataset {
             kind: String,
         }
         let answer: Answer = self.client.transport.json(&call).await?;
-        let table = answer.tables.into_iter().next().ok_or_else(|| Error::UnexpectedResponse {
-            message: "the schema answer has no table".into(),
-            status: 200,
-            request: call.info(),
-            body: None,
-        })?;
+        let table = answer
+            .tables
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::UnexpectedResponse {
+                message: "the schema answer has no table".into(),
+                status: 200,
+                request: call.info(),
+                body: None,
+            })?;
         Ok(table
             .columns
             .into_iter()
             .map(|c| {
                 let domo_type = c.kind.parse().unwrap_or_else(|_| {
-                    log::warn!("column {:?} has type {:?}, unknown here; read as text", c.name, c.kind);
+                    log::warn!(
+                        "column {:?} has type {:?}, unknown here; read as text",
+                        c.name,
+                        c.kind
+                    );
                     DomoType::String
                 });
                 Column::new(c.name, domo_type)

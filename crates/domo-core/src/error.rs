@@ -75,7 +75,10 @@ pub enum Error {
 
     /// A login was refused (Domo says so with HTTP 200 and `success: false`).
     #[error("login refused by Domo: {reason}")]
-    LoginRefused { reason: String, request: RequestInfo },
+    LoginRefused {
+        reason: String,
+        request: RequestInfo,
+    },
 
     /// The answer was not what the endpoint returns: an HTML page, a wrong shape.
     #[error("{message}")]
@@ -169,7 +172,12 @@ pub(crate) fn keep_body(body: &[u8]) -> Option<String> {
 }
 
 /// Builds the error for a non-success answer (or an HTML page in place of JSON).
-pub(crate) fn from_response(status: u16, content_type: &str, body: &[u8], request: RequestInfo) -> Error {
+pub(crate) fn from_response(
+    status: u16,
+    content_type: &str,
+    body: &[u8],
+    request: RequestInfo,
+) -> Error {
     if looks_like_html(content_type, body) {
         return html_error(status, body, request);
     }
@@ -190,8 +198,14 @@ pub(crate) fn from_response(status: u16, content_type: &str, body: &[u8], reques
         .or(parsed.error)
         .or(parsed.reason)
         .unwrap_or_else(|| {
-            let text = String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string();
-            if text.is_empty() { format!("HTTP {status}") } else { text }
+            let text = String::from_utf8_lossy(&body[..body.len().min(200)])
+                .trim()
+                .to_string();
+            if text.is_empty() {
+                format!("HTTP {status}")
+            } else {
+                text
+            }
         });
     Error::Api(Box::new(ApiError {
         status,
@@ -207,9 +221,14 @@ pub(crate) fn looks_like_html(content_type: &str, body: &[u8]) -> bool {
     if content_type.to_ascii_lowercase().contains("text/html") {
         return true;
     }
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
-    let head = &body[start..body.len().min(start + 15)];
-    head.eq_ignore_ascii_case(b"<!doctype html") || head.len() >= 5 && head[..5].eq_ignore_ascii_case(b"<html")
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
+    let head = &body[start..];
+    [b"<!doctype html".as_slice(), b"<html"]
+        .iter()
+        .any(|p| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p))
 }
 
 /// An HTML page where JSON or CSV was expected: a maintenance page, or Domo's 200
@@ -221,7 +240,9 @@ pub(crate) fn html_error(status: u16, body: &[u8], request: RequestInfo) -> Erro
         Some(t) => format!("an HTML page titled {t:?}"),
         None => "an HTML page".to_string(),
     };
-    let message = format!("Domo answered HTTP {status} with {what} instead of data (maintenance, or a blocked request)");
+    let message = format!(
+        "Domo answered HTTP {status} with {what} instead of data (maintenance, or a blocked request)"
+    );
     if status >= 400 {
         Error::Api(Box::new(ApiError {
             status,
@@ -270,7 +291,8 @@ mod tests {
 
     #[test]
     fn parses_domo_error_body() {
-        let body = br#"{"status":400,"statusReason":"Bad Request","message":"bad sql","toe":"ABC-1"}"#;
+        let body =
+            br#"{"status":400,"statusReason":"Bad Request","message":"bad sql","toe":"ABC-1"}"#;
         let Error::Api(e) = from_response(400, "application/json", body, req()) else {
             panic!("expected an API error");
         };
@@ -291,10 +313,20 @@ mod tests {
 
     #[test]
     fn rate_limit_403_is_rate_limited() {
-        let e = from_response(403, "application/json", br#"{"message":"API Rate limit reached."}"#, req());
+        let e = from_response(
+            403,
+            "application/json",
+            br#"{"message":"API Rate limit reached."}"#,
+            req(),
+        );
         let Error::Api(e) = e else { panic!() };
         assert_eq!(e.kind(), ApiErrorKind::RateLimited);
-        let e = from_response(403, "application/json", br#"{"message":"Forbidden"}"#, req());
+        let e = from_response(
+            403,
+            "application/json",
+            br#"{"message":"Forbidden"}"#,
+            req(),
+        );
         let Error::Api(e) = e else { panic!() };
         assert_eq!(e.kind(), ApiErrorKind::Forbidden);
     }
@@ -305,7 +337,12 @@ mod tests {
         let e = from_response(200, "text/plain", page, req());
         assert!(matches!(e, Error::UnexpectedResponse { status: 200, .. }));
         assert!(e.to_string().contains("Domo - Blocked"), "{e}");
-        let e = from_response(503, "text/html", b"<html><title>Maintenance</title></html>", req());
+        let e = from_response(
+            503,
+            "text/html",
+            b"<html><title>Maintenance</title></html>",
+            req(),
+        );
         let Error::Api(api) = &e else { panic!() };
         assert_eq!(api.kind(), ApiErrorKind::Server);
         assert!(e.to_string().contains("Maintenance"));

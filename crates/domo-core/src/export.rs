@@ -79,7 +79,9 @@ impl Dataset {
         let decoder = arrow_csv::ReaderBuilder::new(schema.clone())
             .with_header(true)
             .with_batch_size(batch_size)
-            .with_null_regex(regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?)
+            .with_null_regex(
+                regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
+            )
             .build_decoder();
         let (tx, rx) = mpsc::channel(BATCHES_AHEAD);
         let task = tokio::spawn(pump(response, decoder, tx, call));
@@ -129,7 +131,10 @@ async fn pump(
     }
 }
 
-async fn flush(decoder: &mut arrow_csv::reader::Decoder, tx: &mpsc::Sender<Result<RecordBatch>>) -> Result<()> {
+async fn flush(
+    decoder: &mut arrow_csv::reader::Decoder,
+    tx: &mpsc::Sender<Result<RecordBatch>>,
+) -> Result<()> {
     if let Some(batch) = decoder.flush()? {
         tx.send(Ok(batch)).await.map_err(|_| Error::Cancelled)?;
     }

@@ -20,4 +20,6 @@ pub use retry::RetryPolicy;
 pub use streams::Stream;
 pub use transport::{ClientOptions, Credentials, Secret, VERSION};
 pub use types::{Column, DomoType};
-pub use upload::{ProgressFn, UploadMode, UploadOptions, UploadProgress, UploadSource, UploadSummary};
+pub use upload::{
+    ProgressFn, UploadMode, UploadOptions, UploadProgress, UploadSource, UploadSummary,
+};

@@ -38,7 +38,12 @@ impl RetryPolicy {
     ///
     /// A server's `Retry-After` is honoured as given when it fits the budget; otherwise
     /// the wait is exponential with jitter, so that many clients do not retry in step.
-    pub fn delay(&self, retry: u32, elapsed: Duration, retry_after: Option<Duration>) -> Option<Duration> {
+    pub fn delay(
+        &self,
+        retry: u32,
+        elapsed: Duration,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
         if retry >= self.max_retries {
             return None;
         }
@@ -98,9 +103,15 @@ mod tests {
         let d = p.delay(0, Duration::ZERO, Some(Duration::from_secs(2)));
         assert_eq!(d, Some(Duration::from_secs(2)));
         // Longer than one wait may be: give up instead of sleeping for minutes.
-        assert_eq!(p.delay(0, Duration::ZERO, Some(Duration::from_secs(3600))), None);
+        assert_eq!(
+            p.delay(0, Duration::ZERO, Some(Duration::from_secs(3600))),
+            None
+        );
         // Past the total budget.
-        assert_eq!(p.delay(0, Duration::from_secs(119), Some(Duration::from_secs(2))), None);
+        assert_eq!(
+            p.delay(0, Duration::from_secs(119), Some(Duration::from_secs(2))),
+            None
+        );
     }
 
     #[test]
@@ -118,12 +129,18 @@ mod tests {
             .unwrap()
             .with_timezone(&chrono::Utc);
         assert_eq!(parse_retry_after("3", now), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("0.5", now), Some(Duration::from_millis(500)));
+        assert_eq!(
+            parse_retry_after("0.5", now),
+            Some(Duration::from_millis(500))
+        );
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:47 GMT", now),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
     }

@@ -123,7 +123,9 @@ pub fn base_url(instance: &str) -> Result<String> {
             )));
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(Error::invalid(format!("instance URL {instance:?} has no host")));
+            return Err(Error::invalid(format!(
+                "instance URL {instance:?} has no host"
+            )));
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::invalid(
@@ -146,7 +148,9 @@ pub fn base_url(instance: &str) -> Result<String> {
     };
     if host.contains('.') {
         if !host.split('.').all(valid) {
-            return Err(Error::invalid(format!("instance host {instance:?} is not valid")));
+            return Err(Error::invalid(format!(
+                "instance host {instance:?} is not valid"
+            )));
         }
         return Ok(format!("https://{}", host.to_ascii_lowercase()));
     }
@@ -164,7 +168,10 @@ pub(crate) enum Body {
     Empty,
     Json(Bytes),
     /// CSV text, gzip-compressed or not.
-    Csv { data: Bytes, gzip: bool },
+    Csv {
+        data: Bytes,
+        gzip: bool,
+    },
 }
 
 /// One logical request; it may be sent more than once if it is idempotent.
@@ -180,7 +187,10 @@ pub(crate) struct Call {
 
 impl Call {
     pub fn new(method: Method, url: Url) -> Call {
-        let idempotent = matches!(method, Method::GET | Method::HEAD | Method::PUT | Method::DELETE);
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE
+        );
         Call {
             method,
             url,
@@ -226,12 +236,20 @@ pub struct Transport {
 }
 
 impl Transport {
-    pub fn new(instance: &str, credentials: Credentials, options: &ClientOptions) -> Result<Transport> {
+    pub fn new(
+        instance: &str,
+        credentials: Credentials,
+        options: &ClientOptions,
+    ) -> Result<Transport> {
         options.validate()?;
         let base = Url::parse(&base_url(instance)?)
             .map_err(|e| Error::invalid(format!("instance URL is not valid: {e}")))?;
         let mut agent = format!("domo-datasets/{VERSION}");
-        if let Some(extra) = options.user_agent.as_deref().filter(|s| !s.trim().is_empty()) {
+        if let Some(extra) = options
+            .user_agent
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+        {
             agent.push(' ');
             agent.push_str(extra.trim());
         }
@@ -332,7 +350,9 @@ impl Transport {
         }
         request = match &call.body {
             Body::Empty => request,
-            Body::Json(data) => request.header(CONTENT_TYPE, "application/json").body(data.clone()),
+            Body::Json(data) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(data.clone()),
             Body::Csv { data, gzip } => {
                 let request = request.header(CONTENT_TYPE, "text/csv");
                 let request = if *gzip {
@@ -358,7 +378,10 @@ impl Transport {
         let response = self.send(call).await?;
         let content_type = header_text(&response, CONTENT_TYPE);
         let status = response.status().as_u16();
-        let body = response.bytes().await.map_err(|e| transport_error(e, call))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, call))?;
         Ok((body, content_type, status))
     }
 }
@@ -449,20 +472,41 @@ mod tests {
     #[test]
     fn instance_names_become_domo_hosts() {
         assert_eq!(base_url("acme").unwrap(), "https://acme.domo.com");
-        assert_eq!(base_url(" Acme-Corp ").unwrap(), "https://acme-corp.domo.com");
+        assert_eq!(
+            base_url(" Acme-Corp ").unwrap(),
+            "https://acme-corp.domo.com"
+        );
         assert_eq!(base_url("acme.domo.com/").unwrap(), "https://acme.domo.com");
     }
 
     #[test]
     fn full_urls_are_kept_without_trailing_slashes() {
-        assert_eq!(base_url("http://127.0.0.1:8080").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(base_url("http://127.0.0.1:8080///").unwrap(), "http://127.0.0.1:8080");
-        assert_eq!(base_url("https://proxy.local/domo/").unwrap(), "https://proxy.local/domo");
+        assert_eq!(
+            base_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            base_url("http://127.0.0.1:8080///").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            base_url("https://proxy.local/domo/").unwrap(),
+            "https://proxy.local/domo"
+        );
     }
 
     #[test]
     fn bad_instances_are_refused() {
-        for bad in ["", "  ", "ftp://x", "http://", "acme corp", "https://u:p@acme.domo.com", "-x", "http://h/?q=1"] {
+        for bad in [
+            "",
+            "  ",
+            "ftp://x",
+            "http://",
+            "acme corp",
+            "https://u:p@acme.domo.com",
+            "-x",
+            "http://h/?q=1",
+        ] {
             assert!(base_url(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -476,7 +520,10 @@ mod tests {
         )
         .unwrap();
         let url = t.url(&["api", "data", "a/b c"], &[("includeHeader", "true")]);
-        assert_eq!(url.as_str(), "http://127.0.0.1:1/prefix/api/data/a%2Fb%20c?includeHeader=true");
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:1/prefix/api/data/a%2Fb%20c?includeHeader=true"
+        );
     }
 
     #[test]

@@ -121,7 +121,11 @@ impl FromStr for DomoType {
 }
 
 fn names(types: &[DomoType]) -> String {
-    types.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ")
+    types
+        .iter()
+        .map(|t| t.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One column of a dataset's schema.
@@ -152,7 +156,10 @@ pub fn validate_columns(columns: &[Column]) -> Result<()> {
             return Err(Error::invalid(format!("column {i} has an empty name")));
         }
         if !seen.insert(column.name.as_str()) {
-            return Err(Error::invalid(format!("column name {:?} appears twice", column.name)));
+            return Err(Error::invalid(format!(
+                "column name {:?} appears twice",
+                column.name
+            )));
         }
         if !DomoType::CREATABLE.contains(&column.domo_type) {
             return Err(Error::invalid(format!(
@@ -226,17 +233,33 @@ mod tests {
         use DomoType::*;
         assert_eq!(types, vec![Long, String, Datetime, Date, Double, Decimal]);
         let bad = Schema::new(vec![Field::new("l", DataType::Binary, true)]);
-        assert!(columns_from_arrow(&bad).unwrap_err().to_string().contains("\"l\""));
+        assert!(
+            columns_from_arrow(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("\"l\"")
+        );
     }
 
     #[test]
     fn schema_validation_names_the_problem() {
         assert!(validate_columns(&[]).is_err());
-        let dup = [Column::new("a", DomoType::Long), Column::new("a", DomoType::String)];
-        assert!(validate_columns(&dup).unwrap_err().to_string().contains("twice"));
+        let dup = [
+            Column::new("a", DomoType::Long),
+            Column::new("a", DomoType::String),
+        ];
+        assert!(
+            validate_columns(&dup)
+                .unwrap_err()
+                .to_string()
+                .contains("twice")
+        );
         let empty = [Column::new(" ", DomoType::Long)];
         assert!(validate_columns(&empty).is_err());
-        let ok = [Column::new("a", DomoType::Long), Column::new("b", DomoType::Datetime)];
+        let ok = [
+            Column::new("a", DomoType::Long),
+            Column::new("b", DomoType::Datetime),
+        ];
         validate_columns(&ok).unwrap();
     }
 }

@@ -46,7 +46,9 @@ impl UploadMode {
         match s.to_ascii_lowercase().as_str() {
             "append" => Ok(UploadMode::Append),
             "replace" => Ok(UploadMode::Replace),
-            _ => Err(Error::invalid(format!("mode must be \"append\" or \"replace\", not {s:?}"))),
+            _ => Err(Error::invalid(format!(
+                "mode must be \"append\" or \"replace\", not {s:?}"
+            ))),
         }
     }
 
@@ -105,7 +107,9 @@ impl UploadOptions {
             )));
         }
         if let Some(tag) = &self.partition
-            && (tag.trim().is_empty() || tag.len() > MAX_PARTITION_LEN || tag.chars().any(char::is_control))
+            && (tag.trim().is_empty()
+                || tag.len() > MAX_PARTITION_LEN
+                || tag.chars().any(char::is_control))
         {
             return Err(Error::invalid(format!(
                 "partition must be a non-empty tag of at most {MAX_PARTITION_LEN} characters without control characters, not {tag:?}"
@@ -182,10 +186,12 @@ impl Dataset {
 
         let (tx, rx) = mpsc::channel::<Result<Part>>(options.concurrency);
         let (part_size, gzip) = (options.part_size, options.gzip);
-        let encoder = tokio::task::spawn_blocking(move || encode_parts(source, part_size, gzip, &tx));
+        let encoder =
+            tokio::task::spawn_blocking(move || encode_parts(source, part_size, gzip, &tx));
         let mut encoder = AbortOnDrop(encoder);
 
-        let parts = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
+        let parts =
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
         let mut sent = std::pin::pin!(
             parts
                 .map_ok(|part| self.send_part(upload_id, part, gzip))
@@ -225,7 +231,12 @@ impl Dataset {
     }
 
     async fn start_upload(&self, options: &UploadOptions) -> Result<u64> {
-        let query: Vec<(&str, &str)> = options.partition.as_deref().map(|p| ("dataTag", p)).into_iter().collect();
+        let query: Vec<(&str, &str)> = options
+            .partition
+            .as_deref()
+            .map(|p| ("dataTag", p))
+            .into_iter()
+            .collect();
         let url = self.uploads_url(&[], &query);
         let call = Call::new(Method::POST, url)
             .json(&json!({ "action": options.mode.action(), "appendId": null }))?
@@ -244,7 +255,10 @@ impl Dataset {
             _ => None,
         }
         .ok_or_else(|| Error::UnexpectedResponse {
-            message: format!("Domo started the upload but its uploadId is {}", started.upload_id),
+            message: format!(
+                "Domo started the upload but its uploadId is {}",
+                started.upload_id
+            ),
             status: 200,
             request: call.info(),
             body: None,
@@ -257,7 +271,10 @@ impl Dataset {
         let url = self.uploads_url(&[&id, "parts", &number], &[]);
         let bytes = part.data.len() as u64;
         let mut call = Call::new(Method::PUT, url).accept("application/json");
-        call.body = Body::Csv { data: part.data, gzip };
+        call.body = Body::Csv {
+            data: part.data,
+            gzip,
+        };
         self.client
             .transport
             .send(&call)
@@ -293,7 +310,12 @@ impl<T> Drop for AbortOnDrop<T> {
 }
 
 /// Cuts the source into compressed parts and sends them; stops when the receiver is gone.
-fn encode_parts(source: UploadSource, part_size: usize, gzip: bool, tx: &mpsc::Sender<Result<Part>>) {
+fn encode_parts(
+    source: UploadSource,
+    part_size: usize,
+    gzip: bool,
+    tx: &mpsc::Sender<Result<Part>>,
+) {
     let mut parts = PartBuilder {
         part_size,
         gzip,
@@ -303,8 +325,8 @@ fn encode_parts(source: UploadSource, part_size: usize, gzip: bool, tx: &mpsc::S
         tx,
     };
     let outcome = match source {
-        UploadSource::Batches(reader) => parts.from_batches(reader),
-        UploadSource::CsvFile(path) => parts.from_csv_file(&path),
+        UploadSource::Batches(reader) => parts.add_batches(reader),
+        UploadSource::CsvFile(path) => parts.add_csv_file(&path),
     }
     .and_then(|()| parts.finish());
     if let Err(e) = outcome
@@ -324,7 +346,7 @@ struct PartBuilder<'a> {
 }
 
 impl PartBuilder<'_> {
-    fn from_batches(&mut self, reader: Box<dyn RecordBatchReader + Send>) -> Result<()> {
+    fn add_batches(&mut self, reader: Box<dyn RecordBatchReader + Send>) -> Result<()> {
         for batch in reader {
             let batch: RecordBatch = batch?;
             let mut offset = 0;
@@ -342,7 +364,7 @@ impl PartBuilder<'_> {
     }
 
     /// Sends the file's records as they stand, cut only between records.
-    fn from_csv_file(&mut self, path: &std::path::Path) -> Result<()> {
+    fn add_csv_file(&mut self, path: &std::path::Path) -> Result<()> {
         let io = |e| Error::Io {
             context: format!("cannot read {}", path.display()),
             source: e,
@@ -392,13 +414,18 @@ impl PartBuilder<'_> {
     }
 
     fn ship(&mut self) -> Result<()> {
-        let csv = std::mem::replace(&mut self.buf, Vec::with_capacity(self.part_size + self.part_size / 8));
+        let csv = std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(self.part_size + self.part_size / 8),
+        );
         let data = if self.gzip {
             let mut gz = GzEncoder::new(Vec::with_capacity(csv.len() / 4), Compression::fast());
-            gz.write_all(&csv).and_then(|()| gz.finish()).map_err(|e| Error::Io {
-                context: "cannot compress an upload part".into(),
-                source: e,
-            })?
+            gz.write_all(&csv)
+                .and_then(|()| gz.finish())
+                .map_err(|e| Error::Io {
+                    context: "cannot compress an upload part".into(),
+                    source: e,
+                })?
         } else {
             csv
         };
@@ -408,7 +435,9 @@ impl PartBuilder<'_> {
             rows: std::mem::take(&mut self.rows),
         };
         self.next += 1;
-        self.tx.blocking_send(Ok(part)).map_err(|_| Error::Cancelled)
+        self.tx
+            .blocking_send(Ok(part))
+            .map_err(|_| Error::Cancelled)
     }
 }
 
@@ -440,10 +469,22 @@ mod tests {
     fn options_are_checked() {
         UploadOptions::default().validate().unwrap();
         let bad = [
-            UploadOptions { part_size: 10, ..Default::default() },
-            UploadOptions { concurrency: 0, ..Default::default() },
-            UploadOptions { concurrency: 1000, ..Default::default() },
-            UploadOptions { partition: Some(" ".into()), ..Default::default() },
+            UploadOptions {
+                part_size: 10,
+                ..Default::default()
+            },
+            UploadOptions {
+                concurrency: 0,
+                ..Default::default()
+            },
+            UploadOptions {
+                concurrency: 1000,
+                ..Default::default()
+            },
+            UploadOptions {
+                partition: Some(" ".into()),
+                ..Default::default()
+            },
         ];
         for options in bad {
             assert!(options.validate().is_err(), "{options:?}");
@@ -456,7 +497,12 @@ mod tests {
     fn scanner_respects_quotes() {
         let text = b"a,\"x\ny\",\"q\"\"\"\nb,c\n";
         let mut s = CsvScanner::default();
-        let ends: Vec<usize> = text.iter().enumerate().filter(|(_, b)| s.end_of_record(**b)).map(|(i, _)| i).collect();
-        assert_eq!(ends, vec![14, 18]);
+        let ends: Vec<usize> = text
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| s.end_of_record(**b))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(ends, vec![13, 17]);
     }
 }

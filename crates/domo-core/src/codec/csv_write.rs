@@ -133,15 +133,24 @@ fn cells<'a>(array: &'a dyn Array, options: &'a FormatOptions<'a>) -> Result<Cel
             };
             let values = match unit {
                 TimeUnit::Second => a.as_primitive::<TimestampSecondType>().values().clone(),
-                TimeUnit::Millisecond => a.as_primitive::<TimestampMillisecondType>().values().clone(),
-                TimeUnit::Microsecond => a.as_primitive::<TimestampMicrosecondType>().values().clone(),
-                TimeUnit::Nanosecond => a.as_primitive::<TimestampNanosecondType>().values().clone(),
+                TimeUnit::Millisecond => a
+                    .as_primitive::<TimestampMillisecondType>()
+                    .values()
+                    .clone(),
+                TimeUnit::Microsecond => a
+                    .as_primitive::<TimestampMicrosecondType>()
+                    .values()
+                    .clone(),
+                TimeUnit::Nanosecond => {
+                    a.as_primitive::<TimestampNanosecondType>().values().clone()
+                }
             };
             Cells::Datetime(Box::new(move |i| to_micros(values[i])))
         }
-        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
-            Cells::Formatted(ArrayFormatter::try_new(array, options)?)
-        }
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => Cells::Formatted(ArrayFormatter::try_new(array, options)?),
         other => {
             return Err(Error::invalid(format!("cannot upload Arrow type {other}")));
         }
@@ -177,7 +186,9 @@ pub fn write_batch(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<()> {
             }
             match cells {
                 Cells::Null => {}
-                Cells::Bool(a) => out.extend_from_slice(if a.value(row) { b"true" } else { b"false" }),
+                Cells::Bool(a) => {
+                    out.extend_from_slice(if a.value(row) { b"true" } else { b"false" })
+                }
                 Cells::I64(get) => out.extend_from_slice(int_buf.format(get(row)).as_bytes()),
                 Cells::U64(a) => out.extend_from_slice(int_buf.format(a.value(row)).as_bytes()),
                 Cells::F64(get) => {
@@ -209,9 +220,8 @@ pub fn write_batch(batch: &RecordBatch, out: &mut Vec<u8>) -> Result<()> {
 /// A text field, quoted when it holds a delimiter, a quote or a line break, when it is
 /// empty (an empty field would read back as null), or when it is the null marker `\N`.
 fn write_text(out: &mut Vec<u8>, s: &str) {
-    let needs_quotes = s.is_empty()
-        || s == "\\N"
-        || s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
+    let needs_quotes =
+        s.is_empty() || s == "\\N" || s.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'));
     if !needs_quotes {
         out.extend_from_slice(s.as_bytes());
         return;
@@ -251,11 +261,24 @@ mod tests {
     #[test]
     fn quotes_and_nulls() {
         let mut s = StringBuilder::new();
-        for v in [Some("plain"), Some(""), None, Some("a,b"), Some("say \"hi\""), Some("two\nlines"), Some("\\N"), Some("é")] {
+        for v in [
+            Some("plain"),
+            Some(""),
+            None,
+            Some("a,b"),
+            Some("say \"hi\""),
+            Some("two\nlines"),
+            Some("\\N"),
+            Some("é"),
+        ] {
             s.append_option(v);
         }
         let out = csv(vec![Arc::new(s.finish())]);
-        assert_eq!(out, "plain\n\"\"\n\na,b\n".replace("a,b", "\"a,b\"") + "\"say \"\"hi\"\"\"\n\"two\nlines\"\n\"\\N\"\né\n");
+        assert_eq!(
+            out,
+            "plain\n\"\"\n\na,b\n".replace("a,b", "\"a,b\"")
+                + "\"say \"\"hi\"\"\"\n\"two\nlines\"\n\"\\N\"\né\n"
+        );
     }
 
     #[test]
@@ -270,16 +293,25 @@ mod tests {
             ),
             Arc::new(BooleanArray::from(vec![Some(true), Some(false)])),
         ]);
-        assert_eq!(out, "-5,1.5,2024-01-02,2019-03-19 18:49:02,true\n,,1969-12-31,,false\n");
+        assert_eq!(
+            out,
+            "-5,1.5,2024-01-02,2019-03-19 18:49:02,true\n,,1969-12-31,,false\n"
+        );
     }
 
     #[test]
     fn decimals_and_dictionaries() {
-        let mut d = Decimal128Builder::new().with_precision_and_scale(10, 2).unwrap();
+        let mut d = Decimal128Builder::new()
+            .with_precision_and_scale(10, 2)
+            .unwrap();
         d.append_value(12345);
         d.append_null();
         let dict: DictionaryArray<Int32Type> = vec!["x", "y"].into_iter().collect();
-        let out = csv(vec![Arc::new(d.finish()), Arc::new(dict), Arc::new(Int32Array::from(vec![1, 2]))]);
+        let out = csv(vec![
+            Arc::new(d.finish()),
+            Arc::new(dict),
+            Arc::new(Int32Array::from(vec![1, 2])),
+        ]);
         assert_eq!(out, "123.45,x,1\n,y,2\n");
     }
 

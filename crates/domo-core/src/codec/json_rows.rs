@@ -15,8 +15,8 @@ use arrow_array::builder::{
 use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{Field, Schema, SchemaRef};
-use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::temporal::{parse_date, parse_datetime};
@@ -52,7 +52,8 @@ pub struct DecodeError(pub String);
 
 /// Decodes a whole query answer.
 pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
-    let answer: Answer<'_> = serde_json::from_slice(body).map_err(|e| DecodeError(describe_json_error(&e)))?;
+    let answer: Answer<'_> =
+        serde_json::from_slice(body).map_err(|e| DecodeError(describe_json_error(&e)))?;
     let columns = answer
         .columns
         .ok_or_else(|| DecodeError("the answer has no \"columns\"".into()))?;
@@ -69,7 +70,10 @@ pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let kind = metadata.get(i).and_then(|m| m.kind.as_deref()).unwrap_or("STRING");
+            let kind = metadata
+                .get(i)
+                .and_then(|m| m.kind.as_deref())
+                .unwrap_or("STRING");
             kind.parse::<DomoType>().unwrap_or_else(|_| {
                 unknown_types.push((name.clone(), kind.to_string()));
                 DomoType::String
@@ -97,7 +101,10 @@ pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
     let batch = RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| DecodeError(e.to_string()))?;
-    Ok(DecodedRows { batch, unknown_types })
+    Ok(DecodedRows {
+        batch,
+        unknown_types,
+    })
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {
@@ -226,9 +233,9 @@ impl ColumnBuilder {
             },
             ColumnBuilder::Float64(b) => match s.trim() {
                 "" => b.append_null(),
-                t => b.append_value(
-                    parse_float(t).ok_or_else(|| format!("{s:?} is not a number"))?,
-                ),
+                t => {
+                    b.append_value(parse_float(t).ok_or_else(|| format!("{s:?} is not a number"))?)
+                }
             },
             ColumnBuilder::Decimal(b) => match s.trim() {
                 "" => b.append_null(),
@@ -245,7 +252,9 @@ impl ColumnBuilder {
                 "" => b.append_null(),
                 _ => b.append_value(
                     parse_date(s)
-                        .or_else(|| parse_datetime(s).map(|us| us.div_euclid(86_400_000_000) as i32))
+                        .or_else(|| {
+                            parse_datetime(s).map(|us| us.div_euclid(86_400_000_000) as i32)
+                        })
                         .ok_or_else(|| format!("{s:?} is not a date (YYYY-MM-DD)"))?,
                 ),
             },
@@ -344,7 +353,12 @@ impl<'de> Visitor<'de> for RowSeed<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "row {} as an array of {} values", self.row, self.builders.len())
+        write!(
+            f,
+            "row {} as an array of {} values",
+            self.row,
+            self.builders.len()
+        )
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
@@ -452,9 +466,9 @@ impl<'de> Visitor<'de> for CellSeed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::Array;
     use arrow_array::cast::AsArray;
     use arrow_array::types::{Date32Type, Float64Type, Int64Type, TimestampMicrosecondType};
-    use arrow_array::Array;
 
     fn meta(types: &[&str]) -> String {
         let items: Vec<String> = types
@@ -472,7 +486,9 @@ mod tests {
                        [null,null,null,null,null,null,null],
                        ["",  "7","2",3.5,"2024-02-29","2019-03-19 18:49:02.25","false"]],
                "numRows":3,"numColumns":7,"fromcache":false,"duration":"1"}}"#,
-            meta(&["STRING", "LONG", "DOUBLE", "DECIMAL", "DATE", "DATETIME", "BOOLEAN"])
+            meta(&[
+                "STRING", "LONG", "DOUBLE", "DECIMAL", "DATE", "DATETIME", "BOOLEAN"
+            ])
         );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
         let b = &decoded.batch;
@@ -501,23 +517,38 @@ mod tests {
 
     #[test]
     fn unknown_types_become_text() {
-        let body = format!(r#"{{"columns":["t"],"metadata":{},"rows":[["12:00:00"],[5]]}}"#, meta(&["TIME"]));
+        let body = format!(
+            r#"{{"columns":["t"],"metadata":{},"rows":[["12:00:00"],[5]]}}"#,
+            meta(&["TIME"])
+        );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
-        assert_eq!(decoded.unknown_types, vec![("t".to_string(), "TIME".to_string())]);
+        assert_eq!(
+            decoded.unknown_types,
+            vec![("t".to_string(), "TIME".to_string())]
+        );
         let s = decoded.batch.column(0).as_string::<i32>();
         assert_eq!((s.value(0), s.value(1)), ("12:00:00", "5"));
     }
 
     #[test]
     fn field_order_does_not_matter() {
-        let body = format!(r#"{{"rows":[[1]],"metadata":{},"columns":["n"]}}"#, meta(&["LONG"]));
+        let body = format!(
+            r#"{{"rows":[[1]],"metadata":{},"columns":["n"]}}"#,
+            meta(&["LONG"])
+        );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
-        assert_eq!(decoded.batch.column(0).as_primitive::<Int64Type>().value(0), 1);
+        assert_eq!(
+            decoded.batch.column(0).as_primitive::<Int64Type>().value(0),
+            1
+        );
     }
 
     #[test]
     fn empty_results_keep_their_schema() {
-        let body = format!(r#"{{"columns":["n","s"],"metadata":{},"rows":[]}}"#, meta(&["LONG", "STRING"]));
+        let body = format!(
+            r#"{{"columns":["n","s"],"metadata":{},"rows":[]}}"#,
+            meta(&["LONG", "STRING"])
+        );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
         assert_eq!(decoded.batch.num_rows(), 0);
         assert_eq!(decoded.batch.num_columns(), 2);
@@ -527,10 +558,22 @@ mod tests {
     fn bad_bodies_say_what_is_wrong() {
         let m = meta(&["LONG"]);
         let cases = [
-            (format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[1],["x"]]}}"#), "row 1, column \"n\" (LONG)"),
-            (format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[1,2]]}}"#), "more than 1 values"),
-            (format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[]]}}"#), "has 0 values"),
-            (format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[1],[2"#), "cut short"),
+            (
+                format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[1],["x"]]}}"#),
+                "row 1, column \"n\" (LONG)",
+            ),
+            (
+                format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[1,2]]}}"#),
+                "more than 1 values",
+            ),
+            (
+                format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[]]}}"#),
+                "has 0 values",
+            ),
+            (
+                format!(r#"{{"columns":["n"],"metadata":{m},"rows":[[1],[2"#),
+                "cut short",
+            ),
             (r#"{"metadata":[],"rows":[]}"#.to_string(), "no \"columns\""),
             ("<html>".to_string(), "not valid query JSON"),
         ];

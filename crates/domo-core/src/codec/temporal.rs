@@ -168,7 +168,14 @@ mod tests {
     fn parses_dates() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
         assert_eq!(parse_date("2024-02-29"), Some(19_782));
-        for bad in ["2023-02-29", "2024-13-01", "2024-1-01", "20240101", "2024-01-00", "abcd-01-01"] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-1-01",
+            "20240101",
+            "2024-01-00",
+            "abcd-01-01",
+        ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
     }
@@ -179,18 +186,36 @@ mod tests {
         assert_eq!(base, 1_553_021_342_000_000);
         assert_eq!(parse_datetime("2019-03-19 18:49:02"), Some(base));
         assert_eq!(parse_datetime("2019-03-19T18:49:02Z"), Some(base));
-        assert_eq!(parse_datetime("2019-03-19T18:49:02.5"), Some(base + 500_000));
-        assert_eq!(parse_datetime("2019-03-19T18:49:02.123456789"), Some(base + 123_456));
+        assert_eq!(
+            parse_datetime("2019-03-19T18:49:02.5"),
+            Some(base + 500_000)
+        );
+        assert_eq!(
+            parse_datetime("2019-03-19T18:49:02.123456789"),
+            Some(base + 123_456)
+        );
         assert_eq!(parse_datetime("2019-03-19T20:49:02+02:00"), Some(base));
-        assert_eq!(parse_datetime("2019-03-19"), Some(base - (18 * 3600 + 49 * 60 + 2) * 1_000_000));
-        for bad in ["2019-03-19T25:00:00", "2019-03-19T18:49", "2019-03-19T18:49:02.", "2019-03-19X18:49:02"] {
+        assert_eq!(
+            parse_datetime("2019-03-19"),
+            Some(base - (18 * 3600 + 49 * 60 + 2) * 1_000_000)
+        );
+        for bad in [
+            "2019-03-19T25:00:00",
+            "2019-03-19T18:49",
+            "2019-03-19T18:49:02.",
+            "2019-03-19X18:49:02",
+        ] {
             assert_eq!(parse_datetime(bad), None, "{bad}");
         }
     }
 
     #[test]
     fn formats_round_trip() {
-        for s in ["1969-12-31 23:59:59", "2019-03-19 18:49:02.5", "2262-04-11 23:47:16.854775"] {
+        for s in [
+            "1969-12-31 23:59:59",
+            "2019-03-19 18:49:02.5",
+            "2262-04-11 23:47:16.854775",
+        ] {
             let mut out = Vec::new();
             write_datetime(&mut out, parse_datetime(s).unwrap());
             assert_eq!(std::str::from_utf8(&out).unwrap(), s);

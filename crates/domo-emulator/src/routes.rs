@@ -1,0 +1,469 @@
+//! The Domo API routes.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value as Json, json};
+
+use crate::errors::{ApiError, json_response};
+use crate::state::AppState;
+use crate::store::{Column, Dataset, EXPORT_CHUNK_ROWS, write_csv_header};
+use crate::types::DomoType;
+
+type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+type ApiResult = Result<Response, ApiError>;
+
+/// Upper bound on a decompressed part, so a gzip bomb cannot exhaust memory.
+const MAX_PART_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+fn params(q: Params) -> HashMap<String, String> {
+    q.map(|Query(m)| m).unwrap_or_default()
+}
+
+fn ok(body: Json) -> ApiResult {
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+/// Runs storage work off the async workers.
+async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ApiError> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::internal(format!("worker task failed: {e}")))?
+}
+
+/// Parses a JSON body; an empty body counts as `{}` where that is allowed.
+fn json_body(body: &Bytes, empty_ok: bool) -> Result<Json, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return if empty_ok {
+            Ok(json!({}))
+        } else {
+            Err(ApiError::bad_request(
+                "The request body is empty; JSON expected",
+            ))
+        };
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))
+}
+
+fn opt_str<'a>(v: &'a Json, key: &str) -> Result<Option<&'a str>, ApiError> {
+    match v.get(key) {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::String(s)) if s.is_empty() => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s)),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "'{key}' must be a string, not {other}"
+        ))),
+    }
+}
+
+pub fn dataset_json(ds: &Dataset) -> Json {
+    json!({
+        "id": ds.id,
+        "displayType": "api",
+        "dataProviderType": "api",
+        "type": "api",
+        "name": ds.name,
+        "description": ds.description,
+        "owner": {"id": "1", "name": "Local Domo Admin", "type": "USER", "group": false},
+        "created": ds.created,
+        "lastTouched": ds.last_updated,
+        "lastUpdated": ds.last_updated,
+        "cardInfo": {"cardCount": 0, "cardViewCount": 0},
+        "state": "SUCCESS",
+        "validConfiguration": true,
+        "validAccount": true,
+        "streamId": ds.stream_id(),
+        "transportType": "API",
+        "cloudId": "domo",
+        "cloudName": "Domo",
+        "permissions": "READ_WRITE_DELETE_SHARE_ADMIN",
+        "hidden": false,
+        "scheduleActive": true,
+        "cardCount": 0,
+        "cloudEngine": "domo",
+        "rowCount": ds.row_count,
+        "columnCount": ds.columns.len(),
+    })
+}
+
+// ---- auth ----
+
+pub async fn login(State(st): State<AppState>, body: Bytes) -> ApiResult {
+    let v = json_body(&body, false)?;
+    let email = v.get("emailAddress").and_then(Json::as_str).unwrap_or("");
+    let password = v.get("password").and_then(Json::as_str).unwrap_or("");
+    let method = v.get("method").and_then(Json::as_str).unwrap_or("password");
+    let good = method.eq_ignore_ascii_case("password")
+        && email.eq_ignore_ascii_case(&st.inner.email)
+        && password == st.inner.password;
+    if !good {
+        // Live Domo answers bad credentials with HTTP 200.
+        return ok(json!({"success": false, "reason": "INVALID_CREDENTIALS"}));
+    }
+    ok(json!({
+        "userId": 1,
+        "success": true,
+        "sessionToken": st.new_session(),
+        "twoFactorInfo": {"isTwoFactorAuthEnabled": false},
+    }))
+}
+
+// ---- datasets ----
+
+pub async fn create_dataset(State(st): State<AppState>, body: Bytes) -> ApiResult {
+    let v = json_body(&body, false)?;
+    let name = match v.get("dataSourceName") {
+        Some(Json::String(s)) if !s.trim().is_empty() => s.clone(),
+        _ => {
+            return Err(ApiError::bad_request(
+                "dataSourceName must be a non-empty string",
+            ));
+        }
+    };
+    let description = opt_str(&v, "description")?.unwrap_or("").to_owned();
+    let cols = v
+        .get("schema")
+        .and_then(|s| s.get("columns"))
+        .and_then(Json::as_array)
+        .ok_or_else(|| ApiError::bad_request("schema.columns must be an array of {type, name}"))?;
+    if cols.is_empty() {
+        return Err(ApiError::bad_request("schema.columns must not be empty"));
+    }
+    let mut columns: Vec<Column> = Vec::with_capacity(cols.len());
+    for (i, c) in cols.iter().enumerate() {
+        let name = c
+            .get("name")
+            .and_then(Json::as_str)
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "schema.columns[{i}].name must be a non-empty string"
+                ))
+            })?;
+        let ty_name = c.get("type").and_then(Json::as_str).unwrap_or("");
+        let ty = DomoType::parse(ty_name).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "schema.columns[{i}] ('{name}'): unknown type '{ty_name}'; expected STRING, LONG, DOUBLE, DECIMAL, DATE or DATETIME"
+            ))
+        })?;
+        if name.to_ascii_lowercase().starts_with("__domo_") {
+            return Err(ApiError::bad_request(format!(
+                "column name '{name}' is reserved by the emulator"
+            )));
+        }
+        // SQLite column names are case-insensitive, so "a" and "A" would collide.
+        if columns.iter().any(|c| c.name.eq_ignore_ascii_case(name)) {
+            return Err(ApiError::bad_request(format!(
+                "duplicate column name '{name}'"
+            )));
+        }
+        columns.push(Column {
+            name: name.to_owned(),
+            ty,
+        });
+    }
+    let ds = blocking(move || st.inner.store.create_dataset(&name, &description, columns)).await?;
+    let mut body = dataset_json(&ds);
+    body["dataSourceId"] = json!(ds.id);
+    body["schema"] = ds.schema_json();
+    ok(body)
+}
+
+pub async fn get_dataset(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let ds = blocking(move || st.inner.store.dataset(&id)).await?;
+    ok(dataset_json(&ds))
+}
+
+pub async fn delete_dataset(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    blocking(move || st.inner.store.delete_dataset(&id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+pub async fn schema(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let ds = blocking(move || st.inner.store.dataset(&id)).await?;
+    let columns: Vec<Json> = ds
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            json!({"name": c.name, "id": c.name, "type": c.ty.name(), "visible": true, "order": i})
+        })
+        .collect();
+    ok(json!({"name": "schema", "tables": [{"columns": columns}], "dataSourceId": ds.id}))
+}
+
+// ---- query ----
+
+pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+    let v = json_body(&body, false)?;
+    let sql = match v.get("sql") {
+        Some(Json::String(s)) => s.clone(),
+        _ => {
+            return Err(ApiError::bad_request(
+                "The request body must be {\"sql\": \"<statement>\"}",
+            ));
+        }
+    };
+    let qid = id.clone();
+    let r = blocking(move || st.inner.store.query(&qid, &sql)).await?;
+    let metadata: Vec<Json> = r
+        .types
+        .iter()
+        .map(|t| {
+            json!({"type": t.name(), "dataSourceId": id, "maxLength": -1, "minLength": -1,
+                   "periodIndex": 0, "aggregated": false})
+        })
+        .collect();
+    ok(json!({
+        "datasource": id,
+        "columns": r.columns,
+        "metadata": metadata,
+        "numRows": r.rows.len(),
+        "numColumns": r.types.len(),
+        "rows": r.rows,
+        "fromcache": false,
+    }))
+}
+
+// ---- uploads ----
+
+fn tag_from(q: &HashMap<String, String>) -> Option<String> {
+    q.get("dataTag")
+        .or_else(|| q.get("restateDataTag"))
+        .filter(|s| !s.is_empty())
+        .cloned()
+}
+
+pub async fn start_upload(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    q: Params,
+    body: Bytes,
+) -> ApiResult {
+    let q = params(q);
+    let v = json_body(&body, true)?;
+    if let Some(data) = v.get("data") {
+        let Json::Array(rows) = data.clone() else {
+            return Err(ApiError::bad_request(
+                "'data' must be an array of row objects",
+            ));
+        };
+        let ds_id = id.clone();
+        let (upload_id, at) = blocking(move || st.inner.store.append_rows(&ds_id, &rows)).await?;
+        return ok(json!({"dataSourceId": id, "uploadId": upload_id, "requestedAsOf": at}));
+    }
+    let action = opt_str(&v, "action")?.map(str::to_owned);
+    let tag = tag_from(&q);
+    let ds_id = id.clone();
+    let (upload_id, at) = blocking(move || {
+        st.inner
+            .store
+            .start_upload(&ds_id, tag.as_deref(), action.as_deref())
+    })
+    .await?;
+    ok(json!({"dataSourceId": id, "uploadId": upload_id, "requestedAsOf": at}))
+}
+
+fn parse_upload_id(ds: &str, s: &str) -> Result<i64, ApiError> {
+    s.parse::<i64>()
+        .map_err(|_| ApiError::not_found(format!("Upload {s} not found for DataSource {ds}")))
+}
+
+fn is_gzip(headers: &HeaderMap) -> bool {
+    let has = |name: header::HeaderName, what: &[&str]| {
+        headers.get_all(name).iter().any(|v| {
+            v.to_str().is_ok_and(|s| {
+                let s = s.to_ascii_lowercase();
+                what.iter().any(|w| s.contains(w))
+            })
+        })
+    };
+    has(header::CONTENT_ENCODING, &["gzip"])
+        || has(
+            header::CONTENT_TYPE,
+            &["application/gzip", "application/x-gzip"],
+        )
+}
+
+fn decode_part(part: i64, gzip: bool, body: Bytes) -> Result<String, ApiError> {
+    let bytes = if gzip {
+        let mut out = Vec::with_capacity(body.len().saturating_mul(4));
+        flate2::read::MultiGzDecoder::new(&body[..])
+            .take(MAX_PART_BYTES + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| ApiError::bad_request(format!("Part {part}: invalid gzip data: {e}")))?;
+        if out.len() as u64 > MAX_PART_BYTES {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("Part {part} decompresses to more than {MAX_PART_BYTES} bytes"),
+            ));
+        }
+        out
+    } else {
+        body.to_vec()
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let hint = if !gzip && body.starts_with(&[0x1f, 0x8b]) {
+            " (it looks gzip-compressed: send Content-Encoding: gzip or Content-Type: application/gzip)"
+        } else {
+            ""
+        };
+        ApiError::bad_request(format!(
+            "Part {part} is not valid UTF-8 at byte {}{hint}",
+            e.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+pub async fn put_part(
+    State(st): State<AppState>,
+    Path((id, upload, part)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let upload_id = parse_upload_id(&id, &upload)?;
+    let part_no = part
+        .parse::<i64>()
+        .ok()
+        .filter(|p| *p >= 1)
+        .ok_or_else(|| {
+            ApiError::bad_request(format!("Invalid part id '{part}'; part ids start at 1"))
+        })?;
+    let gzip = is_gzip(&headers);
+    let ds_id = id.clone();
+    let rows = blocking(move || {
+        let text = decode_part(part_no, gzip, body)?;
+        st.inner.store.put_part(&ds_id, upload_id, part_no, &text)
+    })
+    .await?;
+    ok(json!({"dataSourceId": id, "uploadId": upload_id, "partId": part_no, "rowCount": rows}))
+}
+
+fn parse_index(v: &Json) -> Result<bool, ApiError> {
+    match v.get("index") {
+        None | Some(Json::Null) => Ok(true),
+        Some(Json::Bool(b)) => Ok(*b),
+        Some(Json::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Json::String(s)) if s.eq_ignore_ascii_case("false") => Ok(false),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "'index' must be true or false, not {other}"
+        ))),
+    }
+}
+
+pub async fn commit(
+    State(st): State<AppState>,
+    Path((id, upload)): Path<(String, String)>,
+    q: Params,
+    body: Bytes,
+) -> ApiResult {
+    let upload_id = parse_upload_id(&id, &upload)?;
+    let q = params(q);
+    let v = json_body(&body, true)?;
+    let action = opt_str(&v, "action")?.map(str::to_owned);
+    let tag = match opt_str(&v, "dataTag")?.or(opt_str(&v, "restateDataTag")?) {
+        Some(t) => Some(t.to_owned()),
+        None => tag_from(&q),
+    };
+    let index = parse_index(&v)?;
+    let ds_id = id.clone();
+    let out = blocking(move || {
+        st.inner
+            .store
+            .commit_upload(&ds_id, upload_id, action.as_deref(), tag.as_deref(), index)
+    })
+    .await?;
+    ok(json!({
+        "dataSourceId": id,
+        "uploadId": upload_id,
+        "status": "SUCCESS",
+        "indexed": out.indexed,
+        "rowCount": out.dataset_rows,
+        "uploadRowCount": out.rows_uploaded,
+    }))
+}
+
+pub async fn index(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    let ds_id = id.clone();
+    let rows = blocking(move || st.inner.store.index_dataset(&ds_id)).await?;
+    ok(json!({"dataSourceId": id, "status": "SUCCESS", "rowCount": rows}))
+}
+
+// ---- export ----
+
+pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Params) -> ApiResult {
+    let q = params(q);
+    let header_row = q
+        .get("includeHeader")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let lookup = st.clone();
+    let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
+    // A blocking reader feeds a small channel: memory stays at a few chunks whatever
+    // the dataset's size, and a client that stops reading stops the reader.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    tokio::task::spawn_blocking(move || {
+        let mut buf = Vec::with_capacity(256 * 1024);
+        if header_row {
+            write_csv_header(&mut buf, &ds);
+        }
+        let mut after = i64::MIN;
+        loop {
+            match st.inner.store.export_chunk(&ds, after, &mut buf) {
+                Ok((last, n)) => {
+                    after = last;
+                    let done = n < EXPORT_CHUNK_ROWS;
+                    if !buf.is_empty() {
+                        let chunk = Bytes::from(std::mem::take(&mut buf));
+                        if tx.blocking_send(Ok(chunk)).is_err() {
+                            return;
+                        }
+                    }
+                    if done {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    // Failing the body makes hyper cut the response short, so the client
+                    // sees an error rather than a silently truncated CSV.
+                    let _ = tx.blocking_send(Err(std::io::Error::other(e.message)));
+                    return;
+                }
+            }
+        }
+    });
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    let mut resp = Body::from_stream(stream).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv;charset=UTF-8"),
+    );
+    Ok(resp)
+}
+
+// ---- fallbacks ----
+
+pub async fn not_found(method: Method, uri: Uri) -> Response {
+    ApiError::not_found(format!(
+        "The emulator has no route for {method} {}",
+        uri.path()
+    ))
+    .into_response()
+}
+
+pub async fn method_not_allowed(method: Method, uri: Uri) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("{method} is not supported on {}", uri.path()),
+    )
+    .into_response()
+}

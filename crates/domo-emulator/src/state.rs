@@ -1,0 +1,298 @@
+//! Shared server state: the store, sessions, fault rules and the request log.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+
+use crate::Config;
+use crate::errors::{ApiError, EmulatorError};
+use crate::store::Store;
+
+/// Session tokens live about 8 hours on the live service.
+const SESSION_TTL: Duration = Duration::from_secs(8 * 3600);
+/// The request log is for tests; cap it so a long-running server does not grow forever.
+const MAX_LOG_ENTRIES: usize = 100_000;
+
+/// Everything the handlers share. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub token: String,
+    pub email: String,
+    pub password: String,
+    sessions: Mutex<HashMap<String, Instant>>,
+    faults: Mutex<Faults>,
+    log: Mutex<Vec<Json>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl AppState {
+    /// Opens the store described by `config` (creating `data_dir` if needed).
+    pub fn new(config: &Config) -> Result<AppState, EmulatorError> {
+        let store = match &config.data_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|source| EmulatorError::DataDir {
+                    path: dir.clone(),
+                    source,
+                })?;
+                Store::open(Some(&dir.join("domo.sqlite")))?
+            }
+            None => Store::open(None)?,
+        };
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                store,
+                token: config.token.clone(),
+                email: config.email.clone(),
+                password: config.password.clone(),
+                sessions: Mutex::new(HashMap::new()),
+                faults: Mutex::new(Faults::default()),
+                log: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub(crate) fn new_session(&self) -> String {
+        let token = crate::auth::random_token(40);
+        let mut sessions = lock(&self.inner.sessions);
+        let now = Instant::now();
+        sessions.retain(|_, t| now.duration_since(*t) < SESSION_TTL);
+        sessions.insert(token.clone(), now);
+        token
+    }
+
+    pub(crate) fn session_valid(&self, token: &str) -> bool {
+        lock(&self.inner.sessions)
+            .get(token)
+            .is_some_and(|t| t.elapsed() < SESSION_TTL)
+    }
+
+    pub(crate) fn add_fault(&self, spec: FaultSpec) -> Result<u64, ApiError> {
+        spec.validate()?;
+        let mut f = lock(&self.inner.faults);
+        f.next_id += 1;
+        let id = f.next_id;
+        f.rules.push(FaultRule { id, spec });
+        Ok(id)
+    }
+
+    pub(crate) fn clear_faults(&self) {
+        lock(&self.inner.faults).rules.clear();
+    }
+
+    pub(crate) fn faults_json(&self) -> Json {
+        Json::Array(
+            lock(&self.inner.faults)
+                .rules
+                .iter()
+                .map(FaultRule::to_json)
+                .collect(),
+        )
+    }
+
+    /// The fault to apply to this request, if a rule fires; consumes one use of it.
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<FiredFault> {
+        let mut f = lock(&self.inner.faults);
+        let mut fired = None;
+        for (i, rule) in f.rules.iter_mut().enumerate() {
+            if !rule.spec.matches(method, path) {
+                continue;
+            }
+            if rule.spec.skip > 0 {
+                rule.spec.skip -= 1;
+                continue;
+            }
+            fired = Some(i);
+            break;
+        }
+        let i = fired?;
+        let rule = &mut f.rules[i];
+        let out = FiredFault {
+            id: rule.id,
+            status: rule.spec.status,
+            retry_after: rule.spec.retry_after,
+            delay: Duration::from_millis(rule.spec.delay_ms),
+            drop: rule.spec.drop,
+            body: rule.spec.body.clone(),
+            content_type: rule.spec.content_type.clone(),
+        };
+        // count <= 0 means the rule fires until cleared.
+        if rule.spec.count > 0 {
+            rule.spec.count -= 1;
+            if rule.spec.count == 0 {
+                f.rules.remove(i);
+            }
+        }
+        Some(out)
+    }
+
+    pub(crate) fn log_request(&self, entry: Json) {
+        let mut log = lock(&self.inner.log);
+        if log.len() >= MAX_LOG_ENTRIES {
+            log.remove(0);
+        }
+        log.push(entry);
+    }
+
+    pub(crate) fn requests_json(&self) -> Json {
+        Json::Array(lock(&self.inner.log).clone())
+    }
+
+    pub(crate) fn clear_requests(&self) {
+        lock(&self.inner.log).clear();
+    }
+
+    /// Back to an empty Domo: data, uploads, faults and the request log; config stays.
+    pub(crate) fn reset(&self) -> Result<(), ApiError> {
+        self.inner.store.reset()?;
+        self.clear_faults();
+        self.clear_requests();
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Faults {
+    next_id: u64,
+    rules: Vec<FaultRule>,
+}
+
+struct FaultRule {
+    id: u64,
+    spec: FaultSpec,
+}
+
+impl FaultRule {
+    fn to_json(&self) -> Json {
+        let s = &self.spec;
+        json!({
+            "id": self.id, "method": s.method, "path": s.path, "status": s.status,
+            "retry_after": s.retry_after, "delay_ms": s.delay_ms, "drop": s.drop,
+            "count": s.count, "skip": s.skip, "body": s.body, "content_type": s.content_type,
+        })
+    }
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// The body of `POST /_emulator/faults`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultSpec {
+    #[serde(default)]
+    pub method: Option<String>,
+    pub path: String,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    #[serde(default)]
+    pub drop: bool,
+    #[serde(default = "one")]
+    pub count: i64,
+    #[serde(default)]
+    pub skip: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+}
+
+impl FaultSpec {
+    fn validate(&self) -> Result<(), ApiError> {
+        if !self.path.starts_with('/') {
+            return Err(ApiError::bad_request("fault path must start with '/'"));
+        }
+        if let Some(s) = self.status.filter(|s| !(100..=599).contains(s)) {
+            return Err(ApiError::bad_request(format!("invalid status {s}")));
+        }
+        if self.drop && self.status.is_some() {
+            return Err(ApiError::bad_request(
+                "a fault either drops the connection or answers a status, not both",
+            ));
+        }
+        Ok(())
+    }
+
+    fn matches(&self, method: &str, path: &str) -> bool {
+        if self
+            .method
+            .as_deref()
+            .is_some_and(|m| !m.eq_ignore_ascii_case(method))
+        {
+            return false;
+        }
+        let pat: Vec<&str> = self.path.split('/').collect();
+        let segs: Vec<&str> = path.split('/').collect();
+        glob_segments(&pat, &segs)
+    }
+}
+
+pub(crate) struct FiredFault {
+    pub id: u64,
+    pub status: Option<u16>,
+    pub retry_after: Option<u64>,
+    pub delay: Duration,
+    pub drop: bool,
+    pub body: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// `**` matches any number of segments; within a segment `*` matches any run of
+/// characters.
+fn glob_segments(pat: &[&str], segs: &[&str]) -> bool {
+    match pat.split_first() {
+        None => segs.is_empty(),
+        Some((&"**", rest)) => (0..=segs.len()).any(|k| glob_segments(rest, &segs[k..])),
+        Some((p, rest)) => match segs.split_first() {
+            Some((s, srest)) => glob_one(p.as_bytes(), s.as_bytes()) && glob_segments(rest, srest),
+            None => false,
+        },
+    }
+}
+
+fn glob_one(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|k| glob_one(rest, &s[k..])),
+        Some((c, rest)) => s.first() == Some(c) && glob_one(rest, &s[1..]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(p: &str, s: &str) -> bool {
+        let pat: Vec<&str> = p.split('/').collect();
+        let segs: Vec<&str> = s.split('/').collect();
+        glob_segments(&pat, &segs)
+    }
+
+    #[test]
+    fn globs() {
+        let commit = "/api/data/v3/datasources/*/uploads/*/commit";
+        assert!(m(commit, "/api/data/v3/datasources/abc/uploads/3/commit"));
+        assert!(!m(commit, "/api/data/v3/datasources/abc/uploads/3/parts/1"));
+        assert!(!m(commit, "/api/data/v3/datasources/a/b/uploads/3/commit"));
+        assert!(m("/api/**", "/api/data/v3/datasources/a"));
+        assert!(m("/api/**/commit", "/api/x/y/commit"));
+        assert!(m("/api/query/v1/execute/*", "/api/query/v1/execute/x"));
+        assert!(m("/api/*/v*/x", "/api/data/v3/x"));
+        assert!(!m("/api/*", "/api/a/b"));
+    }
+}

@@ -1,0 +1,996 @@
+//! All state lives in one SQLite database: a metadata table of datasets, one data table
+//! per dataset (plus a view without the hidden columns, which is what SQL sees), and one
+//! staging table per dataset where upload parts wait, invisible, until their commit.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use rand::Rng;
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde_json::{Value as Json, json};
+
+use crate::csv;
+use crate::errors::ApiError;
+use crate::sql;
+use crate::types::{DomoType, json_to_value, text_to_value};
+
+/// Domo's limit on partitions per dataset.
+const MAX_PARTITIONS: i64 = 400;
+/// Rows read per lock acquisition while exporting, so an export never holds the
+/// database for long and memory stays bounded.
+pub const EXPORT_CHUNK_ROWS: usize = 5_000;
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub ty: DomoType,
+}
+
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub seq: i64,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub created: i64,
+    pub last_updated: i64,
+    pub columns: Vec<Column>,
+    pub row_count: i64,
+}
+
+impl Dataset {
+    fn data_table(&self) -> String {
+        format!("\"d_{}\"", self.seq)
+    }
+    fn staging_table(&self) -> String {
+        format!("\"s_{}\"", self.seq)
+    }
+    /// The name SQL queries see for `table`.
+    pub fn view(&self) -> String {
+        format!("\"v_{}\"", self.seq)
+    }
+    pub fn stream_id(&self) -> i64 {
+        1000 + self.seq
+    }
+    fn column_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|c| quote_ident(&c.name))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+    pub fn schema_json(&self) -> Json {
+        json!({
+            "columns": self.columns.iter().map(|c| json!({"type": c.ty.name(), "name": c.name})).collect::<Vec<_>>()
+        })
+    }
+}
+
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn new_uuid() -> String {
+    let mut b: [u8; 16] = rand::rng().random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// How a committed upload changes the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Append,
+    Replace,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Result<Action, ApiError> {
+        match s.to_ascii_uppercase().as_str() {
+            "APPEND" => Ok(Action::Append),
+            "REPLACE" => Ok(Action::Replace),
+            _ => Err(ApiError::bad_request(format!(
+                "Unknown upload action '{s}'; expected APPEND or REPLACE"
+            ))),
+        }
+    }
+    fn name(self) -> &'static str {
+        match self {
+            Action::Append => "APPEND",
+            Action::Replace => "REPLACE",
+        }
+    }
+}
+
+pub struct CommitOutcome {
+    pub rows_uploaded: i64,
+    pub dataset_rows: i64,
+    pub indexed: bool,
+}
+
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub types: Vec<DomoType>,
+    pub rows: Vec<Vec<Json>>,
+}
+
+struct UploadRow {
+    state: String,
+    data_tag: Option<String>,
+    action: Option<String>,
+}
+
+const OPEN: &str = "OPEN";
+const PENDING_INDEX: &str = "PENDING_INDEX";
+const COMMITTED: &str = "COMMITTED";
+
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens the durable store at `path`, or an in-memory one for `None`.
+    pub fn open(path: Option<&Path>) -> rusqlite::Result<Store> {
+        let conn = match path {
+            Some(p) => {
+                let c = Connection::open(p)?;
+                // WAL keeps a crash from losing committed uploads and lets the file be
+                // read while the emulator runs.
+                c.pragma_update(None, "journal_mode", "WAL")?;
+                c.pragma_update(None, "synchronous", "NORMAL")?;
+                c
+            }
+            None => Connection::open_in_memory()?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        sql::register_functions(&conn)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS _datasets (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                id TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                description TEXT NOT NULL DEFAULT '',
+                created INTEGER NOT NULL,
+                last_updated INTEGER NOT NULL,
+                schema_json TEXT NOT NULL,
+                row_count INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE TABLE IF NOT EXISTS _uploads (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                dataset_id TEXT NOT NULL,
+                data_tag TEXT,
+                action TEXT,
+                created INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                committed_at INTEGER,
+                row_count INTEGER
+            );
+            CREATE TABLE IF NOT EXISTS _upload_parts (
+                upload_id INTEGER NOT NULL,
+                part INTEGER NOT NULL,
+                rows INTEGER NOT NULL,
+                bytes INTEGER NOT NULL,
+                PRIMARY KEY (upload_id, part)
+            );",
+        )?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic mid-transaction rolls that transaction back when it unwinds, so the
+        // connection behind a poisoned lock is still consistent.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn create_dataset(
+        &self,
+        name: &str,
+        description: &str,
+        columns: Vec<Column>,
+    ) -> Result<Dataset, ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        let id = new_uuid();
+        let mut ds = Dataset {
+            seq: 0,
+            id,
+            name: name.to_owned(),
+            description: description.to_owned(),
+            created: now,
+            last_updated: now,
+            columns,
+            row_count: 0,
+        };
+        tx.execute(
+            "INSERT INTO _datasets (id, name, description, created, last_updated, schema_json)
+             VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+            params![
+                ds.id,
+                ds.name,
+                ds.description,
+                now,
+                ds.schema_json().to_string()
+            ],
+        )?;
+        ds.seq = tx.last_insert_rowid();
+        let typed_cols: Vec<String> = ds
+            .columns
+            .iter()
+            .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.decltype()))
+            .collect();
+        let typed = typed_cols.join(", ");
+        let seq = ds.seq;
+        tx.execute_batch(&format!(
+            "CREATE TABLE {data} (__domo_rowid INTEGER PRIMARY KEY, {typed}, __domo_partition TEXT, __domo_upload INTEGER);
+             CREATE INDEX \"d_{seq}__domo_partition\" ON {data}(__domo_partition);
+             CREATE TABLE {staging} (__domo_rowid INTEGER PRIMARY KEY, __domo_upload INTEGER NOT NULL, __domo_part INTEGER NOT NULL, {typed});
+             CREATE INDEX \"s_{seq}__domo_upload\" ON {staging}(__domo_upload, __domo_part);
+             CREATE VIEW {view} AS SELECT {cols} FROM {data};",
+            data = ds.data_table(),
+            staging = ds.staging_table(),
+            view = ds.view(),
+            cols = ds.column_list(),
+        ))?;
+        tx.commit()?;
+        Ok(ds)
+    }
+
+    pub fn dataset(&self, id: &str) -> Result<Dataset, ApiError> {
+        load_dataset(&self.lock(), id)
+    }
+
+    pub fn datasets(&self) -> Result<Vec<Dataset>, ApiError> {
+        let conn = self.lock();
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM _datasets ORDER BY seq")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        ids.iter().map(|id| load_dataset(&conn, id)).collect()
+    }
+
+    pub fn delete_dataset(&self, id: &str) -> Result<(), ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ds = load_dataset(&tx, id)?;
+        drop_dataset(&tx, &ds)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Wipes every dataset and upload; upload ids start again from 1.
+    pub fn reset(&self) -> Result<(), ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ids: Vec<String> = tx
+            .prepare("SELECT id FROM _datasets")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in ids {
+            let ds = load_dataset(&tx, &id)?;
+            drop_dataset(&tx, &ds)?;
+        }
+        tx.execute_batch(
+            "DELETE FROM _uploads; DELETE FROM _upload_parts;
+             DELETE FROM sqlite_sequence WHERE name IN ('_uploads', '_datasets');",
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- SQL ----
+
+    pub fn query(&self, id: &str, sql_text: &str) -> Result<QueryResult, ApiError> {
+        let conn = self.lock();
+        let ds = load_dataset(&conn, id)?;
+        let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
+        let mut stmt = conn
+            .prepare(&rewritten)
+            .map_err(|e| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e))))?;
+        if !stmt.readonly() {
+            return Err(ApiError::bad_request("Only SELECT queries are supported"));
+        }
+        let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        let declared: Vec<Option<DomoType>> = stmt
+            .columns()
+            .map(|c| c.decl_type().and_then(DomoType::from_decltype))
+            .collect();
+        let n = columns.len();
+        let mut rows: Vec<Vec<Json>> = Vec::new();
+        let mut seen = vec![Seen::default(); n];
+        let mut q = stmt
+            .query([])
+            .map_err(|e| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e))))?;
+        loop {
+            let row = match q.next() {
+                Ok(Some(r)) => r,
+                Ok(None) => break,
+                Err(e) => {
+                    return Err(ApiError::bad_request(format!(
+                        "Query failed: {}",
+                        sqlite_message(&e)
+                    )));
+                }
+            };
+            let mut out = Vec::with_capacity(n);
+            for (i, s) in seen.iter_mut().enumerate() {
+                let v = row.get_ref(i)?;
+                s.note(&v);
+                out.push(value_to_json(v));
+            }
+            rows.push(out);
+        }
+        let types: Vec<DomoType> = declared
+            .iter()
+            .zip(&seen)
+            .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
+            .collect();
+        // An expression mixing text and numbers is reported as STRING; make its values
+        // strings too so a client decoding by the reported type is not surprised.
+        for (i, ty) in types.iter().enumerate() {
+            if *ty == DomoType::String && declared[i].is_none() {
+                for row in &mut rows {
+                    if let Json::Number(n) = &row[i] {
+                        row[i] = Json::String(n.to_string());
+                    }
+                }
+            }
+        }
+        Ok(QueryResult {
+            columns,
+            types,
+            rows,
+        })
+    }
+
+    // ---- uploads ----
+
+    pub fn start_upload(
+        &self,
+        dataset_id: &str,
+        data_tag: Option<&str>,
+        action: Option<&str>,
+    ) -> Result<(i64, i64), ApiError> {
+        if let Some(a) = action {
+            Action::parse(a)?;
+        }
+        let conn = self.lock();
+        load_dataset(&conn, dataset_id)?;
+        let now = now_ms();
+        conn.execute(
+            "INSERT INTO _uploads (dataset_id, data_tag, action, created, state)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![dataset_id, data_tag, action, now, OPEN],
+        )?;
+        Ok((conn.last_insert_rowid(), now))
+    }
+
+    fn open_upload(
+        tx: &Transaction<'_>,
+        ds: &Dataset,
+        upload_id: i64,
+    ) -> Result<UploadRow, ApiError> {
+        let row = tx
+            .query_row(
+                "SELECT state, data_tag, action FROM _uploads WHERE id = ?1 AND dataset_id = ?2",
+                params![upload_id, ds.id],
+                |r| {
+                    Ok(UploadRow {
+                        state: r.get(0)?,
+                        data_tag: r.get(1)?,
+                        action: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
+        let row = row.ok_or_else(|| {
+            ApiError::not_found(format!(
+                "Upload {upload_id} not found for DataSource {}",
+                ds.id
+            ))
+        })?;
+        if row.state != OPEN {
+            return Err(ApiError::conflict(format!(
+                "Upload {upload_id} has already been committed"
+            )));
+        }
+        Ok(row)
+    }
+
+    /// Stages one part (replacing an earlier copy of the same part). Returns its row count.
+    pub fn put_part(
+        &self,
+        dataset_id: &str,
+        upload_id: i64,
+        part: i64,
+        text: &str,
+    ) -> Result<i64, ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ds = load_dataset(&tx, dataset_id)?;
+        Self::open_upload(&tx, &ds, upload_id)?;
+        tx.execute(
+            &format!(
+                "DELETE FROM {} WHERE __domo_upload = ?1 AND __domo_part = ?2",
+                ds.staging_table()
+            ),
+            params![upload_id, part],
+        )?;
+        let ncols = ds.columns.len();
+        let placeholders = vec!["?"; ncols + 2].join(", ");
+        let mut rows = 0i64;
+        {
+            let mut insert = tx.prepare(&format!(
+                "INSERT INTO {} (__domo_upload, __domo_part, {}) VALUES ({placeholders})",
+                ds.staging_table(),
+                ds.column_list()
+            ))?;
+            let mut reader = csv::Reader::new(text);
+            let mut fields = Vec::new();
+            let mut values: Vec<Value> = Vec::with_capacity(ncols + 2);
+            loop {
+                let line = match reader.next_record(&mut fields) {
+                    Ok(Some(line)) => line,
+                    Ok(None) => break,
+                    Err(e) => {
+                        return Err(ApiError::bad_request(format!(
+                            "Part {part}, line {}: {}",
+                            e.line, e.message
+                        )));
+                    }
+                };
+                if fields.len() != ncols {
+                    return Err(ApiError::bad_request(format!(
+                        "Part {part}, line {line}: expected {ncols} fields, found {}",
+                        fields.len()
+                    )));
+                }
+                values.clear();
+                values.push(Value::Integer(upload_id));
+                values.push(Value::Integer(part));
+                for (i, (f, col)) in fields.iter().zip(&ds.columns).enumerate() {
+                    if f.is_null() {
+                        values.push(Value::Null);
+                        continue;
+                    }
+                    let v = text_to_value(col.ty, &f.text).map_err(|why| {
+                        ApiError::bad_request(format!(
+                            "Part {part}, line {line}, column {} '{}' ({}): invalid value '{}': {why}",
+                            i + 1,
+                            col.name,
+                            col.ty.name(),
+                            truncate(&f.text, 80)
+                        ))
+                    })?;
+                    values.push(v);
+                }
+                insert.execute(rusqlite::params_from_iter(values.iter()))?;
+                rows += 1;
+            }
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes) VALUES (?1, ?2, ?3, ?4)",
+            params![upload_id, part, rows, text.len() as i64],
+        )?;
+        tx.commit()?;
+        Ok(rows)
+    }
+
+    /// Commits an upload. Values given here win over those given at start; with no
+    /// action anywhere the upload appends. With `index == false` the data waits for
+    /// `index_dataset`, as Domo's does.
+    pub fn commit_upload(
+        &self,
+        dataset_id: &str,
+        upload_id: i64,
+        action: Option<&str>,
+        data_tag: Option<&str>,
+        index: bool,
+    ) -> Result<CommitOutcome, ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ds = load_dataset(&tx, dataset_id)?;
+        let up = Self::open_upload(&tx, &ds, upload_id)?;
+        let parts: Vec<(i64, i64)> = tx
+            .prepare("SELECT part, rows FROM _upload_parts WHERE upload_id = ?1 ORDER BY part")?
+            .query_map([upload_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        if parts
+            .iter()
+            .enumerate()
+            .any(|(i, (p, _))| *p != i as i64 + 1)
+        {
+            return Err(ApiError::bad_request(format!(
+                "Too many non-consecutive part ids: upload {upload_id} has parts {:?}, expected 1..{}",
+                parts.iter().map(|p| p.0).collect::<Vec<_>>(),
+                parts.len()
+            )));
+        }
+        let action = match action.or(up.action.as_deref()) {
+            Some(a) => Action::parse(a)?,
+            None => Action::Append,
+        };
+        let tag = data_tag.map(str::to_owned).or(up.data_tag);
+        let rows_uploaded: i64 = parts.iter().map(|p| p.1).sum();
+        tx.execute(
+            "UPDATE _uploads SET state = ?2, action = ?3, data_tag = ?4, committed_at = ?5, row_count = ?6 WHERE id = ?1",
+            params![
+                upload_id,
+                if index { COMMITTED } else { PENDING_INDEX },
+                action.name(),
+                tag,
+                now_ms(),
+                rows_uploaded
+            ],
+        )?;
+        if index {
+            apply_upload(&tx, &ds, upload_id, action, tag.as_deref())?;
+        }
+        let dataset_rows = refresh_counts(&tx, &ds, index)?;
+        tx.commit()?;
+        Ok(CommitOutcome {
+            rows_uploaded,
+            dataset_rows,
+            indexed: index,
+        })
+    }
+
+    /// Applies every upload committed with `index: false`, oldest first.
+    pub fn index_dataset(&self, dataset_id: &str) -> Result<i64, ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ds = load_dataset(&tx, dataset_id)?;
+        let pending: Vec<(i64, String, Option<String>)> = tx
+            .prepare(
+                "SELECT id, action, data_tag FROM _uploads WHERE dataset_id = ?1 AND state = ?2 ORDER BY id",
+            )?
+            .query_map(params![ds.id, PENDING_INDEX], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (id, action, tag) in &pending {
+            apply_upload(&tx, &ds, *id, Action::parse(action)?, tag.as_deref())?;
+            tx.execute(
+                "UPDATE _uploads SET state = ?2 WHERE id = ?1",
+                params![id, COMMITTED],
+            )?;
+        }
+        let rows = refresh_counts(&tx, &ds, !pending.is_empty())?;
+        tx.commit()?;
+        Ok(rows)
+    }
+
+    /// The spec's "Append Row to Dataset": rows given as JSON objects, applied at once.
+    pub fn append_rows(&self, dataset_id: &str, data: &[Json]) -> Result<(i64, i64), ApiError> {
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let ds = load_dataset(&tx, dataset_id)?;
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO _uploads (dataset_id, action, created, state, committed_at, row_count)
+             VALUES (?1, 'APPEND', ?2, ?3, ?2, ?4)",
+            params![ds.id, now, COMMITTED, data.len() as i64],
+        )?;
+        let upload_id = tx.last_insert_rowid();
+        {
+            let placeholders = vec!["?"; ds.columns.len() + 1].join(", ");
+            let mut insert = tx.prepare(&format!(
+                "INSERT INTO {} ({}, __domo_upload) VALUES ({placeholders})",
+                ds.data_table(),
+                ds.column_list()
+            ))?;
+            for (n, row) in data.iter().enumerate() {
+                let Json::Object(obj) = row else {
+                    return Err(ApiError::bad_request(format!(
+                        "data[{n}] is not an object of column name to value"
+                    )));
+                };
+                if let Some(unknown) = obj
+                    .keys()
+                    .find(|k| !ds.columns.iter().any(|c| &c.name == *k))
+                {
+                    return Err(ApiError::bad_request(format!(
+                        "data[{n}]: DataSource {} has no column '{unknown}'",
+                        ds.id
+                    )));
+                }
+                let mut values = Vec::with_capacity(ds.columns.len() + 1);
+                for col in &ds.columns {
+                    let v = match obj.get(&col.name) {
+                        None => Value::Null,
+                        Some(j) => json_to_value(col.ty, j).map_err(|why| {
+                            ApiError::bad_request(format!(
+                                "data[{n}], column '{}' ({}): {why}",
+                                col.name,
+                                col.ty.name()
+                            ))
+                        })?,
+                    };
+                    values.push(v);
+                }
+                values.push(Value::Integer(upload_id));
+                insert.execute(rusqlite::params_from_iter(values.iter()))?;
+            }
+        }
+        refresh_counts(&tx, &ds, true)?;
+        tx.commit()?;
+        Ok((upload_id, now))
+    }
+
+    // ---- export ----
+
+    /// Appends up to `EXPORT_CHUNK_ROWS` rows after `after_rowid` to `out` as CSV and
+    /// returns the last rowid written and the number of rows.
+    pub fn export_chunk(
+        &self,
+        ds: &Dataset,
+        after_rowid: i64,
+        out: &mut Vec<u8>,
+    ) -> Result<(i64, usize), ApiError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
+            ds.column_list(),
+            ds.data_table()
+        ))?;
+        let mut rows = stmt.query([after_rowid])?;
+        let mut last = after_rowid;
+        let mut n = 0;
+        while let Some(row) = rows.next()? {
+            last = row.get(0)?;
+            for i in 0..ds.columns.len() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_csv_value(out, row.get_ref(i + 1)?);
+            }
+            out.push(b'\n');
+            n += 1;
+        }
+        Ok((last, n))
+    }
+
+    // ---- admin ----
+
+    pub fn uploads_summary(&self) -> Result<Vec<Json>, ApiError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare(
+            "SELECT u.id, u.dataset_id, u.state, u.action, u.data_tag,
+                    (SELECT json_group_array(part) FROM (SELECT part FROM _upload_parts p WHERE p.upload_id = u.id ORDER BY part))
+             FROM _uploads u ORDER BY u.id",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                let parts: String = r.get(5)?;
+                let state: String = r.get(2)?;
+                Ok(json!({
+                    "id": r.get::<_, i64>(0)?,
+                    "dataset": r.get::<_, String>(1)?,
+                    "state": state,
+                    "committed": state != OPEN,
+                    "action": r.get::<_, Option<String>>(3)?,
+                    "dataTag": r.get::<_, Option<String>>(4)?,
+                    "parts": serde_json::from_str::<Json>(&parts).unwrap_or(Json::Null),
+                }))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+fn sqlite_message(e: &rusqlite::Error) -> String {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn load_dataset(conn: &Connection, id: &str) -> Result<Dataset, ApiError> {
+    let row = conn
+        .query_row(
+            "SELECT seq, id, name, description, created, last_updated, schema_json, row_count
+             FROM _datasets WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, i64>(7)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((seq, id, name, description, created, last_updated, schema, row_count)) = row else {
+        return Err(ApiError::dataset_not_found(id));
+    };
+    let columns = parse_stored_schema(&schema)
+        .ok_or_else(|| ApiError::internal(format!("stored schema of {id} is unreadable")))?;
+    Ok(Dataset {
+        seq,
+        id,
+        name,
+        description,
+        created,
+        last_updated,
+        columns,
+        row_count,
+    })
+}
+
+fn parse_stored_schema(text: &str) -> Option<Vec<Column>> {
+    let v: Json = serde_json::from_str(text).ok()?;
+    v.get("columns")?
+        .as_array()?
+        .iter()
+        .map(|c| {
+            Some(Column {
+                name: c.get("name")?.as_str()?.to_owned(),
+                ty: DomoType::parse(c.get("type")?.as_str()?)?,
+            })
+        })
+        .collect()
+}
+
+fn drop_dataset(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
+    tx.execute_batch(&format!(
+        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+        ds.view(),
+        ds.data_table(),
+        ds.staging_table()
+    ))?;
+    tx.execute(
+        "DELETE FROM _upload_parts WHERE upload_id IN (SELECT id FROM _uploads WHERE dataset_id = ?1)",
+        [&ds.id],
+    )?;
+    tx.execute("DELETE FROM _uploads WHERE dataset_id = ?1", [&ds.id])?;
+    tx.execute("DELETE FROM _datasets WHERE id = ?1", [&ds.id])?;
+    Ok(())
+}
+
+/// Moves one upload's staged rows into the data. A partition tag restates exactly that
+/// partition (APPEND or REPLACE alike); otherwise REPLACE swaps all rows and APPEND adds.
+fn apply_upload(
+    tx: &Transaction<'_>,
+    ds: &Dataset,
+    upload_id: i64,
+    action: Action,
+    tag: Option<&str>,
+) -> Result<(), ApiError> {
+    let data = ds.data_table();
+    match (tag, action) {
+        (Some(t), _) => {
+            tx.execute(
+                &format!("DELETE FROM {data} WHERE __domo_partition = ?1"),
+                [t],
+            )?;
+        }
+        (None, Action::Replace) => {
+            tx.execute(&format!("DELETE FROM {data}"), [])?;
+        }
+        (None, Action::Append) => {}
+    }
+    let cols = ds.column_list();
+    tx.execute(
+        &format!(
+            "INSERT INTO {data} ({cols}, __domo_partition, __domo_upload)
+             SELECT {cols}, ?1, __domo_upload FROM {} WHERE __domo_upload = ?2 ORDER BY __domo_part, __domo_rowid",
+            ds.staging_table()
+        ),
+        params![tag, upload_id],
+    )?;
+    tx.execute(
+        &format!(
+            "DELETE FROM {} WHERE __domo_upload = ?1",
+            ds.staging_table()
+        ),
+        [upload_id],
+    )?;
+    if tag.is_some() {
+        let partitions: i64 = tx.query_row(
+            &format!("SELECT COUNT(DISTINCT __domo_partition) FROM {data}"),
+            [],
+            |r| r.get(0),
+        )?;
+        if partitions > MAX_PARTITIONS {
+            return Err(ApiError::bad_request(format!(
+                "DataSource {} would have {partitions} partitions; the limit is {MAX_PARTITIONS}",
+                ds.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Recounts rows and, when data changed, bumps lastUpdated. Returns the row count.
+fn refresh_counts(tx: &Transaction<'_>, ds: &Dataset, changed: bool) -> Result<i64, ApiError> {
+    let rows: i64 = tx.query_row(
+        &format!("SELECT COUNT(*) FROM {}", ds.data_table()),
+        [],
+        |r| r.get(0),
+    )?;
+    if changed {
+        tx.execute(
+            "UPDATE _datasets SET row_count = ?2, last_updated = ?3 WHERE id = ?1",
+            params![ds.id, rows, now_ms()],
+        )?;
+    }
+    Ok(rows)
+}
+
+fn write_csv_value(out: &mut Vec<u8>, v: ValueRef<'_>) {
+    match v {
+        ValueRef::Null => out.extend_from_slice(csv::NULL),
+        ValueRef::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        ValueRef::Real(f) => out.extend_from_slice(f.to_string().as_bytes()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => csv::write_text(out, &String::from_utf8_lossy(t)),
+    }
+}
+
+pub fn write_csv_header(out: &mut Vec<u8>, ds: &Dataset) {
+    for (i, c) in ds.columns.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        csv::write_text(out, &c.name);
+    }
+    out.push(b'\n');
+}
+
+fn value_to_json(v: ValueRef<'_>) -> Json {
+    match v {
+        ValueRef::Null => Json::Null,
+        ValueRef::Integer(i) => Json::from(i),
+        // serde_json turns a non-finite float into null, which is what Domo would show.
+        ValueRef::Real(f) => Json::from(f),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Json::String(String::from_utf8_lossy(t).into_owned())
+        }
+    }
+}
+
+/// What kinds of values an expression column produced, to name its type.
+#[derive(Debug, Clone, Default)]
+struct Seen {
+    int: bool,
+    real: bool,
+    text: bool,
+    not_date: bool,
+    not_datetime: bool,
+}
+
+impl Seen {
+    fn note(&mut self, v: &ValueRef<'_>) {
+        match v {
+            ValueRef::Null => {}
+            ValueRef::Integer(_) => self.int = true,
+            ValueRef::Real(_) => self.real = true,
+            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                self.text = true;
+                self.not_date |= !is_iso_date(t);
+                self.not_datetime |= !is_iso_datetime(t);
+            }
+        }
+    }
+
+    fn infer(&self) -> DomoType {
+        match (self.text, self.int, self.real) {
+            (true, false, false) if !self.not_date => DomoType::Date,
+            (true, false, false) if !self.not_datetime => DomoType::DateTime,
+            (true, _, _) => DomoType::String,
+            (false, _, true) => DomoType::Double,
+            (false, true, false) => DomoType::Long,
+            // All NULL (or no rows): nothing to go on.
+            (false, false, false) => DomoType::String,
+        }
+    }
+}
+
+fn digits_at(t: &[u8], idx: &[usize]) -> bool {
+    idx.iter()
+        .all(|i| t.get(*i).is_some_and(u8::is_ascii_digit))
+}
+
+fn is_iso_date(t: &[u8]) -> bool {
+    t.len() == 10 && t[4] == b'-' && t[7] == b'-' && digits_at(t, &[0, 1, 2, 3, 5, 6, 8, 9])
+}
+
+fn is_iso_datetime(t: &[u8]) -> bool {
+    t.len() == 19
+        && is_iso_date(&t[..10])
+        && t[10] == b'T'
+        && t[13] == b':'
+        && t[16] == b':'
+        && digits_at(t, &[11, 12, 14, 15, 17, 18])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store_with(types: &[(&str, DomoType)]) -> (Store, Dataset) {
+        let store = Store::open(None).unwrap();
+        let cols = types
+            .iter()
+            .map(|(n, t)| Column {
+                name: (*n).into(),
+                ty: *t,
+            })
+            .collect();
+        let ds = store.create_dataset("t", "", cols).unwrap();
+        (store, ds)
+    }
+
+    #[test]
+    fn types_survive_storage_and_queries() {
+        let (store, ds) = store_with(&[
+            ("s", DomoType::String),
+            ("n", DomoType::Long),
+            ("x", DomoType::Double),
+            ("m", DomoType::Decimal),
+            ("d", DomoType::Date),
+            ("t", DomoType::DateTime),
+        ]);
+        let (up, _) = store.start_upload(&ds.id, None, None).unwrap();
+        store
+            .put_part(
+                &ds.id,
+                up,
+                1,
+                "0123,7,1.5,2.25,2024-01-02,2024-01-02 03:04:05\n",
+            )
+            .unwrap();
+        store.commit_upload(&ds.id, up, None, None, true).unwrap();
+        let r = store.query(&ds.id, "SELECT * FROM table").unwrap();
+        assert_eq!(r.columns, ["s", "n", "x", "m", "d", "t"]);
+        let names: Vec<_> = r.types.iter().map(|t| t.name()).collect();
+        assert_eq!(
+            names,
+            ["STRING", "LONG", "DOUBLE", "DECIMAL", "DATE", "DATETIME"]
+        );
+        assert_eq!(
+            Json::Array(r.rows[0].clone()),
+            json!(["0123", 7, 1.5, 2.25, "2024-01-02", "2024-01-02T03:04:05"])
+        );
+        let r = store
+            .query(
+                &ds.id,
+                "SELECT COUNT(*) AS c, MAX(d), SUM(x), CAST(d AS DATE) FROM table",
+            )
+            .unwrap();
+        let names: Vec<_> = r.types.iter().map(|t| t.name()).collect();
+        assert_eq!(names, ["LONG", "DATE", "DOUBLE", "DATE"]);
+        let err = store.query(&ds.id, "SELECT nope FROM table").err().unwrap();
+        assert_eq!(err.status.as_u16(), 400);
+        assert!(err.message.contains("no such column"), "{}", err.message);
+    }
+}

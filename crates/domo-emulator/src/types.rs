@@ -1,0 +1,264 @@
+//! Domo column types, how each is stored in SQLite, and parsing of incoming values.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use rusqlite::types::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DomoType {
+    String,
+    Long,
+    Double,
+    Decimal,
+    Date,
+    DateTime,
+}
+
+impl DomoType {
+    pub fn parse(name: &str) -> Option<DomoType> {
+        Some(match name.to_ascii_uppercase().as_str() {
+            "STRING" => DomoType::String,
+            "LONG" => DomoType::Long,
+            "DOUBLE" => DomoType::Double,
+            "DECIMAL" => DomoType::Decimal,
+            "DATE" => DomoType::Date,
+            "DATETIME" => DomoType::DateTime,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DomoType::String => "STRING",
+            DomoType::Long => "LONG",
+            DomoType::Double => "DOUBLE",
+            DomoType::Decimal => "DECIMAL",
+            DomoType::Date => "DATE",
+            DomoType::DateTime => "DATETIME",
+        }
+    }
+
+    /// The declared SQLite type of a data column. Chosen for two reasons at once: the
+    /// affinity SQLite derives from it must keep values intact ("STRING" would get NUMERIC
+    /// affinity and turn "0123" into 123; none of these contain "INT" unless meant to), and
+    /// the name must map back to the Domo type when a query result reports its decltype.
+    pub fn decltype(self) -> &'static str {
+        match self {
+            DomoType::String => "TEXT",
+            DomoType::Long => "INTEGER",
+            DomoType::Double => "REAL",
+            DomoType::Decimal => "DECIMAL_REAL",
+            DomoType::Date => "DATE_TEXT",
+            DomoType::DateTime => "DATETIME_TEXT",
+        }
+    }
+
+    pub fn from_decltype(decl: &str) -> Option<DomoType> {
+        Some(match decl.to_ascii_uppercase().as_str() {
+            "TEXT" => DomoType::String,
+            "INTEGER" => DomoType::Long,
+            "REAL" => DomoType::Double,
+            "DECIMAL_REAL" => DomoType::Decimal,
+            "DATE_TEXT" => DomoType::Date,
+            "DATETIME_TEXT" => DomoType::DateTime,
+            _ => return None,
+        })
+    }
+}
+
+pub const DATETIME_FMT: &str = "%Y-%m-%dT%H:%M:%S";
+pub const DATE_FMT: &str = "%Y-%m-%d";
+
+/// A parsed date or datetime, remembering whether it had a time part (so date arithmetic
+/// on a DATE can answer a DATE, as MySQL does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParsedTime {
+    pub dt: NaiveDateTime,
+    pub date_only: bool,
+}
+
+/// Parses the date/datetime text forms Domo accepts: `YYYY-MM-DD`,
+/// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]]` with an optional trailing `Z` or UTC offset (converted
+/// to UTC, since Domo stores DATETIME without a zone).
+pub fn parse_time(text: &str) -> Option<ParsedTime> {
+    let s = text.trim();
+    // Every accepted form is ASCII; checking first also keeps the byte slicing below on
+    // character boundaries.
+    if !s.is_ascii() {
+        return None;
+    }
+    if s.len() == 10 {
+        return NaiveDate::parse_from_str(s, DATE_FMT)
+            .ok()
+            .map(|d| ParsedTime {
+                dt: d.and_time(NaiveTime::MIN),
+                date_only: true,
+            });
+    }
+    if s.len() < 16 {
+        return None;
+    }
+    let bytes = s.as_bytes();
+    if bytes[10] != b'T' && bytes[10] != b't' && bytes[10] != b' ' {
+        return None;
+    }
+    let date = NaiveDate::parse_from_str(&s[..10], DATE_FMT).ok()?;
+    let mut rest = &s[11..];
+    // Split off a zone: `Z`, or `+HH:MM` / `-HH:MM` / `+HHMM` after the time.
+    let mut offset_secs: i64 = 0;
+    if let Some(stripped) = rest.strip_suffix(['Z', 'z']) {
+        rest = stripped;
+    } else if let Some(pos) = rest.rfind(['+', '-']) {
+        let zone = &rest[pos + 1..];
+        let digits: String = zone.chars().filter(|c| *c != ':').collect();
+        if digits.len() == 4 && digits.chars().all(|c| c.is_ascii_digit()) {
+            let h: i64 = digits[..2].parse().ok()?;
+            let m: i64 = digits[2..].parse().ok()?;
+            let sign = if rest.as_bytes()[pos] == b'-' { -1 } else { 1 };
+            offset_secs = sign * (h * 3600 + m * 60);
+            rest = &rest[..pos];
+        } else {
+            return None;
+        }
+    }
+    let time = NaiveTime::parse_from_str(rest, "%H:%M:%S%.f")
+        .or_else(|_| NaiveTime::parse_from_str(rest, "%H:%M"))
+        .ok()?;
+    let dt = date.and_time(time) - chrono::Duration::seconds(offset_secs);
+    // Domo keeps whole seconds; truncate rather than round so a value never moves forward.
+    let dt = dt.with_nanosecond_zero();
+    Some(ParsedTime {
+        dt,
+        date_only: false,
+    })
+}
+
+trait ZeroNanos {
+    fn with_nanosecond_zero(self) -> Self;
+}
+impl ZeroNanos for NaiveDateTime {
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+pub fn format_date(dt: &NaiveDateTime) -> String {
+    dt.format(DATE_FMT).to_string()
+}
+pub fn format_datetime(dt: &NaiveDateTime) -> String {
+    dt.format(DATETIME_FMT).to_string()
+}
+
+/// Converts one text value (from CSV) into the stored SQLite value for `ty`, or explains
+/// why it is not a valid value of that type.
+pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
+    match ty {
+        DomoType::String => Ok(Value::Text(s.to_owned())),
+        DomoType::Long => {
+            let t = s.trim();
+            t.strip_prefix('+')
+                .unwrap_or(t)
+                .parse::<i64>()
+                .map(Value::Integer)
+                .map_err(|_| "not a 64-bit integer".to_owned())
+        }
+        DomoType::Double | DomoType::Decimal => {
+            let t = s.trim();
+            // Rust also parses "inf"/"nan"; Domo has no representation for those.
+            let looks_numeric = t
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'));
+            match t.parse::<f64>() {
+                Ok(v) if looks_numeric && v.is_finite() => Ok(Value::Real(v)),
+                _ => Err("not a finite number".to_owned()),
+            }
+        }
+        DomoType::Date => parse_time(s)
+            .map(|p| Value::Text(format_date(&p.dt)))
+            .ok_or_else(|| "not a date (expected YYYY-MM-DD)".to_owned()),
+        DomoType::DateTime => parse_time(s)
+            .map(|p| Value::Text(format_datetime(&p.dt)))
+            .ok_or_else(|| "not a datetime (expected YYYY-MM-DDTHH:MM:SS)".to_owned()),
+    }
+}
+
+/// Converts one JSON value (from the append-rows route) into the stored value for `ty`.
+pub fn json_to_value(ty: DomoType, v: &serde_json::Value) -> Result<Value, String> {
+    use serde_json::Value as J;
+    match (ty, v) {
+        (_, J::Null) => Ok(Value::Null),
+        (DomoType::String, J::String(s)) => Ok(Value::Text(s.clone())),
+        (DomoType::String, J::Number(n)) => Ok(Value::Text(n.to_string())),
+        (DomoType::String, J::Bool(b)) => Ok(Value::Text(b.to_string())),
+        (DomoType::Long, J::Number(n)) => n
+            .as_i64()
+            .map(Value::Integer)
+            .ok_or_else(|| format!("{n} is not a 64-bit integer")),
+        (DomoType::Double | DomoType::Decimal, J::Number(n)) => n
+            .as_f64()
+            .map(Value::Real)
+            .ok_or_else(|| format!("{n} is not a number")),
+        (_, J::String(s)) => text_to_value(ty, s),
+        (_, other) => Err(format!(
+            "a JSON {} is not a {}",
+            json_kind(other),
+            ty.name()
+        )),
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affinity_names_do_not_contain_int_unless_long() {
+        for ty in [
+            DomoType::String,
+            DomoType::Double,
+            DomoType::Decimal,
+            DomoType::Date,
+            DomoType::DateTime,
+        ] {
+            assert!(!ty.decltype().contains("INT"), "{ty:?}");
+            assert_eq!(DomoType::from_decltype(ty.decltype()), Some(ty));
+        }
+    }
+
+    #[test]
+    fn parses_datetime_forms() {
+        let want = "2024-03-05T07:08:09";
+        for s in [
+            "2024-03-05T07:08:09",
+            "2024-03-05 07:08:09",
+            "2024-03-05 07:08:09.999",
+            "2024-03-05T07:08:09Z",
+            "2024-03-05T09:08:09+02:00",
+        ] {
+            let v = text_to_value(DomoType::DateTime, s);
+            assert_eq!(v, Ok(Value::Text(want.into())), "{s}");
+        }
+        assert!(text_to_value(DomoType::DateTime, "2024-13-05 07:08:09").is_err());
+        assert_eq!(
+            text_to_value(DomoType::Date, "2024-02-29"),
+            Ok(Value::Text("2024-02-29".into()))
+        );
+        assert!(text_to_value(DomoType::Date, "2023-02-29").is_err());
+        assert!(text_to_value(DomoType::Double, "nan").is_err());
+        assert_eq!(
+            text_to_value(DomoType::Long, "0123"),
+            Ok(Value::Integer(123))
+        );
+    }
+}
