@@ -20,7 +20,9 @@ pub struct PyClient {
 
 fn seconds(name: &str, value: f64) -> PyResult<Duration> {
     if !value.is_finite() || value <= 0.0 {
-        return Err(PyValueError::new_err(format!("{name} must be a positive number of seconds, not {value}")));
+        return Err(PyValueError::new_err(format!(
+            "{name} must be a positive number of seconds, not {value}"
+        )));
     }
     Duration::try_from_secs_f64(value).map_err(|e| PyValueError::new_err(format!("{name}: {e}")))
 }
@@ -70,9 +72,20 @@ impl PyClient {
                     "give token= (a developer token) or session_token=, or use Client.login()",
                 ));
             }
-            (Some(_), Some(_)) => return Err(PyValueError::new_err("give token= or session_token=, not both")),
+            (Some(_), Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "give token= or session_token=, not both",
+                ));
+            }
         };
-        let options = options(connect_timeout, read_timeout, max_retries, retry_max_elapsed, verify_tls, user_agent)?;
+        let options = options(
+            connect_timeout,
+            read_timeout,
+            max_retries,
+            retry_max_elapsed,
+            verify_tls,
+            user_agent,
+        )?;
         let inner = domo_core::Client::new(instance, credentials, &options).map_err(to_py)?;
         Ok(PyClient { inner })
     }
@@ -92,8 +105,17 @@ impl PyClient {
         verify_tls: bool,
         user_agent: Option<String>,
     ) -> PyResult<Self> {
-        let options = options(connect_timeout, read_timeout, max_retries, retry_max_elapsed, verify_tls, user_agent)?;
-        let inner = block_on(py, async move { domo_core::Client::login(&instance, &email, &password, &options).await })?;
+        let options = options(
+            connect_timeout,
+            read_timeout,
+            max_retries,
+            retry_max_elapsed,
+            verify_tls,
+            user_agent,
+        )?;
+        let inner = block_on(py, async move {
+            domo_core::Client::login(&instance, &email, &password, &options).await
+        })?;
         Ok(PyClient { inner })
     }
 
@@ -111,8 +133,18 @@ impl PyClient {
         verify_tls: bool,
         user_agent: Option<String>,
     ) -> PyResult<Self> {
-        let options = options(connect_timeout, read_timeout, max_retries, retry_max_elapsed, verify_tls, user_agent)?;
-        let inner = spawn(async move { domo_core::Client::login(&instance, &email, &password, &options).await }).await?;
+        let options = options(
+            connect_timeout,
+            read_timeout,
+            max_retries,
+            retry_max_elapsed,
+            verify_tls,
+            user_agent,
+        )?;
+        let inner = spawn(async move {
+            domo_core::Client::login(&instance, &email, &password, &options).await
+        })
+        .await?;
         Ok(PyClient { inner })
     }
 
@@ -131,7 +163,9 @@ impl PyClient {
     }
 
     fn dataset(&self, dataset_id: &str) -> PyResult<PyDataset> {
-        Ok(PyDataset::new(self.inner.dataset(dataset_id).map_err(to_py)?))
+        Ok(PyDataset::new(
+            self.inner.dataset(dataset_id).map_err(to_py)?,
+        ))
     }
 
     fn stream(&self, stream_id: u64) -> PyStream {
@@ -150,7 +184,11 @@ impl PyClient {
     ) -> PyResult<PyDataset> {
         let columns = columns_from_py(schema)?;
         let client = self.inner.clone();
-        let ds = block_on(py, async move { client.create_dataset(&name, &columns, description.as_deref()).await })?;
+        let ds = block_on(py, async move {
+            client
+                .create_dataset(&name, &columns, description.as_deref())
+                .await
+        })?;
         Ok(PyDataset::new(ds))
     }
 
@@ -163,7 +201,12 @@ impl PyClient {
     ) -> PyResult<PyDataset> {
         let columns = Python::attach(|py| columns_from_py(schema.bind(py)))?;
         let client = self.inner.clone();
-        let ds = spawn(async move { client.create_dataset(&name, &columns, description.as_deref()).await }).await?;
+        let ds = spawn(async move {
+            client
+                .create_dataset(&name, &columns, description.as_deref())
+                .await
+        })
+        .await?;
         Ok(PyDataset::new(ds))
     }
 }

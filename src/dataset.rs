@@ -31,9 +31,11 @@ impl PyDataset {
 }
 
 fn domo_type(value: &Bound<'_, PyAny>) -> PyResult<DomoType> {
-    let name: String = value
-        .extract()
-        .map_err(|_| PyTypeError::new_err(format!("a column type must be a string such as \"LONG\", not {value}")))?;
+    let name: String = value.extract().map_err(|_| {
+        PyTypeError::new_err(format!(
+            "a column type must be a string such as \"LONG\", not {value}"
+        ))
+    })?;
     name.parse().map_err(to_py)
 }
 
@@ -48,7 +50,9 @@ pub fn columns_from_py(schema: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
         return columns_from_arrow(reader.schema()?.as_ref()).map_err(to_py);
     }
     if schema.is_instance_of::<PyString>() {
-        return Err(PyTypeError::new_err("schema must be a mapping, a sequence of columns or an Arrow schema, not a string"));
+        return Err(PyTypeError::new_err(
+            "schema must be a mapping, a sequence of columns or an Arrow schema, not a string",
+        ));
     }
     if let Ok(mapping) = schema.cast::<PyMapping>() {
         return mapping
@@ -64,7 +68,11 @@ pub fn columns_from_py(schema: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
         PyTypeError::new_err(format!(
             "schema must be a mapping of name to type, a sequence of (name, type) pairs or \
              {{\"name\", \"type\"}} dicts, or an Arrow schema; got {}",
-            schema.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            schema
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         ))
     })?;
     items
@@ -72,14 +80,20 @@ pub fn columns_from_py(schema: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
             let item = item?;
             if let Ok(dict) = item.cast::<PyDict>() {
                 let get = |key: &str| {
-                    dict.get_item(key)?
-                        .ok_or_else(|| PyValueError::new_err(format!("column {dict} has no {key:?}")))
+                    dict.get_item(key)?.ok_or_else(|| {
+                        PyValueError::new_err(format!("column {dict} has no {key:?}"))
+                    })
                 };
-                return Ok(Column::new(get("name")?.extract::<String>()?, domo_type(&get("type")?)?));
+                return Ok(Column::new(
+                    get("name")?.extract::<String>()?,
+                    domo_type(&get("type")?)?,
+                ));
             }
-            let (name, kind): (String, Bound<'_, PyAny>) = item
-                .extract()
-                .map_err(|_| PyTypeError::new_err(format!("a column must be a (name, type) pair or a dict, not {item}")))?;
+            let (name, kind): (String, Bound<'_, PyAny>) = item.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "a column must be a (name, type) pair or a dict, not {item}"
+                ))
+            })?;
             Ok(Column::new(name, domo_type(&kind)?))
         })
         .collect()
@@ -89,17 +103,30 @@ pub fn columns_from_py(schema: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
 fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
     let py = data.py();
     if data.is_instance_of::<PyString>() || data.hasattr("__fspath__")? {
-        let path: PathBuf = py.import("os")?.call_method1("fspath", (data,))?.extract()?;
+        let path: PathBuf = py
+            .import("os")?
+            .call_method1("fspath", (data,))?
+            .extract()?;
         return Ok(UploadSource::CsvFile(path));
     }
-    let module = data.get_type().module().map(|m| m.to_string()).unwrap_or_default();
+    let module = data
+        .get_type()
+        .module()
+        .map(|m| m.to_string())
+        .unwrap_or_default();
     if module.starts_with("pandas") {
         // pandas' own export keeps a non-default index as a column; a dataset never wants it.
         let table = py
             .import("pyarrow")
-            .map_err(|_| PyTypeError::new_err("uploading a pandas DataFrame needs pyarrow installed"))?
+            .map_err(|_| {
+                PyTypeError::new_err("uploading a pandas DataFrame needs pyarrow installed")
+            })?
             .getattr("Table")?
-            .call_method("from_pandas", (data,), Some(&[("preserve_index", false)].into_py_dict(py)?))?;
+            .call_method(
+                "from_pandas",
+                (data,),
+                Some(&[("preserve_index", false)].into_py_dict(py)?),
+            )?;
         return source_from_py(&table);
     }
     if data.hasattr("__arrow_c_stream__")? || data.hasattr("__arrow_c_array__")? {
@@ -116,7 +143,10 @@ fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
 use pyo3::types::IntoPyDict;
 
 /// A progress reporter: `True` for a tqdm bar, a callable for events, or nothing.
-fn progress_from_py(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyResult<Option<domo_core::ProgressFn>> {
+fn progress_from_py(
+    py: Python<'_>,
+    progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Option<domo_core::ProgressFn>> {
     let Some(progress) = progress.filter(|p| !p.is_none()) else {
         return Ok(None);
     };
@@ -139,9 +169,15 @@ fn progress_from_py(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyRe
             Python::attach(|py| {
                 let bar = bar.bind(py);
                 let before = reported.swap(p.rows_sent, std::sync::atomic::Ordering::Relaxed);
-                let outcome = bar.call_method1("update", (p.rows_sent - before,)).and_then(|_| {
-                    if p.done { bar.call_method0("close").map(drop) } else { Ok(()) }
-                });
+                let outcome = bar
+                    .call_method1("update", (p.rows_sent - before,))
+                    .and_then(|_| {
+                        if p.done {
+                            bar.call_method0("close").map(drop)
+                        } else {
+                            Ok(())
+                        }
+                    });
                 if let Err(e) = outcome {
                     e.write_unraisable(py, Some(bar));
                 }
@@ -149,7 +185,9 @@ fn progress_from_py(py: Python<'_>, progress: Option<&Bound<'_, PyAny>>) -> PyRe
         })));
     }
     if !progress.is_callable() {
-        return Err(PyTypeError::new_err("progress must be True, False, None or a callable"));
+        return Err(PyTypeError::new_err(
+            "progress must be True, False, None or a callable",
+        ));
     }
     let callback = progress.clone().unbind();
     Ok(Some(Arc::new(move |p: UploadProgress| {
@@ -199,7 +237,11 @@ fn upload_request(
     })
 }
 
-fn summary_to_py<'py>(py: Python<'py>, dataset_id: &str, s: &UploadSummary) -> PyResult<Bound<'py, PyDict>> {
+fn summary_to_py<'py>(
+    py: Python<'py>,
+    dataset_id: &str,
+    s: &UploadSummary,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("dataset_id", dataset_id)?;
     d.set_item("upload_id", s.upload_id)?;
@@ -287,7 +329,9 @@ impl PyDataset {
     #[pyo3(signature = (*, batch_size=65536))]
     async fn export_async(&self, batch_size: usize) -> PyResult<PyExportStream> {
         let ds = self.inner.clone();
-        spawn(async move { ds.export(batch_size).await }).await.map(PyExportStream::new)
+        spawn(async move { ds.export(batch_size).await })
+            .await
+            .map(PyExportStream::new)
     }
 
     #[pyo3(signature = (data, *, mode="append", partition=None, part_size=32*1024*1024, concurrency=4, index=true, progress=None))]
@@ -303,9 +347,20 @@ impl PyDataset {
         index: bool,
         progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let request = upload_request(data, mode, partition, part_size, concurrency, index, progress)?;
+        let request = upload_request(
+            data,
+            mode,
+            partition,
+            part_size,
+            concurrency,
+            index,
+            progress,
+        )?;
         let ds = self.inner.clone();
-        let summary = block_on(py, async move { ds.upload(request.source, request.options, request.progress).await })?;
+        let summary = block_on(py, async move {
+            ds.upload(request.source, request.options, request.progress)
+                .await
+        })?;
         summary_to_py(py, self.inner.id(), &summary)
     }
 
@@ -322,10 +377,22 @@ impl PyDataset {
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyDict>> {
         let request = Python::attach(|py| {
-            upload_request(data.bind(py), &mode, partition, part_size, concurrency, index, progress.as_ref().map(|p| p.bind(py)))
+            upload_request(
+                data.bind(py),
+                &mode,
+                partition,
+                part_size,
+                concurrency,
+                index,
+                progress.as_ref().map(|p| p.bind(py)),
+            )
         })?;
         let ds = self.inner.clone();
-        let summary = spawn(async move { ds.upload(request.source, request.options, request.progress).await }).await?;
+        let summary = spawn(async move {
+            ds.upload(request.source, request.options, request.progress)
+                .await
+        })
+        .await?;
         let id = self.inner.id().to_string();
         Python::attach(|py| summary_to_py(py, &id, &summary).map(Bound::unbind))
     }

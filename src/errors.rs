@@ -24,7 +24,13 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
         Error::Arrow(e) => return Ok(PyValueError::new_err(message(format!("Arrow data: {e}")))),
         Error::Cancelled => return Ok(PyRuntimeError::new_err(message("cancelled".into()))),
         Error::UploadPart { part, source } => {
-            return convert(py, source, Some(message(format!("upload part {part} failed; nothing was committed"))));
+            return convert(
+                py,
+                source,
+                Some(message(format!(
+                    "upload part {part} failed; nothing was committed"
+                ))),
+            );
         }
         Error::Api(api) => {
             let class = match api.kind() {
@@ -56,7 +62,11 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
             body.clone(),
         ),
         Error::Transport { timeout, .. } => (
-            if *timeout { "TimeoutError" } else { "TransportError" },
+            if *timeout {
+                "TimeoutError"
+            } else {
+                "TransportError"
+            },
             err.to_string(),
             None,
             None,

@@ -45,7 +45,11 @@ impl PyDomoTable {
 
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     fn __len__(&self) -> usize {
@@ -92,7 +96,9 @@ impl PyDomoTable {
 type Batches = domo_core::ExportStream;
 
 /// The next batch; at the end the stream is dropped, which frees its connection.
-async fn next_batch(inner: Arc<tokio::sync::Mutex<Option<Batches>>>) -> domo_core::Result<Option<RecordBatch>> {
+async fn next_batch(
+    inner: Arc<tokio::sync::Mutex<Option<Batches>>>,
+) -> domo_core::Result<Option<RecordBatch>> {
     let mut guard = inner.lock().await;
     let Some(stream) = guard.as_mut() else {
         return Ok(None);
@@ -138,7 +144,11 @@ impl PyExportStream {
 impl PyExportStream {
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     fn __repr__(&self) -> String {
@@ -152,7 +162,8 @@ impl PyExportStream {
     fn __next__(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
         let inner = self.inner.clone();
         let next = block_on(py, next_batch(inner))?;
-        next.map(|b| self.table(b)).ok_or_else(|| PyStopIteration::new_err(()))
+        next.map(|b| self.table(b))
+            .ok_or_else(|| PyStopIteration::new_err(()))
     }
 
     fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -167,9 +178,9 @@ impl PyExportStream {
 
     async fn _anext(&self) -> PyResult<PyDomoTable> {
         let inner = self.inner.clone();
-        let next = crate::runtime::spawn(next_batch(inner))
-        .await?;
-        next.map(|b| self.table(b)).ok_or_else(|| PyStopAsyncIteration::new_err(()))
+        let next = crate::runtime::spawn(next_batch(inner)).await?;
+        next.map(|b| self.table(b))
+            .ok_or_else(|| PyStopAsyncIteration::new_err(()))
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
