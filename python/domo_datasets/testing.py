@@ -1,0 +1,319 @@
+"""Test Domo pipelines offline: a local Domo emulator and a pytest plugin.
+
+:class:`LocalDomo` runs the emulator that ships with this package on a background thread
+of the current process, on a free port of ``127.0.0.1`` by default. It answers the same
+Datasets API routes as a real Domo instance, with real state, real SQL and real uploads,
+and lets a test inject faults (error statuses, ``Retry-After``, delays, dropped
+connections) and inspect every request the client sent::
+
+    from domo_datasets.testing import LocalDomo
+
+    with LocalDomo() as domo:
+        client = domo.client()
+        ds = client.create_dataset("sales", {"region": "STRING", "amount": "DOUBLE"})
+        ...
+
+This module is also a pytest plugin (registered through the ``pytest11`` entry point, so
+it is active as soon as the package is installed). It provides two fixtures:
+
+``domo_emulator``
+    One :class:`LocalDomo` for the whole test session.
+``domo_client``
+    A :class:`~domo_datasets.Client` connected to it, with the emulator reset to an empty
+    state (no datasets, no fault rules, an empty request log) before each test.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Any, Self
+
+from domo_datasets._domo import Client, Emulator
+
+__all__ = ["LocalDomo"]
+
+_ADMIN_TIMEOUT = 10.0
+"""Seconds an admin call to the emulator may take before it is abandoned."""
+
+# Admin calls go straight to the loopback address, never through a proxy from the
+# environment (HTTP_PROXY and friends would otherwise apply to 127.0.0.1 too).
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _glob_to_regex(glob: str) -> re.Pattern[str]:
+    """Compile a path glob: ``*`` matches within one segment, ``**`` across segments."""
+    out: list[str] = []
+    i = 0
+    while i < len(glob):
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif glob[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        else:
+            out.append(re.escape(glob[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+class LocalDomo:
+    """A local Domo emulator running in this process.
+
+    The emulator starts serving when the object is created and stops on :meth:`stop` or
+    when the ``with`` block ends. State is kept in memory unless ``data_dir`` is given, in
+    which case it survives restarts.
+
+    Args:
+        host: Interface to bind; loopback by default. Binding anything else exposes the
+            emulator, which accepts a well-known token, to the network.
+        port: Port to bind; ``0`` picks a free one (see :attr:`url`).
+        data_dir: Folder to keep state in, or ``None`` for in-memory state.
+        token: Developer token the emulator accepts.
+        email: Email of the user who can log in with :meth:`Client.login`.
+        password: That user's password.
+
+    Example::
+
+        with LocalDomo() as domo:
+            ds = domo.client().create_dataset("t", {"x": "LONG"})
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        data_dir: str | os.PathLike[str] | None = None,
+        *,
+        token: str = "local-domo-token",
+        email: str = "admin@local.domo",
+        password: str = "local-domo-password",
+    ) -> None:
+        self._emulator = Emulator(
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            token=token,
+            email=email,
+            password=password,
+        )
+        self._host = host
+        self._stopped = False
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def __enter__(self) -> Self:
+        """Return this emulator; it is already serving."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Stop the emulator."""
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop serving. Idempotent; the port is released."""
+        self._stopped = True
+        self._emulator.stop()
+
+    def __repr__(self) -> str:
+        """Show the URL (never the token)."""
+        status = "stopped" if self._stopped else "running"
+        return f"<LocalDomo {self.url} {status}>"
+
+    # -- connection details -------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL of the emulator, e.g. ``http://127.0.0.1:41234``."""
+        return self._emulator.url
+
+    @property
+    def port(self) -> int:
+        """The TCP port the emulator listens on."""
+        return self._emulator.port
+
+    @property
+    def token(self) -> str:
+        """The developer token the emulator accepts."""
+        return self._emulator.token
+
+    @property
+    def email(self) -> str:
+        """Email of the user who can log in."""
+        return self._emulator.email
+
+    @property
+    def password(self) -> str:
+        """Password of the user who can log in."""
+        return self._emulator.password
+
+    def client(self, **kwargs: Any) -> Client:
+        """A :class:`~domo_datasets.Client` for this emulator, using its developer token.
+
+        Keyword arguments (``max_retries``, ``read_timeout``, ...) go to
+        :class:`~domo_datasets.Client`.
+        """
+        return Client(self.url, token=self.token, **kwargs)
+
+    # -- admin API ----------------------------------------------------------------------
+
+    def _admin_base(self) -> str:
+        """Loopback URL for admin calls, whatever interface the emulator is bound to."""
+        host = "[::1]" if ":" in self._host else "127.0.0.1"  # IPv6 literal -> ::1
+        return f"http://{host}:{self.port}"
+
+    def _admin(self, method: str, path: str, payload: Any = None) -> Any:
+        """Call an ``/_emulator/`` admin route and return its decoded JSON answer."""
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(
+            self._admin_base() + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        try:
+            with _OPENER.open(request, timeout=_ADMIN_TIMEOUT) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as err:
+            detail = err.read().decode("utf-8", "replace")[:2000]
+            raise RuntimeError(
+                f"emulator admin call {method} {path} failed: HTTP {err.code}: {detail}"
+            ) from None
+        if not raw.strip():
+            return None
+        return json.loads(raw)
+
+    def reset(self) -> None:
+        """Wipe all datasets, uploads, fault rules and the request log."""
+        self._admin("POST", "/_emulator/reset")
+
+    def state(self) -> dict[str, Any]:
+        """The emulator's state: datasets (id, name, rowCount, schema), uploads, faults."""
+        result = self._admin("GET", "/_emulator/state")
+        if not isinstance(result, dict):
+            raise RuntimeError(f"unexpected emulator state: {result!r}")
+        return result
+
+    def inject_fault(
+        self,
+        path: str,
+        *,
+        method: str | None = None,
+        status: int | None = None,
+        retry_after: int | None = None,
+        delay_ms: int = 0,
+        drop: bool = False,
+        count: int = 1,
+        skip: int = 0,
+        body: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        """Make the next matching requests fail.
+
+        The next ``count`` requests whose path (without the query) matches ``path`` and,
+        if given, whose method is ``method``, after ``skip`` matching requests have been
+        let through, wait ``delay_ms`` and then: have their connection dropped (``drop``),
+        or get HTTP ``status`` with ``body`` (a Domo-shaped JSON error by default) and a
+        ``Retry-After`` header if ``retry_after`` is given, or, with neither, are handled
+        normally after the delay. Faulted requests never reach the emulated API.
+
+        Args:
+            path: A path glob: ``*`` matches within one segment, ``**`` across segments,
+                e.g. ``"/api/data/v3/datasources/*/uploads/*/parts/*"``.
+            method: HTTP method to match (``"PUT"``), or ``None`` for any.
+            status: HTTP status to answer with.
+            retry_after: Seconds to put in a ``Retry-After`` header.
+            delay_ms: Milliseconds to wait before acting.
+            drop: Close the connection without answering.
+            count: How many matching requests to fault.
+            skip: How many matching requests to let through first.
+            body: Response body instead of the default JSON error.
+            content_type: Content type of ``body`` (e.g. ``"text/html"``).
+        """
+        rule: dict[str, Any] = {
+            "method": method.upper() if method else None,
+            "path": path,
+            "delay_ms": delay_ms,
+            "drop": drop,
+            "count": count,
+            "skip": skip,
+        }
+        if status is not None:
+            rule["status"] = status
+        if retry_after is not None:
+            rule["retry_after"] = retry_after
+        if body is not None:
+            rule["body"] = body
+        if content_type is not None:
+            rule["content_type"] = content_type
+        self._admin("POST", "/_emulator/faults", rule)
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._admin("DELETE", "/_emulator/faults")
+
+    def requests(
+        self, path_glob: str | None = None, method: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The ``/api`` requests the emulator received, oldest first.
+
+        Each is a dict with ``method``, ``path``, ``query``, ``status``, ``auth``
+        (``"developer"``, ``"session"`` or ``"none"``), ``content_type``,
+        ``content_encoding`` and ``bytes``. Faulted requests are included.
+
+        Args:
+            path_glob: Keep only requests whose path matches this glob (``*`` within one
+                segment, ``**`` across segments).
+            method: Keep only requests with this HTTP method.
+        """
+        result = self._admin("GET", "/_emulator/requests")
+        if not isinstance(result, list):
+            raise RuntimeError(f"unexpected emulator request log: {result!r}")
+        entries: list[dict[str, Any]] = result
+        if path_glob is not None:
+            pattern = _glob_to_regex(path_glob)
+            entries = [e for e in entries if pattern.match(str(e.get("path", "")))]
+        if method is not None:
+            wanted = method.upper()
+            entries = [e for e in entries if str(e.get("method", "")).upper() == wanted]
+        return entries
+
+    def clear_requests(self) -> None:
+        """Empty the request log."""
+        self._admin("DELETE", "/_emulator/requests")
+
+
+# -- pytest plugin ------------------------------------------------------------------------
+
+if importlib.util.find_spec("pytest") is not None:
+    import pytest
+
+    @pytest.fixture(scope="session")
+    def domo_emulator() -> Iterator[LocalDomo]:
+        """A :class:`LocalDomo` shared by the whole test session, stopped at its end."""
+        with LocalDomo() as domo:
+            yield domo
+
+    @pytest.fixture
+    def domo_client(domo_emulator: LocalDomo) -> Client:
+        """A client of the session's emulator, which is first reset to an empty state.
+
+        No datasets, no fault rules and an empty request log, so a test can assert on
+        exactly the requests it caused via ``domo_emulator.requests()``.
+        """
+        domo_emulator.reset()
+        domo_emulator.clear_faults()
+        domo_emulator.clear_requests()
+        return domo_emulator.client()
