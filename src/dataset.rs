@@ -3,19 +3,22 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use domo_core::schema_check::cast_batch;
 use domo_core::types::columns_from_arrow;
 use domo_core::upload::UploadSummary;
 use domo_core::{Column, DomoType, UploadMode, UploadOptions, UploadProgress, UploadSource};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PyMapping, PyString};
+use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
 use pyo3_arrow::PySchema;
 use pyo3_arrow::input::AnyRecordBatch;
 
 use crate::client::PyClient;
-use crate::convert::json_to_py;
+use crate::convert::{json_to_py, rows_to_json};
 use crate::errors::to_py;
-use crate::results::{PyDomoTable, PyExportStream};
+use crate::results::{PyBatchStream, PyDomoTable};
 use crate::runtime::{block_on, spawn};
 
 /// A Domo dataset, addressed by id.
@@ -133,11 +136,95 @@ fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
         let batches: AnyRecordBatch = data.extract()?;
         return Ok(UploadSource::Batches(batches.into_reader()?));
     }
+    if let Ok(items) = data.try_iter() {
+        return Ok(UploadSource::Batches(Box::new(PyBatchIter::new(items)?)));
+    }
     Err(PyTypeError::new_err(format!(
         "cannot upload a {}: give an Arrow table, record batch or stream (pyarrow, polars, \
-         pandas), or the path of a CSV file",
+         pandas), an iterator of those, or the path of a CSV file",
         data.get_type().name()?
     )))
+}
+
+type Reader = Box<dyn RecordBatchReader + Send>;
+
+/// Batches from a Python iterator of Arrow objects (tables, batches, DataFrames), read one
+/// item at a time as the upload needs them.
+struct PyBatchIter {
+    items: Py<PyIterator>,
+    current: Option<Reader>,
+    schema: SchemaRef,
+    index: usize,
+}
+
+fn item_reader(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Reader> {
+    match source_from_py(item) {
+        Ok(UploadSource::Batches(reader)) if !item.hasattr("__next__")? => Ok(reader),
+        _ => Err(PyTypeError::new_err(format!(
+            "item {index} of the upload iterator is a {}, not an Arrow table, record batch or DataFrame",
+            item.get_type().name()?
+        ))),
+    }
+}
+
+impl PyBatchIter {
+    /// Reads the first item now, for the schema and so that a bad iterator fails early.
+    fn new(items: Bound<'_, PyIterator>) -> PyResult<Self> {
+        let first = items
+            .clone()
+            .next()
+            .ok_or_else(|| PyValueError::new_err("the upload iterator is empty"))??;
+        let reader = item_reader(&first, 0)?;
+        Ok(PyBatchIter {
+            schema: reader.schema(),
+            current: Some(reader),
+            items: items.unbind(),
+            index: 0,
+        })
+    }
+
+    fn advance(&mut self) -> Result<bool, ArrowError> {
+        Python::attach(|py| {
+            let next = self.items.bind(py).clone().next();
+            let Some(item) = next else {
+                return Ok(false);
+            };
+            self.index += 1;
+            let reader = item.and_then(|item| item_reader(&item, self.index))?;
+            self.current = Some(reader);
+            Ok(true)
+        })
+        .map_err(|e: PyErr| ArrowError::ExternalError(Box::new(e)))
+    }
+}
+
+impl Iterator for PyBatchIter {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.current.as_mut().and_then(Iterator::next) {
+                let index = self.index;
+                return Some(batch.and_then(|b| {
+                    cast_batch(b, &self.schema).map_err(|e| {
+                        ArrowError::SchemaError(format!("item {index} of the upload iterator: {e}"))
+                    })
+                }));
+            }
+            self.current = None;
+            match self.advance() {
+                Ok(true) => continue,
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl RecordBatchReader for PyBatchIter {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
 }
 
 use pyo3::types::IntoPyDict;
@@ -219,6 +306,7 @@ fn upload_request(
     part_size: usize,
     concurrency: usize,
     index: bool,
+    match_by_name: bool,
     progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<UploadRequest> {
     let options = UploadOptions {
@@ -228,6 +316,7 @@ fn upload_request(
         concurrency,
         index,
         gzip: true,
+        match_by_name,
     };
     options.validate().map_err(to_py)?;
     Ok(UploadRequest {
@@ -321,20 +410,20 @@ impl PyDataset {
     }
 
     #[pyo3(signature = (*, batch_size=65536))]
-    fn export(&self, py: Python<'_>, batch_size: usize) -> PyResult<PyExportStream> {
+    fn export(&self, py: Python<'_>, batch_size: usize) -> PyResult<PyBatchStream> {
         let ds = self.inner.clone();
-        block_on(py, async move { ds.export(batch_size).await }).map(PyExportStream::new)
+        block_on(py, async move { ds.export(batch_size).await }).map(PyBatchStream::new)
     }
 
     #[pyo3(signature = (*, batch_size=65536))]
-    async fn export_async(&self, batch_size: usize) -> PyResult<PyExportStream> {
+    async fn export_async(&self, batch_size: usize) -> PyResult<PyBatchStream> {
         let ds = self.inner.clone();
         spawn(async move { ds.export(batch_size).await })
             .await
-            .map(PyExportStream::new)
+            .map(PyBatchStream::new)
     }
 
-    #[pyo3(signature = (data, *, mode="append", partition=None, part_size=32*1024*1024, concurrency=4, index=true, progress=None))]
+    #[pyo3(signature = (data, *, mode="append", partition=None, part_size=32*1024*1024, concurrency=4, index=true, match_by_name=false, progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn upload<'py>(
         &self,
@@ -345,6 +434,7 @@ impl PyDataset {
         part_size: usize,
         concurrency: usize,
         index: bool,
+        match_by_name: bool,
         progress: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyDict>> {
         let request = upload_request(
@@ -354,6 +444,7 @@ impl PyDataset {
             part_size,
             concurrency,
             index,
+            match_by_name,
             progress,
         )?;
         let ds = self.inner.clone();
@@ -364,7 +455,10 @@ impl PyDataset {
         summary_to_py(py, self.inner.id(), &summary)
     }
 
-    #[pyo3(signature = (data, *, mode="append".to_string(), partition=None, part_size=32*1024*1024, concurrency=4, index=true, progress=None))]
+    #[pyo3(
+        signature = (data, *, mode="append".to_string(), partition=None, part_size=32*1024*1024, concurrency=4, index=true, match_by_name=false, progress=None),
+        text_signature = "(self, data, *, mode='append', partition=None, part_size=33554432, concurrency=4, index=True, match_by_name=False, progress=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn upload_async(
         &self,
@@ -374,6 +468,7 @@ impl PyDataset {
         part_size: usize,
         concurrency: usize,
         index: bool,
+        match_by_name: bool,
         progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyDict>> {
         let request = Python::attach(|py| {
@@ -384,6 +479,7 @@ impl PyDataset {
                 part_size,
                 concurrency,
                 index,
+                match_by_name,
                 progress.as_ref().map(|p| p.bind(py)),
             )
         })?;
@@ -395,5 +491,62 @@ impl PyDataset {
         .await?;
         let id = self.inner.id().to_string();
         Python::attach(|py| summary_to_py(py, &id, &summary).map(Bound::unbind))
+    }
+
+    fn append_rows<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let rows = rows_to_json(rows)?;
+        let ds = self.inner.clone();
+        let answer = block_on(py, async move { ds.append_rows(rows).await })?;
+        json_to_py(py, &answer)
+    }
+
+    async fn append_rows_async(&self, rows: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        let rows = Python::attach(|py| rows_to_json(rows.bind(py)))?;
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.append_rows(rows).await }).await?;
+        Python::attach(|py| json_to_py(py, &answer).map(Bound::unbind))
+    }
+
+    /// Pages through a large result; see `domo_core::query_pages` for the caveats.
+    #[pyo3(signature = (sql, *, page_size=100_000, prefetch=2))]
+    fn query_pages(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        page_size: usize,
+        prefetch: usize,
+    ) -> PyResult<PyBatchStream> {
+        let ds = self.inner.clone();
+        block_on(py, async move {
+            ds.query_pages(&sql, page_size, prefetch).await
+        })
+        .map(PyBatchStream::new)
+    }
+
+    #[pyo3(signature = (sql, *, page_size=100_000, prefetch=2))]
+    async fn query_pages_async(
+        &self,
+        sql: String,
+        page_size: usize,
+        prefetch: usize,
+    ) -> PyResult<PyBatchStream> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.query_pages(&sql, page_size, prefetch).await })
+            .await
+            .map(PyBatchStream::new)
+    }
+
+    fn export_to(&self, py: Python<'_>, path: PathBuf) -> PyResult<u64> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.export_to(&path).await })
+    }
+
+    async fn export_to_async(&self, path: PathBuf) -> PyResult<u64> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.export_to(&path).await }).await
     }
 }

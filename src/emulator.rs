@@ -20,18 +20,19 @@ pub struct PyEmulator {
 #[pymethods]
 impl PyEmulator {
     #[new]
-    #[pyo3(signature = (*, host="127.0.0.1".to_string(), port=0, data_dir=None, token="local-domo-token".to_string(), email="admin@local.domo".to_string(), password="local-domo-password".to_string()))]
+    #[pyo3(signature = (*, host="127.0.0.1", port=0, data_dir=None, token="local-domo-token", email="admin@local.domo", password="local-domo-password"))]
     fn new(
         py: Python<'_>,
-        host: String,
+        host: &str,
         port: u16,
         data_dir: Option<PathBuf>,
-        token: String,
-        email: String,
-        password: String,
+        token: &str,
+        email: &str,
+        password: &str,
     ) -> PyResult<Self> {
+        let (token, email, password) = (token.to_string(), email.to_string(), password.to_string());
         let config = domo_emulator::Config {
-            host,
+            host: host.to_string(),
             port,
             data_dir,
             token: token.clone(),

@@ -1,5 +1,6 @@
 //! domo-core errors as the exceptions of `domo_datasets.exceptions`.
 
+use arrow_schema::ArrowError;
 use domo_core::{ApiErrorKind, Error};
 use pyo3::exceptions::{PyFileNotFoundError, PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -21,6 +22,14 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
             return Ok(PyFileNotFoundError::new_err(message(err.to_string())));
         }
         Error::Io { .. } => return Ok(PyOSError::new_err(message(err.to_string()))),
+        // An error raised by Python code that produced the data (an upload's iterator or
+        // stream) comes back as it was raised.
+        Error::Arrow(ArrowError::ExternalError(inner)) if inner.is::<PyErr>() => {
+            if let Some(raised) = inner.downcast_ref::<PyErr>() {
+                return Ok(raised.clone_ref(py));
+            }
+            return Ok(PyValueError::new_err(message(err.to_string())));
+        }
         Error::Arrow(e) => return Ok(PyValueError::new_err(message(format!("Arrow data: {e}")))),
         Error::Cancelled => return Ok(PyRuntimeError::new_err(message("cancelled".into()))),
         Error::UploadPart { part, source } => {

@@ -35,7 +35,7 @@ mod _domo {
     #[pymodule_export]
     use crate::refresh_log_levels;
     #[pymodule_export]
-    use crate::results::{PyDomoTable, PyExportStream};
+    use crate::results::{PyBatchStream, PyDomoTable};
     #[pymodule_export]
     use crate::stream::PyStream;
 

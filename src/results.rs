@@ -1,5 +1,5 @@
 //! Results handed to Python: `Table` (Arrow data in Rust memory, exported through the
-//! Arrow PyCapsule interface) and `ExportStream` (batches as they arrive).
+//! Arrow PyCapsule interface) and `BatchStream` (batches as they arrive).
 
 use std::sync::Arc;
 
@@ -93,7 +93,7 @@ impl PyDomoTable {
     }
 }
 
-type Batches = domo_core::ExportStream;
+type Batches = domo_core::BatchStream;
 
 /// The next batch; at the end the stream is dropped, which frees its connection.
 async fn next_batch(
@@ -110,17 +110,17 @@ async fn next_batch(
     next
 }
 
-/// A dataset export in progress.
-#[pyclass(module = "domo_datasets._domo", name = "ExportStream", frozen)]
-pub struct PyExportStream {
+/// Record batches arriving from an export or a paged query.
+#[pyclass(module = "domo_datasets._domo", name = "BatchStream", frozen)]
+pub struct PyBatchStream {
     schema: SchemaRef,
     // A tokio mutex: `__anext__` holds it across an await.
     inner: Arc<tokio::sync::Mutex<Option<Batches>>>,
 }
 
-impl PyExportStream {
+impl PyBatchStream {
     pub fn new(stream: Batches) -> Self {
-        PyExportStream {
+        PyBatchStream {
             schema: stream.schema(),
             inner: Arc::new(tokio::sync::Mutex::new(Some(stream))),
         }
@@ -141,7 +141,7 @@ impl PyExportStream {
 }
 
 #[pymethods]
-impl PyExportStream {
+impl PyBatchStream {
     #[getter]
     fn column_names(&self) -> Vec<String> {
         self.schema
@@ -152,7 +152,7 @@ impl PyExportStream {
     }
 
     fn __repr__(&self) -> String {
-        format!("ExportStream({})", self.column_names().join(", "))
+        format!("BatchStream({})", self.column_names().join(", "))
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -238,13 +238,15 @@ impl PyExportStream {
         slf
     }
 
-    #[pyo3(signature = (_exc_type=None, _exc=None, _tb=None))]
+    #[pyo3(signature = (exc_type=None, exc=None, tb=None))]
     fn __exit__(
         &self,
-        _exc_type: Option<Bound<'_, PyType>>,
-        _exc: Option<Bound<'_, PyAny>>,
-        _tb: Option<Bound<'_, PyAny>>,
+        exc_type: Option<Bound<'_, PyType>>,
+        exc: Option<Bound<'_, PyAny>>,
+        tb: Option<Bound<'_, PyAny>>,
     ) {
+        // Closing is the same whether or not the block raised.
+        let _ = (exc_type, exc, tb);
         self.close();
     }
 }

@@ -6,7 +6,7 @@ and can be interrupted with Ctrl-C.
 """
 
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, TypeAlias, TypedDict, final
 
@@ -25,13 +25,22 @@ class ArrowStreamExportable(Protocol):
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 class ArrowArrayExportable(Protocol):
-    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
 
 SchemaLike: TypeAlias = (
-    Mapping[str, DomoType] | Sequence[tuple[str, DomoType]] | Sequence[Column] | ArrowSchemaExportable
+    Mapping[str, DomoType]
+    | Sequence[tuple[str, DomoType]]
+    | Sequence[Column]
+    | ArrowSchemaExportable
 )
 UploadSource: TypeAlias = (
-    ArrowStreamExportable | ArrowArrayExportable | str | os.PathLike[str]
+    ArrowStreamExportable
+    | ArrowArrayExportable
+    | Iterable[ArrowStreamExportable | ArrowArrayExportable]
+    | str
+    | os.PathLike[str]
 )
 
 class Column(TypedDict):
@@ -83,8 +92,8 @@ class Client:
         ValueError: If the instance, token or a setting is not valid.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         instance: str,
         *,
         token: str | None = None,
@@ -95,7 +104,7 @@ class Client:
         retry_max_elapsed: float = 120.0,
         verify_tls: bool = True,
         user_agent: str | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     @staticmethod
     def login(
         instance: str,
@@ -186,14 +195,39 @@ class Dataset:
         """
     async def query_async(self, sql: str) -> Table:
         """Async twin of :meth:`query`."""
-    def export(self, *, batch_size: int = 65536) -> ExportStream:
+    def query_pages(self, sql: str, *, page_size: int = 100000, prefetch: int = 2) -> BatchStream:
+        """Run a query too large for one answer, page by page, as a stream of batches.
+
+        Domo has no cursor, so each page is ``sql`` with ``LIMIT page_size OFFSET n``
+        appended, and ``prefetch`` pages are fetched ahead concurrently. The SQL must
+        have an ORDER BY on columns that identify a row (else pages may overlap) and no
+        LIMIT of its own. Each page is a separate query: if the dataset changes while
+        pages are read, rows can be missed or repeated. Returns once the first page is in.
+
+        Raises:
+            ValueError: If the SQL has no ORDER BY or has a LIMIT/OFFSET, or a setting is
+                out of range.
+        """
+    async def query_pages_async(
+        self, sql: str, *, page_size: int = 100000, prefetch: int = 2
+    ) -> BatchStream:
+        """Async twin of :meth:`query_pages`."""
+    def export(self, *, batch_size: int = 65536) -> BatchStream:
         """Stream the whole dataset as Arrow record batches, typed by its schema.
 
         The download proceeds while batches are consumed; at most a few batches are held
         in memory. Closing or dropping the stream stops the download.
         """
-    async def export_async(self, *, batch_size: int = 65536) -> ExportStream:
+    async def export_async(self, *, batch_size: int = 65536) -> BatchStream:
         """Async twin of :meth:`export`: returns once the download has started."""
+    def export_to(self, path: str | os.PathLike[str]) -> int:
+        """Download the dataset as a CSV file (header row, nulls as ``\\N``), undecoded.
+
+        The file appears only once complete (the data goes to a temporary file beside it
+        first), so a failed download never leaves a partial file. Returns the bytes written.
+        """
+    async def export_to_async(self, path: str | os.PathLike[str]) -> int:
+        """Async twin of :meth:`export_to`."""
     def upload(
         self,
         data: UploadSource,
@@ -203,14 +237,20 @@ class Dataset:
         part_size: int = 32 * 1024 * 1024,
         concurrency: int = 4,
         index: bool = True,
+        match_by_name: bool = False,
         progress: bool | Callable[[UploadProgress], object] | None = None,
     ) -> UploadResult:
         """Upload data into the dataset and commit it.
 
         ``data`` is any Arrow source (``pyarrow.Table``/``RecordBatch``/
         ``RecordBatchReader``, ``polars.DataFrame``, ``pandas.DataFrame``, anything with
-        ``__arrow_c_stream__`` or ``__arrow_c_array__``) or the path of a CSV file with a
-        header row. The data is encoded as CSV, gzip-compressed and sent in parts of about
+        ``__arrow_c_stream__`` or ``__arrow_c_array__``), an iterator of such objects
+        (read one at a time, so a generator can produce data larger than memory), or the
+        path of a CSV file with a header row.
+
+        Before anything is sent, the data's columns are checked against the dataset's
+        schema (names, order and types); every difference is reported in one ValueError.
+        The data is then encoded as CSV, gzip-compressed and sent in parts of about
         ``part_size`` bytes, ``concurrency`` at a time; parts that fail with a retryable
         error are re-sent. Only when every part has arrived is the upload committed, once;
         on any failure nothing is committed and the dataset is unchanged.
@@ -222,12 +262,14 @@ class Dataset:
             part_size: Target size of one part's CSV before compression, in bytes.
             concurrency: Parts in flight at once.
             index: Ask Domo to index the data at commit.
+            match_by_name: Match the data's columns to the dataset's by name (and reorder
+                them) instead of by position.
             progress: ``True`` shows a tqdm bar (if tqdm is installed); a callable receives
                 an :class:`UploadProgress` after each part.
 
         Raises:
-            ValueError: For a bad mode, part size, concurrency or partition, before any
-                request is sent.
+            ValueError: For a bad mode, part size, concurrency or partition, or data that
+                does not fit the dataset's schema, before any data is sent.
             FileNotFoundError: If a CSV path does not exist.
         """
     async def upload_async(
@@ -239,9 +281,22 @@ class Dataset:
         part_size: int = 32 * 1024 * 1024,
         concurrency: int = 4,
         index: bool = True,
+        match_by_name: bool = False,
         progress: bool | Callable[[UploadProgress], object] | None = None,
     ) -> UploadResult:
         """Async twin of :meth:`upload`."""
+    def append_rows(self, rows: Iterable[Mapping[str, object]]) -> dict[str, Any]:
+        """Append a few rows given as dicts (Domo's "Append Row"), without the upload stages.
+
+        Values may be str, int, float, bool, None, ``date``, ``datetime`` (sent in UTC) or
+        ``Decimal``. For more than a few thousand rows, :meth:`upload` is much faster.
+
+        Raises:
+            ValueError: If there are no rows or a row names a column the dataset lacks.
+            TypeError: If a row is not a dict or holds a value of another type.
+        """
+    async def append_rows_async(self, rows: Iterable[Mapping[str, object]]) -> dict[str, Any]:
+        """Async twin of :meth:`append_rows`."""
 
 @final
 class Stream:
@@ -275,8 +330,8 @@ class Table:
         """This table as a ``pandas.DataFrame`` (through pyarrow; needs both)."""
 
 @final
-class ExportStream:
-    """A dataset export in progress: an iterator of :class:`Table` batches.
+class BatchStream:
+    """Record batches arriving from an export or a paged query, as :class:`Table` objects.
 
     Iterate it (``for``/``async for``), hand it to anything that reads Arrow streams
     (``pyarrow.RecordBatchReader.from_stream``, ``polars.DataFrame``), or collect it with
@@ -298,9 +353,9 @@ class ExportStream:
     def __enter__(self) -> Self: ...
     def __exit__(
         self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
+        exc_type: type[BaseException] | None = None,
+        exc: BaseException | None = None,
+        tb: TracebackType | None = None,
     ) -> None: ...
 
 @final
@@ -318,8 +373,8 @@ class Emulator:
         password: That user's password.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         host: str = "127.0.0.1",
         port: int = 0,
@@ -327,7 +382,7 @@ class Emulator:
         token: str = "local-domo-token",
         email: str = "admin@local.domo",
         password: str = "local-domo-password",
-    ) -> None: ...
+    ) -> Self: ...
     @property
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:41234``."""

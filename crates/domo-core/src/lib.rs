@@ -1,21 +1,24 @@
 //! The Domo Datasets API client in plain Rust: transport (auth, retries, errors), one
 //! module per API area, and the Arrow codecs. Knows nothing of Python.
 
+pub mod batches;
 pub mod client;
 pub mod codec;
 pub mod datasets;
 pub mod error;
 pub mod export;
+pub mod query_pages;
 pub mod retry;
+pub mod schema_check;
 pub mod streams;
 pub mod transport;
 pub mod types;
 pub mod upload;
 
+pub use batches::BatchStream;
 pub use client::Client;
 pub use datasets::Dataset;
 pub use error::{ApiError, ApiErrorKind, Error, RequestInfo, Result};
-pub use export::ExportStream;
 pub use retry::RetryPolicy;
 pub use streams::Stream;
 pub use transport::{ClientOptions, Credentials, Secret, VERSION};

@@ -24,7 +24,9 @@ use tokio::sync::mpsc;
 use crate::codec::csv_write::{check_encodable, write_batch};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::schema_check;
 use crate::transport::{Body, Call};
+use crate::types::Column;
 
 /// Rows encoded between checks of the part size.
 const ROWS_PER_SLICE: usize = 4096;
@@ -77,6 +79,8 @@ pub struct UploadOptions {
     pub concurrency: usize,
     pub index: bool,
     pub gzip: bool,
+    /// Match the data's columns to the dataset's by name rather than by position.
+    pub match_by_name: bool,
 }
 
 impl Default for UploadOptions {
@@ -88,6 +92,7 @@ impl Default for UploadOptions {
             concurrency: 4,
             index: true,
             gzip: true,
+            match_by_name: false,
         }
     }
 }
@@ -127,6 +132,25 @@ pub enum UploadSource {
 }
 
 impl UploadSource {
+    /// Checks the data against the dataset's columns, and puts its columns in their order.
+    fn conform(self, columns: &[Column], by_name: bool) -> Result<UploadSource> {
+        match self {
+            UploadSource::Batches(reader) => {
+                let order = schema_check::plan(&reader.schema(), columns, by_name)?;
+                if order.iter().copied().eq(0..reader.schema().fields().len()) {
+                    return Ok(UploadSource::Batches(reader));
+                }
+                Ok(UploadSource::Batches(Box::new(
+                    schema_check::Reordered::new(reader, order)?,
+                )))
+            }
+            UploadSource::CsvFile(path) => {
+                schema_check::check_csv_header(&schema_check::csv_header(&path)?, columns)?;
+                Ok(UploadSource::CsvFile(path))
+            }
+        }
+    }
+
     /// Everything that can be checked without sending anything.
     fn check(&self) -> Result<()> {
         match self {
@@ -182,6 +206,8 @@ impl Dataset {
     ) -> Result<UploadSummary> {
         options.validate()?;
         source.check()?;
+        let columns = self.schema().await?;
+        let source = source.conform(&columns, options.match_by_name)?;
         let upload_id = self.start_upload(&options).await?;
 
         let (tx, rx) = mpsc::channel::<Result<Part>>(options.concurrency);
@@ -222,6 +248,34 @@ impl Dataset {
             rows: totals.rows_sent,
             bytes_sent: totals.bytes_sent,
         })
+    }
+
+    /// Appends a few rows sent as JSON objects (Domo's "Append Row"), without the CSV
+    /// upload stages. For more than a few thousand rows, `upload` is faster.
+    pub async fn append_rows(
+        &self,
+        rows: Vec<serde_json::Map<String, serde_json::Value>>,
+    ) -> Result<serde_json::Value> {
+        if rows.is_empty() {
+            return Err(Error::invalid("no rows to append"));
+        }
+        let columns = self.schema().await?;
+        let unknown: std::collections::BTreeSet<&str> = rows
+            .iter()
+            .flat_map(|row| row.keys())
+            .filter(|key| !columns.iter().any(|c| &c.name == *key))
+            .map(String::as_str)
+            .collect();
+        if !unknown.is_empty() {
+            return Err(Error::invalid(format!(
+                "the rows name columns the dataset does not have: {}",
+                unknown.into_iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let call = Call::new(Method::POST, self.uploads_url(&[], &[]))
+            .json(&json!({ "data": rows }))?
+            .once();
+        self.client.transport.json(&call).await
     }
 
     fn uploads_url(&self, suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
