@@ -241,3 +241,61 @@ async def test_cancelled_upload_commits_nothing(
     await asyncio.sleep(3.5)
     assert domo_emulator.requests("/api/data/v3/datasources/*/uploads/*/commit") == []
     assert_tables_equal(_all(ds), _small(range(4)))
+
+
+def test_ctrl_c_during_upload_commits_nothing(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    import _thread
+    import threading
+    import time
+
+    ds = domo_client.create_dataset("interrupt", SMALL)
+    ds.upload(_small(range(4)))
+    domo_emulator.clear_requests()
+    domo_emulator.inject_fault(PART_PATH, method="PUT", delay_ms=3000, count=0)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ds.upload(_small(range(100, 200)))
+    finally:
+        timer.cancel()
+    assert time.monotonic() - started < 2.5
+    domo_emulator.clear_faults()
+    time.sleep(3.5)
+    assert domo_emulator.requests("/api/data/v3/datasources/*/uploads/*/commit") == []
+    assert_tables_equal(_all(ds), _small(range(4)))
+
+
+def test_upload_reads_ahead_only_a_few_parts(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    """Memory is bounded by parts in flight, not by the data: the source is read lazily."""
+    ds = domo_client.create_dataset("bounded", ALL_TYPES_DOMO)
+    part_size = 64 * 1024
+    chunk_rows = 400  # well over part_size of CSV per chunk
+    chunks_total = 40
+    pulled = 0
+    pulled_at_first_part: list[int] = []
+
+    def chunks() -> Any:
+        nonlocal pulled
+        for i in range(chunks_total):
+            pulled += 1
+            yield all_types_table(chunk_rows, i * chunk_rows)
+
+    def progress(event: dd._domo.UploadProgress) -> None:
+        if not pulled_at_first_part:
+            pulled_at_first_part.append(pulled)
+
+    domo_emulator.inject_fault(PART_PATH, method="PUT", delay_ms=300, count=3)
+    result = ds.upload(chunks(), part_size=part_size, concurrency=2, progress=progress)
+    assert result["rows"] == chunks_total * chunk_rows
+    assert result["parts"] >= 10
+    chunks_per_part = chunks_total / result["parts"]
+    # When the first part is acknowledged: two parts in flight, two waiting encoded and one
+    # being encoded, i.e. about five parts' worth of the source, not all of it.
+    assert pulled_at_first_part[0] <= 6 * chunks_per_part + 1, (pulled_at_first_part, result)
+    assert ds.query("SELECT COUNT(*) AS n FROM table").to_pyarrow()["n"][0].as_py() == 16000
