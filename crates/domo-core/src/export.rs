@@ -19,7 +19,7 @@ use crate::types::arrow_schema;
 
 impl Dataset {
     /// Asks for the latest data version as CSV with a header, refusing an HTML page.
-    async fn start_export(&self) -> Result<(reqwest::Response, Call)> {
+    async fn start_export(&self) -> Result<ExportBody> {
         let url = self.url(
             &["api", "data", "v2", "datasources"],
             &["dataversions", "latest"],
@@ -35,7 +35,11 @@ impl Dataset {
             let body = response.bytes().await.unwrap_or_default();
             return Err(error::html_error(status, &body, call.info()));
         }
-        Ok((response, call))
+        Ok(ExportBody {
+            body: Box::pin(response.bytes_stream()),
+            call,
+            first: true,
+        })
     }
 
     /// Downloads the dataset as CSV (with a header, nulls as `\N`) into `path`, without
@@ -56,20 +60,13 @@ impl Dataset {
         let mut partial_name = name.to_os_string();
         partial_name.push(format!(".partial-{}", std::process::id()));
         let partial = dir.join(partial_name);
-        let (response, call) = self.start_export().await?;
+        let mut body = self.start_export().await?;
         let written = async {
             let mut file = tokio::fs::File::create(&partial)
                 .await
                 .map_err(io(format!("cannot create {}", partial.display())))?;
-            let mut body = response.bytes_stream();
             let mut written = 0u64;
-            let mut first = true;
-            while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| transport_error(e, &call))?;
-                if first && error::looks_like_html("", &chunk) {
-                    return Err(error::html_error(200, &chunk, call.info()));
-                }
-                first = false;
+            while let Some(chunk) = body.next_chunk().await? {
                 file.write_all(&chunk)
                     .await
                     .map_err(io(format!("cannot write {}", partial.display())))?;
@@ -102,7 +99,7 @@ impl Dataset {
         }
         let columns = self.schema().await?;
         let schema = arrow_schema(&columns);
-        let (response, call) = self.start_export().await?;
+        let body = self.start_export().await?;
         let decoder = arrow_csv::ReaderBuilder::new(schema.clone())
             .with_header(true)
             .with_batch_size(batch_size)
@@ -110,28 +107,40 @@ impl Dataset {
                 regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
             )
             .build_decoder();
-        Ok(BatchStream::spawn(schema, |tx| {
-            pump(response, decoder, tx, call)
-        }))
+        Ok(BatchStream::spawn(schema, |tx| pump(body, decoder, tx)))
+    }
+}
+
+/// The body of an export as it arrives.
+struct ExportBody {
+    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    call: Call,
+    first: bool,
+}
+
+impl ExportBody {
+    /// The next chunk; a body that turns out to be an HTML page (Domo's 200 "blocked"
+    /// page) is an error, not data.
+    async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>> {
+        let Some(chunk) = self.body.next().await else {
+            return Ok(None);
+        };
+        let chunk = chunk.map_err(|e| transport_error(e, &self.call))?;
+        if std::mem::take(&mut self.first) && error::looks_like_html("", &chunk) {
+            return Err(error::html_error(200, &chunk, self.call.info()));
+        }
+        Ok(Some(chunk))
     }
 }
 
 /// Feeds body chunks through the decoder and hands out full batches until the body ends,
 /// the consumer goes away, or something fails.
 async fn pump(
-    response: reqwest::Response,
+    mut body: ExportBody,
     mut decoder: arrow_csv::reader::Decoder,
     tx: BatchSender,
-    call: Call,
 ) -> Result<()> {
-    let mut body = response.bytes_stream();
-    let mut first = true;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| transport_error(e, &call))?;
-        if first && error::looks_like_html("", &chunk) {
-            return Err(error::html_error(200, &chunk, call.info()));
-        }
-        first = false;
+    while let Some(chunk) = body.next_chunk().await? {
         let mut rest: &[u8] = &chunk;
         while !rest.is_empty() {
             let used = decoder.decode(rest)?;
