@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
-use crate::auth::{self, AuthKind};
+use crate::auth::{self, Api, AuthKind, Verdict};
 use crate::errors::{ApiError, error_body, json_response};
 use crate::server::ConnCtl;
 use crate::state::{AppState, FaultSpec, FiredFault};
@@ -20,6 +20,20 @@ use crate::store::Dataset;
 pub const BODY_LIMIT: usize = 512 * 1024 * 1024;
 
 const LOGIN_PATH: &str = "/api/content/v2/authentication";
+const TOKEN_PATH: &str = "/oauth/token";
+
+/// Which API a path belongs to, if any: those requests are logged, faultable and
+/// authenticated.
+fn api_of(path: &str) -> Option<Api> {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under("/api") {
+        Some(Api::Instance)
+    } else if under("/v1") || under("/oauth") {
+        Some(Api::Public)
+    } else {
+        None
+    }
+}
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
     headers
@@ -28,8 +42,8 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Wraps every request: `/api` requests are logged, may be faulted, and must be
-/// authenticated; `/_emulator` requests must come from loopback.
+/// Wraps every request: API requests (`/api`, `/v1`, `/oauth`) are logged, may be
+/// faulted, and must be authenticated; `/_emulator` requests must come from loopback.
 pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path.starts_with("/_emulator") {
@@ -43,16 +57,29 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
         }
         return next.run(req).await;
     }
-    if !path.starts_with("/api/") && path != "/api" {
+    let Some(api) = api_of(&path) else {
         return next.run(req).await;
-    }
+    };
 
     let method = req.method().as_str().to_owned();
     let mut query = req.uri().query().unwrap_or("").to_owned();
-    if !st.inner.token.is_empty() && query.contains(st.inner.token.as_str()) {
-        query = query.replace(st.inner.token.as_str(), "***");
+    // The password is also the OAuth client secret, which a client may put in the query.
+    for secret in [st.inner.token.as_str(), st.inner.password.as_str()] {
+        if !secret.is_empty() && query.contains(secret) {
+            query = query.replace(secret, "***");
+        }
     }
-    let (auth_kind, auth_ok) = auth::check(&st, req.headers());
+    let (auth_kind, verdict) = if path == TOKEN_PATH {
+        // The token route checks its own (Basic) credentials.
+        let kind = if auth::has_basic(req.headers()) {
+            AuthKind::Basic
+        } else {
+            AuthKind::None
+        };
+        (kind, Verdict::Allowed)
+    } else {
+        auth::check(&st, req.headers(), api, &path)
+    };
     let content_type = header_str(req.headers(), header::CONTENT_TYPE);
     let content_encoding = header_str(req.headers(), header::CONTENT_ENCODING);
     let ctl = req.extensions().get::<Arc<ConnCtl>>().cloned();
@@ -115,25 +142,26 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
             log(resp.status().as_u16(), Some(fault.id), false);
             return resp;
         }
-        let resp = authenticated(&path, auth_kind, auth_ok, req, next).await;
+        let resp = authenticated(&path, verdict, req, next).await;
         log(resp.status().as_u16(), Some(fault.id), false);
         return resp;
     }
-    let resp = authenticated(&path, auth_kind, auth_ok, req, next).await;
+    let resp = authenticated(&path, verdict, req, next).await;
     log(resp.status().as_u16(), None, false);
     resp
 }
 
-async fn authenticated(path: &str, kind: AuthKind, ok: bool, req: Request, next: Next) -> Response {
-    if path == LOGIN_PATH || ok {
-        return next.run(req).await;
+async fn authenticated(path: &str, verdict: Verdict, req: Request, next: Next) -> Response {
+    match verdict {
+        _ if path == LOGIN_PATH => next.run(req).await,
+        Verdict::Allowed => next.run(req).await,
+        Verdict::Unauthorized(message) => {
+            ApiError::new(StatusCode::UNAUTHORIZED, message).into_response()
+        }
+        Verdict::Forbidden(message) => {
+            ApiError::new(StatusCode::FORBIDDEN, message).into_response()
+        }
     }
-    let message = match kind {
-        AuthKind::None => "Full authentication is required to access this resource",
-        AuthKind::Developer => "Invalid developer token",
-        AuthKind::Session => "Invalid or expired session token",
-    };
-    ApiError::new(StatusCode::UNAUTHORIZED, message).into_response()
 }
 
 fn fault_response(status: u16, fault: &FiredFault) -> Response {

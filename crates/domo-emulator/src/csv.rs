@@ -147,7 +147,12 @@ pub fn write_text(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// How the instance API's export writes null (api-facts: "Nulls are written as `\\N`").
 pub const NULL: &[u8] = b"\\N";
+/// How the public API's export writes null: an empty field. `write_text` quotes the empty
+/// string, so the two stay distinct for a reader that cares, and pandas' `read_csv`
+/// (which pydomo's `ds_get` uses) reads an empty field as missing without `na_values`.
+pub const PUBLIC_NULL: &[u8] = b"";
 
 #[cfg(test)]
 mod tests {

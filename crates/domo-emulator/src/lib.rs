@@ -3,11 +3,31 @@
 //!
 //! Written from the API spec independently of the client (`domo-core`), so a
 //! misreading on one side is not mirrored on the other.
+//!
+//! Two APIs over one store, so a dataset made through either is seen by both:
+//!
+//! - The instance API under `/api/...`, authenticated by the developer token
+//!   (`X-DOMO-Developer-Token: <Config::token>`) or a session token from password login
+//!   (`Config::email` / `Config::password`).
+//! - The public API (`api.domo.com`: `/oauth/token`, `/v1/datasets...`, `/v1/streams...`),
+//!   what pydomo uses. Its OAuth client credentials are the same user's: **client id =
+//!   `Config::email`, client secret = `Config::password`** (by default
+//!   `admin@local.domo` / `local-domo-password`), sent as HTTP Basic to `GET` or
+//!   `POST /oauth/token?grant_type=client_credentials[&scope=data ...]`. The answer's
+//!   `access_token` is JWT-shaped with an `exp` claim (one hour) and is accepted as
+//!   `Authorization: Bearer <token>` on `/v1`; `/v1/datasets` and `/v1/streams` need the
+//!   `data` scope (403 otherwise), an unknown or expired token gets 401. Point pydomo at an
+//!   emulator with
+//!   `Domo(email, password, api_host="127.0.0.1:PORT", use_https=False)`.
+//!
+//! Every dataset has a stream (id `1000 + n`, the `streamId` the instance API reports),
+//! whose executions are uploads with the same staging and commit semantics.
 
 mod admin;
 mod auth;
 mod csv;
 mod errors;
+mod public;
 mod routes;
 mod server;
 mod sql;
@@ -61,8 +81,8 @@ impl Default for Config {
     }
 }
 
-/// The HTTP application over `state`: the Domo routes under `/api` and the admin routes
-/// under `/_emulator`. `Emulator::start` serves this; dropped-connection faults need
+/// The HTTP application over `state`: the instance API under `/api`, the public API
+/// under `/oauth` and `/v1`, and the admin routes under `/_emulator`. `Emulator::start` serves this; dropped-connection faults need
 /// that server and answer 502 under any other.
 pub fn router(state: AppState) -> Router {
     const DS3: &str = "/api/data/v3/datasources/{id}";
@@ -89,6 +109,63 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/data/v2/datasources/{id}/dataversions/latest",
             get(routes::export),
+        )
+        .route("/oauth/token", get(public::token).post(public::token))
+        .route(
+            "/v1/datasets",
+            get(public::list_datasets).post(public::create_dataset),
+        )
+        .route(
+            "/v1/datasets/{id}",
+            get(public::get_dataset)
+                .put(public::update_dataset)
+                .delete(public::delete_dataset),
+        )
+        .route(
+            "/v1/datasets/{id}/data",
+            get(public::export).put(public::import),
+        )
+        // Same handler as the instance route: same SQL, same answer.
+        .route("/v1/datasets/query/execute/{id}", post(routes::query))
+        // pydomo creates and lists streams at "/v1/streams/", with the slash.
+        .route(
+            "/v1/streams",
+            get(public::list_streams).post(public::create_stream),
+        )
+        .route(
+            "/v1/streams/",
+            get(public::list_streams).post(public::create_stream),
+        )
+        .route("/v1/streams/search", get(public::search_streams))
+        .route(
+            "/v1/streams/{id}",
+            get(public::get_stream)
+                .patch(public::update_stream)
+                .delete(public::delete_stream),
+        )
+        .route(
+            "/v1/streams/{id}/executions",
+            get(public::list_executions).post(public::create_execution),
+        )
+        .route(
+            "/v1/streams/{id}/executions/abort",
+            put(public::abort_current_execution),
+        )
+        .route(
+            "/v1/streams/{id}/executions/{eid}",
+            get(public::get_execution),
+        )
+        .route(
+            "/v1/streams/{id}/executions/{eid}/part/{part}",
+            put(public::put_part),
+        )
+        .route(
+            "/v1/streams/{id}/executions/{eid}/commit",
+            put(public::commit_execution),
+        )
+        .route(
+            "/v1/streams/{id}/executions/{eid}/abort",
+            put(public::abort_execution),
         )
         .route("/_emulator/reset", post(admin::reset))
         .route("/_emulator/state", get(admin::state))

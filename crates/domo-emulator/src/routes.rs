@@ -10,27 +10,28 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
+use crate::csv;
 use crate::errors::{ApiError, json_response};
 use crate::state::AppState;
-use crate::store::{Column, Dataset, EXPORT_CHUNK_ROWS, write_csv_header};
+use crate::store::{Column, Dataset, EXPORT_CHUNK_ROWS, QueryResult, write_csv_header};
 use crate::types::DomoType;
 
-type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
-type ApiResult = Result<Response, ApiError>;
+pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
+pub(crate) type ApiResult = Result<Response, ApiError>;
 
 /// Upper bound on a decompressed part, so a gzip bomb cannot exhaust memory.
 const MAX_PART_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
-fn params(q: Params) -> HashMap<String, String> {
+pub(crate) fn params(q: Params) -> HashMap<String, String> {
     q.map(|Query(m)| m).unwrap_or_default()
 }
 
-fn ok(body: Json) -> ApiResult {
+pub(crate) fn ok(body: Json) -> ApiResult {
     Ok(json_response(StatusCode::OK, &body))
 }
 
 /// Runs storage work off the async workers.
-async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -41,7 +42,7 @@ where
 }
 
 /// Parses a JSON body; an empty body counts as `{}` where that is allowed.
-fn json_body(body: &Bytes, empty_ok: bool) -> Result<Json, ApiError> {
+pub(crate) fn json_body(body: &Bytes, empty_ok: bool) -> Result<Json, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return if empty_ok {
             Ok(json!({}))
@@ -55,7 +56,7 @@ fn json_body(body: &Bytes, empty_ok: bool) -> Result<Json, ApiError> {
         .map_err(|e| ApiError::bad_request(format!("The request body is not valid JSON: {e}")))
 }
 
-fn opt_str<'a>(v: &'a Json, key: &str) -> Result<Option<&'a str>, ApiError> {
+pub(crate) fn opt_str<'a>(v: &'a Json, key: &str) -> Result<Option<&'a str>, ApiError> {
     match v.get(key) {
         None | Some(Json::Null) => Ok(None),
         Some(Json::String(s)) if s.is_empty() => Ok(None),
@@ -120,19 +121,9 @@ pub async fn login(State(st): State<AppState>, body: Bytes) -> ApiResult {
 
 // ---- datasets ----
 
-pub async fn create_dataset(State(st): State<AppState>, body: Bytes) -> ApiResult {
-    let v = json_body(&body, false)?;
-    let name = match v.get("dataSourceName") {
-        Some(Json::String(s)) if !s.trim().is_empty() => s.clone(),
-        _ => {
-            return Err(ApiError::bad_request(
-                "dataSourceName must be a non-empty string",
-            ));
-        }
-    };
-    let description = opt_str(&v, "description")?.unwrap_or("").to_owned();
-    let cols = v
-        .get("schema")
+/// The columns of a `{"columns": [{"type", "name"}, ...]}` schema, validated.
+pub(crate) fn parse_columns(schema: Option<&Json>) -> Result<Vec<Column>, ApiError> {
+    let cols = schema
         .and_then(|s| s.get("columns"))
         .and_then(Json::as_array)
         .ok_or_else(|| ApiError::bad_request("schema.columns must be an array of {type, name}"))?;
@@ -172,6 +163,21 @@ pub async fn create_dataset(State(st): State<AppState>, body: Bytes) -> ApiResul
             ty,
         });
     }
+    Ok(columns)
+}
+
+pub async fn create_dataset(State(st): State<AppState>, body: Bytes) -> ApiResult {
+    let v = json_body(&body, false)?;
+    let name = match v.get("dataSourceName") {
+        Some(Json::String(s)) if !s.trim().is_empty() => s.clone(),
+        _ => {
+            return Err(ApiError::bad_request(
+                "dataSourceName must be a non-empty string",
+            ));
+        }
+    };
+    let description = opt_str(&v, "description")?.unwrap_or("").to_owned();
+    let columns = parse_columns(v.get("schema"))?;
     let ds = blocking(move || st.inner.store.create_dataset(&name, &description, columns)).await?;
     let mut body = dataset_json(&ds);
     body["dataSourceId"] = json!(ds.id);
@@ -216,6 +222,11 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
     };
     let qid = id.clone();
     let r = blocking(move || st.inner.store.query(&qid, &sql)).await?;
+    ok(query_body(&id, r))
+}
+
+/// The answer to a query, as both APIs give it.
+fn query_body(id: &str, r: QueryResult) -> Json {
     let metadata: Vec<Json> = r
         .types
         .iter()
@@ -224,7 +235,7 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
                    "periodIndex": 0, "aggregated": false})
         })
         .collect();
-    ok(json!({
+    json!({
         "datasource": id,
         "columns": r.columns,
         "metadata": metadata,
@@ -232,7 +243,7 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
         "numColumns": r.types.len(),
         "rows": r.rows,
         "fromcache": false,
-    }))
+    })
 }
 
 // ---- uploads ----
@@ -279,7 +290,7 @@ fn parse_upload_id(ds: &str, s: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::not_found(format!("Upload {s} not found for DataSource {ds}")))
 }
 
-fn is_gzip(headers: &HeaderMap) -> bool {
+pub(crate) fn is_gzip(headers: &HeaderMap) -> bool {
     let has = |name: header::HeaderName, what: &[&str]| {
         headers.get_all(name).iter().any(|v| {
             v.to_str().is_ok_and(|s| {
@@ -295,7 +306,7 @@ fn is_gzip(headers: &HeaderMap) -> bool {
         )
 }
 
-fn decode_part(part: i64, gzip: bool, body: Bytes) -> Result<String, ApiError> {
+pub(crate) fn decode_part(part: i64, gzip: bool, body: Bytes) -> Result<String, ApiError> {
     let bytes = if gzip {
         let mut out = Vec::with_capacity(body.len().saturating_mul(4));
         flate2::read::MultiGzDecoder::new(&body[..])
@@ -408,6 +419,16 @@ pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Param
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let lookup = st.clone();
     let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
+    Ok(csv_response(st, ds, header_row, csv::NULL))
+}
+
+/// Streams `ds` as CSV, nulls written as `null`.
+pub(crate) fn csv_response(
+    st: AppState,
+    ds: Dataset,
+    header_row: bool,
+    null: &'static [u8],
+) -> Response {
     // A blocking reader feeds a small channel: memory stays at a few chunks whatever
     // the dataset's size, and a client that stops reading stops the reader.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
@@ -418,7 +439,7 @@ pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Param
         }
         let mut after = i64::MIN;
         loop {
-            match st.inner.store.export_chunk(&ds, after, &mut buf) {
+            match st.inner.store.export_chunk(&ds, after, &mut buf, null) {
                 Ok((last, n)) => {
                     after = last;
                     let done = n < EXPORT_CHUNK_ROWS;
@@ -447,7 +468,7 @@ pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Param
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv;charset=UTF-8"),
     );
-    Ok(resp)
+    resp
 }
 
 // ---- fallbacks ----

@@ -28,6 +28,7 @@ pub(crate) struct Inner {
     pub email: String,
     pub password: String,
     sessions: Mutex<HashMap<String, Instant>>,
+    access_tokens: Mutex<HashMap<String, AccessToken>>,
     faults: Mutex<Faults>,
     log: Mutex<Vec<Json>>,
 }
@@ -56,6 +57,7 @@ impl AppState {
                 email: config.email.clone(),
                 password: config.password.clone(),
                 sessions: Mutex::new(HashMap::new()),
+                access_tokens: Mutex::new(HashMap::new()),
                 faults: Mutex::new(Faults::default()),
                 log: Mutex::new(Vec::new()),
             }),
@@ -75,6 +77,30 @@ impl AppState {
         lock(&self.inner.sessions)
             .get(token)
             .is_some_and(|t| t.elapsed() < SESSION_TTL)
+    }
+
+    /// Records an issued OAuth access token, valid until `expires` (Unix seconds, the
+    /// JWT's `exp`), and returns it.
+    pub(crate) fn remember_access_token(
+        &self,
+        token: String,
+        expires: i64,
+        scopes: Vec<String>,
+    ) -> String {
+        let now = chrono::Utc::now().timestamp();
+        let mut tokens = lock(&self.inner.access_tokens);
+        tokens.retain(|_, t| t.expires > now);
+        tokens.insert(token.clone(), AccessToken { expires, scopes });
+        token
+    }
+
+    /// The scopes of a known, unexpired access token.
+    pub(crate) fn access_token_scopes(&self, token: &str) -> Option<Vec<String>> {
+        let now = chrono::Utc::now().timestamp();
+        lock(&self.inner.access_tokens)
+            .get(token)
+            .filter(|t| t.expires > now)
+            .map(|t| t.scopes.clone())
     }
 
     pub(crate) fn add_fault(&self, spec: FaultSpec) -> Result<u64, ApiError> {
@@ -159,6 +185,11 @@ impl AppState {
         self.clear_requests();
         Ok(())
     }
+}
+
+struct AccessToken {
+    expires: i64,
+    scopes: Vec<String>,
 }
 
 #[derive(Default)]
