@@ -267,11 +267,12 @@ class LocalDomo:
     def requests(
         self, path_glob: str | None = None, method: str | None = None
     ) -> list[dict[str, Any]]:
-        """The ``/api`` requests the emulator received, oldest first.
+        """The API requests the emulator received (``/api``, ``/v1``, ``/oauth``), oldest first.
 
         Each is a dict with ``method``, ``path``, ``query``, ``status``, ``auth``
-        (``"developer"``, ``"session"`` or ``"none"``), ``content_type``,
-        ``content_encoding`` and ``bytes``. Faulted requests are included.
+        (``"developer"``, ``"session"``, ``"bearer"``, ``"basic"`` or ``"none"``),
+        ``content_type``, ``content_encoding``, ``bytes``, ``fault`` and ``dropped``.
+        Faulted requests are included; dropped connections have status 0.
 
         Args:
             path_glob: Keep only requests whose path matches this glob (``*`` within one
