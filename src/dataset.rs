@@ -8,7 +8,9 @@ use arrow_schema::{ArrowError, SchemaRef};
 use domo_core::schema_check::cast_batch;
 use domo_core::types::columns_from_arrow;
 use domo_core::upload::UploadSummary;
-use domo_core::{Column, DomoType, UploadMode, UploadOptions, UploadProgress, UploadSource};
+use domo_core::{
+    Column, DomoType, PartitionParam, UploadMode, UploadOptions, UploadProgress, UploadSource,
+};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyIterator, PyList, PyMapping, PyString};
@@ -303,6 +305,7 @@ fn upload_request(
     data: &Bound<'_, PyAny>,
     mode: &str,
     partition: Option<String>,
+    partition_param: &str,
     part_size: usize,
     concurrency: usize,
     index: bool,
@@ -312,6 +315,7 @@ fn upload_request(
     let options = UploadOptions {
         mode: UploadMode::parse(mode).map_err(to_py)?,
         partition,
+        partition_param: PartitionParam::parse(partition_param).map_err(to_py)?,
         part_size,
         concurrency,
         index,
@@ -423,7 +427,7 @@ impl PyDataset {
             .map(PyBatchStream::new)
     }
 
-    #[pyo3(signature = (data, *, mode="append", partition=None, part_size=32*1024*1024, concurrency=4, index=true, match_by_name=false, progress=None))]
+    #[pyo3(signature = (data, *, mode="append", partition=None, partition_param="dataTag", part_size=32*1024*1024, concurrency=4, index=true, match_by_name=false, progress=None))]
     #[allow(clippy::too_many_arguments)]
     fn upload<'py>(
         &self,
@@ -431,6 +435,7 @@ impl PyDataset {
         data: &Bound<'py, PyAny>,
         mode: &str,
         partition: Option<String>,
+        partition_param: &str,
         part_size: usize,
         concurrency: usize,
         index: bool,
@@ -441,6 +446,7 @@ impl PyDataset {
             data,
             mode,
             partition,
+            partition_param,
             part_size,
             concurrency,
             index,
@@ -456,8 +462,8 @@ impl PyDataset {
     }
 
     #[pyo3(
-        signature = (data, *, mode="append".to_string(), partition=None, part_size=32*1024*1024, concurrency=4, index=true, match_by_name=false, progress=None),
-        text_signature = "(self, data, *, mode='append', partition=None, part_size=33554432, concurrency=4, index=True, match_by_name=False, progress=None)"
+        signature = (data, *, mode="append".to_string(), partition=None, partition_param="dataTag".to_string(), part_size=32*1024*1024, concurrency=4, index=true, match_by_name=false, progress=None),
+        text_signature = "(self, data, *, mode='append', partition=None, partition_param='dataTag', part_size=33554432, concurrency=4, index=True, match_by_name=False, progress=None)"
     )]
     #[allow(clippy::too_many_arguments)]
     async fn upload_async(
@@ -465,6 +471,7 @@ impl PyDataset {
         data: Py<PyAny>,
         mode: String,
         partition: Option<String>,
+        partition_param: String,
         part_size: usize,
         concurrency: usize,
         index: bool,
@@ -476,6 +483,7 @@ impl PyDataset {
                 data.bind(py),
                 &mode,
                 partition,
+                &partition_param,
                 part_size,
                 concurrency,
                 index,

@@ -299,3 +299,27 @@ def test_upload_reads_ahead_only_a_few_parts(
     # being encoded, i.e. about five parts' worth of the source, not all of it.
     assert pulled_at_first_part[0] <= 6 * chunks_per_part + 1, (pulled_at_first_part, result)
     assert ds.query("SELECT COUNT(*) AS n FROM table").to_pyarrow()["n"][0].as_py() == 16000
+
+
+@pytest.mark.parametrize("param", ["dataTag", "restateDataTag"])
+async def test_partition_restated_under_either_parameter(
+    param: str, domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("partitioned", SMALL)
+    await ds.upload_async(_small(range(0, 3)), partition="2024-01", partition_param=param)
+    await ds.upload_async(_small(range(3, 6)), partition="2024-02", partition_param=param)
+    domo_emulator.clear_requests()
+    await ds.upload_async(_small(range(10, 12)), partition="2024-01", partition_param=param)
+    assert _all(ds)["id"].to_pylist() == [3, 4, 5, 10, 11]
+    started = domo_emulator.requests(UPLOAD_PATH, method="POST")
+    assert [r["query"] for r in started] == [f"{param}=2024-01"]
+
+
+def test_partition_param_is_checked_before_sending(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("partitioned", SMALL)
+    domo_emulator.clear_requests()
+    with pytest.raises(ValueError, match="restateDataTag"):
+        ds.upload(_small(range(2)), partition="x", partition_param="tag")
+    assert domo_emulator.requests() == []

@@ -234,6 +234,7 @@ class Dataset:
         *,
         mode: Literal["append", "replace"] = "append",
         partition: str | None = None,
+        partition_param: Literal["dataTag", "restateDataTag"] = "dataTag",
         part_size: int = 32 * 1024 * 1024,
         concurrency: int = 4,
         index: bool = True,
@@ -258,7 +259,10 @@ class Dataset:
         Args:
             mode: ``"append"`` adds the rows; ``"replace"`` replaces all rows (or, with
                 ``partition``, only that partition's rows).
-            partition: A partition tag (Domo's ``dataTag``) to write into.
+            partition: A partition tag to write into: the upload replaces that
+                partition's rows and leaves the others alone.
+            partition_param: Send the tag as ``dataTag`` (current Domo) or as the
+                deprecated ``restateDataTag`` that older instances expect.
             part_size: Target size of one part's CSV before compression, in bytes.
             concurrency: Parts in flight at once.
             index: Ask Domo to index the data at commit.
@@ -278,6 +282,7 @@ class Dataset:
         *,
         mode: Literal["append", "replace"] = "append",
         partition: str | None = None,
+        partition_param: Literal["dataTag", "restateDataTag"] = "dataTag",
         part_size: int = 32 * 1024 * 1024,
         concurrency: int = 4,
         index: bool = True,

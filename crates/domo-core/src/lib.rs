@@ -24,5 +24,6 @@ pub use streams::Stream;
 pub use transport::{ClientOptions, Credentials, Secret, VERSION};
 pub use types::{Column, DomoType};
 pub use upload::{
-    ProgressFn, UploadMode, UploadOptions, UploadProgress, UploadSource, UploadSummary,
+    PartitionParam, ProgressFn, UploadMode, UploadOptions, UploadProgress, UploadSource,
+    UploadSummary,
 };

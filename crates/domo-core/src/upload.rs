@@ -69,11 +69,41 @@ impl UploadMode {
     }
 }
 
+/// The name a partition tag is sent under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PartitionParam {
+    #[default]
+    DataTag,
+    RestateDataTag,
+}
+
+impl PartitionParam {
+    pub fn parse(s: &str) -> Result<PartitionParam> {
+        match s {
+            "dataTag" => Ok(PartitionParam::DataTag),
+            "restateDataTag" => Ok(PartitionParam::RestateDataTag),
+            _ => Err(Error::invalid(format!(
+                "partition_param must be \"dataTag\" or \"restateDataTag\", not {s:?}"
+            ))),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PartitionParam::DataTag => "dataTag",
+            PartitionParam::RestateDataTag => "restateDataTag",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UploadOptions {
     pub mode: UploadMode,
     /// Partition tag (Domo's `dataTag`).
     pub partition: Option<String>,
+    /// How the tag is sent: `dataTag`, or the deprecated `restateDataTag` that older
+    /// instances still expect.
+    pub partition_param: PartitionParam,
     /// Target CSV bytes per part, before compression.
     pub part_size: usize,
     pub concurrency: usize,
@@ -88,6 +118,7 @@ impl Default for UploadOptions {
         UploadOptions {
             mode: UploadMode::Append,
             partition: None,
+            partition_param: PartitionParam::DataTag,
             part_size: 32 * 1024 * 1024,
             concurrency: 4,
             index: true,
@@ -288,7 +319,7 @@ impl Dataset {
         let query: Vec<(&str, &str)> = options
             .partition
             .as_deref()
-            .map(|p| ("dataTag", p))
+            .map(|p| (options.partition_param.name(), p))
             .into_iter()
             .collect();
         let url = self.uploads_url(&[], &query);
@@ -345,7 +376,7 @@ impl Dataset {
         let url = self.uploads_url(&[&id, "commit"], &[]);
         let mut body = json!({ "action": options.mode.action(), "index": options.index });
         if let Some(tag) = &options.partition {
-            body["dataTag"] = json!(tag);
+            body[options.partition_param.name()] = json!(tag);
         }
         // Never re-sent: a commit that may have landed must not land twice.
         let call = Call::new(Method::PUT, url).json(&body)?.once();
