@@ -1,7 +1,7 @@
 //! Query answers (`{"columns", "metadata", "rows": [[...]]}`) straight into Arrow.
 //!
-//! Cells go from the JSON tokens into typed Arrow builders: no `serde_json::Value`, no
-//! per-cell allocation except for strings. Types come from the answer's `metadata`, and the
+//! Cells go from the JSON tokens into typed Arrow builders in one pass over the bytes: no
+//! `serde_json::Value`, no per-cell allocation except for strings. Types come from the answer's `metadata`, and the
 //! decoder is tolerant of what the live service sends: numbers as strings, `null` anywhere,
 //! datetimes with or without a fraction, unknown types (kept as text).
 
@@ -31,16 +31,6 @@ pub struct DecodedRows {
 }
 
 #[derive(Deserialize)]
-struct Answer<'a> {
-    #[serde(default)]
-    columns: Option<Vec<String>>,
-    #[serde(default)]
-    metadata: Option<Vec<ColumnMeta>>,
-    #[serde(borrow, default)]
-    rows: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
 struct ColumnMeta {
     #[serde(rename = "type", default)]
     kind: Option<String>,
@@ -50,60 +40,181 @@ struct ColumnMeta {
 #[error("{0}")]
 pub struct DecodeError(pub String);
 
+/// The top-level fields the decoder reads; the rest are skipped.
+enum Key {
+    Columns,
+    Metadata,
+    Rows,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "columns" => Key::Columns,
+                    "metadata" => Key::Metadata,
+                    "rows" => Key::Rows,
+                    _ => Key::Other,
+                })
+            }
+        }
+        de.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// The columns and their builders, once the answer has named and typed them.
+struct Columns {
+    names: Vec<String>,
+    types: Vec<DomoType>,
+    builders: Vec<ColumnBuilder>,
+    unknown_types: Vec<(String, String)>,
+}
+
+impl Columns {
+    fn new(names: Vec<String>, metadata: &[ColumnMeta]) -> Result<Columns, String> {
+        if !metadata.is_empty() && metadata.len() != names.len() {
+            return Err(format!(
+                "the answer names {} columns but describes {}",
+                names.len(),
+                metadata.len()
+            ));
+        }
+        let mut unknown_types = Vec::new();
+        let types: Vec<DomoType> = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let kind = metadata
+                    .get(i)
+                    .and_then(|m| m.kind.as_deref())
+                    .unwrap_or("STRING");
+                kind.parse::<DomoType>().unwrap_or_else(|_| {
+                    unknown_types.push((name.clone(), kind.to_string()));
+                    DomoType::String
+                })
+            })
+            .collect();
+        let builders = types.iter().map(|t| ColumnBuilder::new(*t)).collect();
+        Ok(Columns {
+            names,
+            types,
+            builders,
+            unknown_types,
+        })
+    }
+
+    fn rows_seed(&mut self) -> RowsSeed<'_> {
+        RowsSeed {
+            builders: &mut self.builders,
+            names: &self.names,
+        }
+    }
+}
+
+/// Reads the answer object in one pass when `columns` and `metadata` come before `rows`
+/// (as Domo sends them); otherwise the rows are kept raw and decoded at the end.
+struct AnswerVisitor;
+
+struct Answer<'a> {
+    columns: Option<Columns>,
+    rows: usize,
+    raw_rows: Option<&'a RawValue>,
+    names: Option<Vec<String>>,
+    metadata: Option<Vec<ColumnMeta>>,
+}
+
+impl<'de> Visitor<'de> for AnswerVisitor {
+    type Value = Answer<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a query answer object")
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Answer<'de>, A::Error> {
+        let mut answer = Answer {
+            columns: None,
+            rows: 0,
+            raw_rows: None,
+            names: None,
+            metadata: None,
+        };
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Columns => answer.names = Some(map.next_value()?),
+                Key::Metadata => {
+                    answer.metadata = Some(map.next_value::<Option<_>>()?.unwrap_or_default())
+                }
+                Key::Rows => match (answer.names.take(), answer.metadata.as_deref()) {
+                    (Some(names), Some(metadata)) => {
+                        let mut columns =
+                            Columns::new(names, metadata).map_err(de::Error::custom)?;
+                        answer.rows = map.next_value_seed(columns.rows_seed())?;
+                        answer.columns = Some(columns);
+                    }
+                    (names, _) => {
+                        answer.names = names;
+                        answer.raw_rows = Some(map.next_value()?);
+                    }
+                },
+                Key::Other => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(answer)
+    }
+}
+
 /// Decodes a whole query answer.
 pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
-    let answer: Answer<'_> =
-        serde_json::from_slice(body).map_err(|e| DecodeError(describe_json_error(&e)))?;
-    let columns = answer
-        .columns
-        .ok_or_else(|| DecodeError("the answer has no \"columns\"".into()))?;
-    let metadata = answer.metadata.unwrap_or_default();
-    if !metadata.is_empty() && metadata.len() != columns.len() {
-        return Err(DecodeError(format!(
-            "the answer names {} columns but describes {}",
-            columns.len(),
-            metadata.len()
-        )));
-    }
-    let mut unknown_types = Vec::new();
-    let types: Vec<DomoType> = columns
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let kind = metadata
-                .get(i)
-                .and_then(|m| m.kind.as_deref())
-                .unwrap_or("STRING");
-            kind.parse::<DomoType>().unwrap_or_else(|_| {
-                unknown_types.push((name.clone(), kind.to_string()));
-                DomoType::String
-            })
-        })
-        .collect();
-    let mut builders: Vec<ColumnBuilder> = types.iter().map(|t| ColumnBuilder::new(*t)).collect();
-    let mut rows = 0usize;
-    if let Some(raw) = answer.rows {
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        rows = RowsSeed {
-            builders: &mut builders,
-            names: &columns,
+    let json_error = |e: serde_json::Error| DecodeError(describe_json_error(&e));
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let answer = de.deserialize_map(AnswerVisitor).map_err(json_error)?;
+    de.end().map_err(json_error)?;
+    let (mut columns, rows) = match answer.columns {
+        Some(columns) => (columns, answer.rows),
+        None => {
+            let names = answer
+                .names
+                .ok_or_else(|| DecodeError("the answer has no \"columns\"".into()))?;
+            let mut columns = Columns::new(names, answer.metadata.as_deref().unwrap_or_default())
+                .map_err(DecodeError)?;
+            let mut rows = 0;
+            if let Some(raw) = answer.raw_rows {
+                let mut de = serde_json::Deserializer::from_str(raw.get());
+                rows = columns
+                    .rows_seed()
+                    .deserialize(&mut de)
+                    .map_err(json_error)?;
+            }
+            (columns, rows)
         }
-        .deserialize(&mut de)
-        .map_err(|e| DecodeError(describe_json_error(&e)))?;
-    }
+    };
     let fields: Vec<Field> = columns
+        .names
         .iter()
-        .zip(&types)
+        .zip(&columns.types)
         .map(|(name, t)| Field::new(name, t.arrow_type(), true))
         .collect();
     let schema: SchemaRef = Arc::new(Schema::new(fields));
-    let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+    let arrays: Vec<ArrayRef> = columns
+        .builders
+        .iter_mut()
+        .map(ColumnBuilder::finish)
+        .collect();
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
     let batch = RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| DecodeError(e.to_string()))?;
     Ok(DecodedRows {
         batch,
-        unknown_types,
+        unknown_types: columns.unknown_types,
     })
 }
 
