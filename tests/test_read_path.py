@@ -108,3 +108,60 @@ def test_export_to_failure_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ValueError, match="folder"):
         loaded.export_to(tmp_path / "missing" / "x.csv")
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"columns":["n"],"metadata":[{"type":"LONG"}],"rows":[[1],[2', "cut short"),
+        ('{"columns":["n"],"metadata":[{"type":"LONG"}],"rows":[[1],["x"]]}', 'row 1, column "n"'),
+        ('{"columns":["n","m"],"metadata":[{"type":"LONG"}],"rows":[]}', "names 2 columns"),
+        ('{"columns":["n"],"metadata":[{"type":"LONG"}],"rows":[[1,2]]}', "more than 1 values"),
+        ('{"rows":[]}', 'no "columns"'),
+        ("[1, 2, 3]", "not valid query JSON"),
+    ],
+)
+def test_malformed_query_answers_are_clear_errors(
+    loaded: dd.Dataset, domo_emulator: LocalDomo, body: str, expected: str
+) -> None:
+    domo_emulator.inject_fault(QUERY_PATH, status=200, body=body, content_type="application/json")
+    with pytest.raises(dd.UnexpectedResponseError, match=expected):
+        loaded.query("SELECT `id` FROM table")
+
+
+def test_unknown_column_types_are_read_as_text(
+    loaded: dd.Dataset, domo_emulator: LocalDomo
+) -> None:
+    body = '{"columns":["t"],"metadata":[{"type":"TIME"}],"rows":[["12:30:00"],[null]]}'
+    domo_emulator.inject_fault(QUERY_PATH, status=200, body=body, content_type="application/json")
+    got = loaded.query("SELECT `id` FROM table").to_pyarrow()
+    assert got.schema.field("t").type == pa.string()
+    assert got["t"].to_pylist() == ["12:30:00", None]
+
+
+def test_numbers_sent_as_strings_are_typed(loaded: dd.Dataset, domo_emulator: LocalDomo) -> None:
+    body = (
+        '{"columns":["l","d","m","ts"],"metadata":[{"type":"LONG"},{"type":"DOUBLE"},'
+        '{"type":"DECIMAL"},{"type":"DATETIME"}],'
+        '"rows":[["7","2.5","1.25","2024-01-02T03:04:05.5"],[8,3,2,"2024-01-02 03:04:05"]],'
+        '"numRows":2,"fromcache":false,"duration":"3"}'
+    )
+    domo_emulator.inject_fault(QUERY_PATH, status=200, body=body, content_type="application/json")
+    got = loaded.query("SELECT 1 FROM table").to_pyarrow().to_pylist()
+    import datetime as dt
+    from decimal import Decimal
+
+    assert got == [
+        {
+            "l": 7,
+            "d": 2.5,
+            "m": Decimal("1.2500000000"),
+            "ts": dt.datetime(2024, 1, 2, 3, 4, 5, 500000, tzinfo=dt.UTC),
+        },
+        {
+            "l": 8,
+            "d": 3.0,
+            "m": Decimal("2.0000000000"),
+            "ts": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+        },
+    ]
