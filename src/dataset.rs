@@ -17,10 +17,10 @@ use pyo3_arrow::input::AnyRecordBatch;
 
 use crate::client::PyClient;
 use crate::convert::{json_to_py, rows_to_json};
+use crate::errors::to_py;
 use crate::manage::{
     changes_from_py, id_from_py, ids_from_py, permissions_from_py, properties_from_py, py_json,
 };
-use crate::errors::to_py;
 use crate::results::{PyBatchStream, PyDomoTable};
 use crate::runtime::{block_on, spawn};
 
@@ -703,19 +703,31 @@ impl PyDataset {
     }
 
     async fn set_properties_async(&self, properties: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let properties = properties.bind(py); Ok(properties_from_py(properties)?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let properties = properties.bind(py);
+            Ok(properties_from_py(properties)?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.set_properties(v).await }).await
     }
 
     fn replace_data(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<()> {
-        let v = rows_to_json(rows)?.into_iter().map(serde_json::Value::Object).collect::<Vec<_>>();
+        let v = rows_to_json(rows)?
+            .into_iter()
+            .map(serde_json::Value::Object)
+            .collect::<Vec<_>>();
         let ds = self.inner.clone();
         block_on(py, async move { ds.replace_data(v).await })
     }
 
     async fn replace_data_async(&self, rows: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let rows = rows.bind(py); Ok(rows_to_json(rows)?.into_iter().map(serde_json::Value::Object).collect::<Vec<_>>()) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let rows = rows.bind(py);
+            Ok(rows_to_json(rows)?
+                .into_iter()
+                .map(serde_json::Value::Object)
+                .collect::<Vec<_>>())
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.replace_data(v).await }).await
     }
@@ -727,7 +739,10 @@ impl PyDataset {
     }
 
     async fn add_tags_async(&self, tags: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let tags = tags.bind(py); Ok(tags.extract::<Vec<String>>()?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let tags = tags.bind(py);
+            Ok(tags.extract::<Vec<String>>()?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.add_tags(&v).await }).await
     }
@@ -739,7 +754,10 @@ impl PyDataset {
     }
 
     async fn remove_tags_async(&self, tags: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let tags = tags.bind(py); Ok(tags.extract::<Vec<String>>()?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let tags = tags.bind(py);
+            Ok(tags.extract::<Vec<String>>()?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.remove_tags(&v).await }).await
     }
@@ -751,7 +769,10 @@ impl PyDataset {
     }
 
     async fn update_permissions_async(&self, permissions: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let permissions = permissions.bind(py); Ok(permissions_from_py(permissions)?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let permissions = permissions.bind(py);
+            Ok(permissions_from_py(permissions)?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.update_permissions(&v).await }).await
     }
@@ -763,7 +784,10 @@ impl PyDataset {
     }
 
     async fn remove_user_async(&self, user_id: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let user_id = user_id.bind(py); Ok(id_from_py(user_id)?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let user_id = user_id.bind(py);
+            Ok(id_from_py(user_id)?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.remove_user(&v).await }).await
     }
@@ -775,7 +799,10 @@ impl PyDataset {
     }
 
     async fn remove_users_async(&self, user_ids: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let user_ids = user_ids.bind(py); Ok(ids_from_py(user_ids)?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let user_ids = user_ids.bind(py);
+            Ok(ids_from_py(user_ids)?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.remove_users(&v).await }).await
     }
@@ -787,7 +814,10 @@ impl PyDataset {
     }
 
     async fn alter_schema_async(&self, columns: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> { let columns = columns.bind(py); Ok(changes_from_py(columns)?) })?;
+        let v = Python::attach(|py| -> PyResult<_> {
+            let columns = columns.bind(py);
+            Ok(changes_from_py(columns)?)
+        })?;
         let ds = self.inner.clone();
         spawn(async move { ds.alter_schema(&v).await }).await
     }
@@ -862,7 +892,10 @@ impl PyDataset {
         spawn(async move { ds.revoke(&entity_type, &id).await }).await
     }
 
-    #[pyo3(signature = (owner_id, *, owner_type="USER".to_string()))]
+    #[pyo3(
+        signature = (owner_id, *, owner_type="USER".to_string()),
+        text_signature = "(self, owner_id, *, owner_type='USER')"
+    )]
     fn set_owner(
         &self,
         py: Python<'_>,
@@ -874,7 +907,10 @@ impl PyDataset {
         block_on(py, async move { ds.set_owner(&id, &owner_type).await })
     }
 
-    #[pyo3(signature = (owner_id, *, owner_type="USER".to_string()))]
+    #[pyo3(
+        signature = (owner_id, *, owner_type="USER".to_string()),
+        text_signature = "(self, owner_id, *, owner_type='USER')"
+    )]
     async fn set_owner_async(&self, owner_id: Py<PyAny>, owner_type: String) -> PyResult<()> {
         let id = Python::attach(|py| id_from_py(owner_id.bind(py)))?;
         let ds = self.inner.clone();

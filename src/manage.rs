@@ -51,9 +51,9 @@ pub fn permissions_from_py(values: &Bound<'_, PyAny>) -> PyResult<Vec<Permission
         .enumerate()
         .map(|(i, item)| {
             let item = item?;
-            let dict = item.cast::<PyDict>().map_err(|_| {
-                PyTypeError::new_err(format!("permission {i} is not a dict"))
-            })?;
+            let dict = item
+                .cast::<PyDict>()
+                .map_err(|_| PyTypeError::new_err(format!("permission {i} is not a dict")))?;
             let get = |keys: &[&str]| -> PyResult<Option<Bound<'_, PyAny>>> {
                 for k in keys {
                     if let Some(v) = dict.get_item(k)? {
