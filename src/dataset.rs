@@ -703,9 +703,9 @@ impl PyDataset {
     }
 
     async fn set_properties_async(&self, properties: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let properties = properties.bind(py);
-            Ok(properties_from_py(properties)?)
+            properties_from_py(properties)
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.set_properties(v).await }).await
@@ -739,9 +739,9 @@ impl PyDataset {
     }
 
     async fn add_tags_async(&self, tags: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let tags = tags.bind(py);
-            Ok(tags.extract::<Vec<String>>()?)
+            tags.extract::<Vec<String>>()
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.add_tags(&v).await }).await
@@ -754,9 +754,9 @@ impl PyDataset {
     }
 
     async fn remove_tags_async(&self, tags: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let tags = tags.bind(py);
-            Ok(tags.extract::<Vec<String>>()?)
+            tags.extract::<Vec<String>>()
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.remove_tags(&v).await }).await
@@ -769,9 +769,9 @@ impl PyDataset {
     }
 
     async fn update_permissions_async(&self, permissions: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let permissions = permissions.bind(py);
-            Ok(permissions_from_py(permissions)?)
+            permissions_from_py(permissions)
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.update_permissions(&v).await }).await
@@ -784,9 +784,9 @@ impl PyDataset {
     }
 
     async fn remove_user_async(&self, user_id: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let user_id = user_id.bind(py);
-            Ok(id_from_py(user_id)?)
+            id_from_py(user_id)
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.remove_user(&v).await }).await
@@ -799,9 +799,9 @@ impl PyDataset {
     }
 
     async fn remove_users_async(&self, user_ids: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let user_ids = user_ids.bind(py);
-            Ok(ids_from_py(user_ids)?)
+            ids_from_py(user_ids)
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.remove_users(&v).await }).await
@@ -814,9 +814,9 @@ impl PyDataset {
     }
 
     async fn alter_schema_async(&self, columns: Py<PyAny>) -> PyResult<()> {
-        let v = Python::attach(|py| -> PyResult<_> {
+        let v = Python::attach(|py| {
             let columns = columns.bind(py);
-            Ok(changes_from_py(columns)?)
+            changes_from_py(columns)
         })?;
         let ds = self.inner.clone();
         spawn(async move { ds.alter_schema(&v).await }).await

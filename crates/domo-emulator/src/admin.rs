@@ -119,12 +119,13 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
     };
 
     // A seeded user may only do what their access to the dataset allows.
-    if verdict == Verdict::Allowed && caller.0 != ADMIN_ID {
-        if let Err(e) = crate::manage::check_access(&st, &caller, &method, &path).await {
-            let resp = e.into_response();
-            log(resp.status().as_u16(), None, false);
-            return resp;
-        }
+    if verdict == Verdict::Allowed
+        && caller.0 != ADMIN_ID
+        && let Err(e) = crate::manage::check_access(&st, &caller, &method, &path).await
+    {
+        let resp = e.into_response();
+        log(resp.status().as_u16(), None, false);
+        return resp;
     }
     if let Some(fault) = st.take_fault(&method, &path) {
         if !fault.delay.is_zero() {

@@ -127,7 +127,7 @@ pub fn router(state: AppState) -> Router {
             get(manage::get_owner).put(manage::put_owner),
         )
         .route(&format!("{DS3}/properties"), put(manage::set_properties))
-        .route(&format!("{DS2}"), get(manage::details))
+        .route(DS2, get(manage::details))
         .route(&format!("{DS2}/copy/status"), get(manage::copy_status))
         .route(&format!("{DS2}/copy/log"), get(manage::copy_log))
         .route(&format!("{DS2}/history"), get(manage::history))
