@@ -20,6 +20,9 @@ use pyo3_arrow::input::AnyRecordBatch;
 use crate::client::PyClient;
 use crate::convert::{json_to_py, rows_to_json};
 use crate::errors::to_py;
+use crate::manage::{
+    changes_from_py, id_from_py, ids_from_py, permissions_from_py, properties_from_py, py_json,
+};
 use crate::results::{PyBatchStream, PyDomoTable};
 use crate::runtime::{block_on, spawn};
 
@@ -379,27 +382,46 @@ impl PyDataset {
         format!("Dataset({:?})", self.inner.id())
     }
 
-    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (*, part=None))]
+    fn metadata<'py>(
+        &self,
+        py: Python<'py>,
+        part: Option<Vec<String>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let ds = self.inner.clone();
-        let value = block_on(py, async move { ds.metadata().await })?;
+        let value = block_on(py, async move {
+            match part {
+                Some(part) => ds.metadata_parts(&part).await,
+                None => ds.metadata().await,
+            }
+        })?;
         json_to_py(py, &value)
     }
 
-    async fn metadata_async(&self) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (*, part=None))]
+    async fn metadata_async(&self, part: Option<Vec<String>>) -> PyResult<Py<PyAny>> {
         let ds = self.inner.clone();
-        let value = spawn(async move { ds.metadata().await }).await?;
-        Python::attach(|py| json_to_py(py, &value).map(Bound::unbind))
+        let value = spawn(async move {
+            match part {
+                Some(part) => ds.metadata_parts(&part).await,
+                None => ds.metadata().await,
+            }
+        })
+        .await?;
+        py_json(&value)
     }
 
-    fn schema<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    #[pyo3(signature = (*, include_hidden=false))]
+    fn schema<'py>(&self, py: Python<'py>, include_hidden: bool) -> PyResult<Bound<'py, PyList>> {
         let ds = self.inner.clone();
-        let columns = block_on(py, async move { ds.schema().await })?;
+        let columns = block_on(py, async move { ds.schema_with(include_hidden).await })?;
         columns_to_py(py, &columns)
     }
 
-    async fn schema_async(&self) -> PyResult<Py<PyList>> {
+    #[pyo3(signature = (*, include_hidden=false))]
+    async fn schema_async(&self, include_hidden: bool) -> PyResult<Py<PyList>> {
         let ds = self.inner.clone();
-        let columns = spawn(async move { ds.schema().await }).await?;
+        let columns = spawn(async move { ds.schema_with(include_hidden).await }).await?;
         Python::attach(|py| columns_to_py(py, &columns).map(Bound::unbind))
     }
 
@@ -556,5 +578,350 @@ impl PyDataset {
     async fn export_to_async(&self, path: PathBuf) -> PyResult<u64> {
         let ds = self.inner.clone();
         spawn(async move { ds.export_to(&path).await }).await
+    }
+
+    fn details<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let value = block_on(py, async move { ds.details().await })?;
+        json_to_py(py, &value)
+    }
+
+    async fn details_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let value = spawn(async move { ds.details().await }).await?;
+        py_json(&value)
+    }
+
+    fn history<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.history().await })?;
+        json_to_py(py, &serde_json::Value::Array(items))
+    }
+
+    async fn history_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.history().await }).await?;
+        py_json(&serde_json::Value::Array(items))
+    }
+
+    fn copy_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let value = block_on(py, async move { ds.copy_status().await })?;
+        json_to_py(py, &value)
+    }
+
+    async fn copy_status_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let value = spawn(async move { ds.copy_status().await }).await?;
+        py_json(&value)
+    }
+
+    fn copy_log(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.copy_log().await })
+    }
+
+    async fn copy_log_async(&self) -> PyResult<Vec<String>> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.copy_log().await }).await
+    }
+
+    fn data<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let value = block_on(py, async move { ds.data().await })?;
+        json_to_py(py, &value)
+    }
+
+    async fn data_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let value = spawn(async move { ds.data().await }).await?;
+        py_json(&value)
+    }
+
+    fn saved_query(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.saved_query().await })
+    }
+
+    async fn saved_query_async(&self) -> PyResult<Option<String>> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.saved_query().await }).await
+    }
+
+    fn saved_sql(&self, py: Python<'_>) -> PyResult<Option<String>> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.saved_sql().await })
+    }
+
+    async fn saved_sql_async(&self) -> PyResult<Option<String>> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.saved_sql().await }).await
+    }
+
+    fn dataflow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let value = block_on(py, async move { ds.dataflow().await })?;
+        json_to_py(py, &value)
+    }
+
+    async fn dataflow_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let value = spawn(async move { ds.dataflow().await }).await?;
+        py_json(&value)
+    }
+
+    fn tags(&self, py: Python<'_>) -> PyResult<Vec<String>> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.tags().await })
+    }
+
+    async fn tags_async(&self) -> PyResult<Vec<String>> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.tags().await }).await
+    }
+
+    fn permissions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.permissions().await })?;
+        json_to_py(py, &serde_json::Value::Array(items))
+    }
+
+    async fn permissions_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.permissions().await }).await?;
+        py_json(&serde_json::Value::Array(items))
+    }
+
+    fn owner<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let value = block_on(py, async move { ds.owner().await })?;
+        json_to_py(py, &value)
+    }
+
+    async fn owner_async(&self) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let value = spawn(async move { ds.owner().await }).await?;
+        py_json(&value)
+    }
+
+    fn set_properties(&self, py: Python<'_>, properties: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = properties_from_py(properties)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.set_properties(v).await })
+    }
+
+    async fn set_properties_async(&self, properties: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let properties = properties.bind(py);
+            properties_from_py(properties)
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.set_properties(v).await }).await
+    }
+
+    fn replace_data(&self, py: Python<'_>, rows: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = rows_to_json(rows)?
+            .into_iter()
+            .map(serde_json::Value::Object)
+            .collect::<Vec<_>>();
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.replace_data(v).await })
+    }
+
+    async fn replace_data_async(&self, rows: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| -> PyResult<_> {
+            let rows = rows.bind(py);
+            Ok(rows_to_json(rows)?
+                .into_iter()
+                .map(serde_json::Value::Object)
+                .collect::<Vec<_>>())
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.replace_data(v).await }).await
+    }
+
+    fn add_tags(&self, py: Python<'_>, tags: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = tags.extract::<Vec<String>>()?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.add_tags(&v).await })
+    }
+
+    async fn add_tags_async(&self, tags: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let tags = tags.bind(py);
+            tags.extract::<Vec<String>>()
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.add_tags(&v).await }).await
+    }
+
+    fn remove_tags(&self, py: Python<'_>, tags: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = tags.extract::<Vec<String>>()?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.remove_tags(&v).await })
+    }
+
+    async fn remove_tags_async(&self, tags: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let tags = tags.bind(py);
+            tags.extract::<Vec<String>>()
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.remove_tags(&v).await }).await
+    }
+
+    fn update_permissions(&self, py: Python<'_>, permissions: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = permissions_from_py(permissions)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.update_permissions(&v).await })
+    }
+
+    async fn update_permissions_async(&self, permissions: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let permissions = permissions.bind(py);
+            permissions_from_py(permissions)
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.update_permissions(&v).await }).await
+    }
+
+    fn remove_user(&self, py: Python<'_>, user_id: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = id_from_py(user_id)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.remove_user(&v).await })
+    }
+
+    async fn remove_user_async(&self, user_id: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let user_id = user_id.bind(py);
+            id_from_py(user_id)
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.remove_user(&v).await }).await
+    }
+
+    fn remove_users(&self, py: Python<'_>, user_ids: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = ids_from_py(user_ids)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.remove_users(&v).await })
+    }
+
+    async fn remove_users_async(&self, user_ids: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let user_ids = user_ids.bind(py);
+            ids_from_py(user_ids)
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.remove_users(&v).await }).await
+    }
+
+    fn alter_schema(&self, py: Python<'_>, columns: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v = changes_from_py(columns)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.alter_schema(&v).await })
+    }
+
+    async fn alter_schema_async(&self, columns: Py<PyAny>) -> PyResult<()> {
+        let v = Python::attach(|py| {
+            let columns = columns.bind(py);
+            changes_from_py(columns)
+        })?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.alter_schema(&v).await }).await
+    }
+
+    fn set_saved_query(&self, py: Python<'_>, query: String) -> PyResult<()> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.set_saved_query(&query).await })
+    }
+
+    async fn set_saved_query_async(&self, query: String) -> PyResult<()> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.set_saved_query(&query).await }).await
+    }
+
+    fn set_saved_sql(&self, py: Python<'_>, sql: String) -> PyResult<()> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.set_saved_sql(&sql).await })
+    }
+
+    async fn set_saved_sql_async(&self, sql: String) -> PyResult<()> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.set_saved_sql(&sql).await }).await
+    }
+
+    #[pyo3(signature = (*, drill=true))]
+    fn cards<'py>(&self, py: Python<'py>, drill: bool) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.cards(drill).await })?;
+        json_to_py(py, &serde_json::Value::Array(items))
+    }
+
+    #[pyo3(signature = (*, drill=true))]
+    async fn cards_async(&self, drill: bool) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.cards(drill).await }).await?;
+        py_json(&serde_json::Value::Array(items))
+    }
+
+    #[pyo3(signature = (permissions, *, send_email=false))]
+    fn share(
+        &self,
+        py: Python<'_>,
+        permissions: &Bound<'_, PyAny>,
+        send_email: bool,
+    ) -> PyResult<()> {
+        let v = permissions_from_py(permissions)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.share(&v, send_email).await })
+    }
+
+    #[pyo3(signature = (permissions, *, send_email=false))]
+    async fn share_async(&self, permissions: Py<PyAny>, send_email: bool) -> PyResult<()> {
+        let v = Python::attach(|py| permissions_from_py(permissions.bind(py)))?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.share(&v, send_email).await }).await
+    }
+
+    fn revoke(
+        &self,
+        py: Python<'_>,
+        entity_type: String,
+        entity_id: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let id = id_from_py(entity_id)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.revoke(&entity_type, &id).await })
+    }
+
+    async fn revoke_async(&self, entity_type: String, entity_id: Py<PyAny>) -> PyResult<()> {
+        let id = Python::attach(|py| id_from_py(entity_id.bind(py)))?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.revoke(&entity_type, &id).await }).await
+    }
+
+    #[pyo3(
+        signature = (owner_id, *, owner_type="USER".to_string()),
+        text_signature = "(self, owner_id, *, owner_type='USER')"
+    )]
+    fn set_owner(
+        &self,
+        py: Python<'_>,
+        owner_id: &Bound<'_, PyAny>,
+        owner_type: String,
+    ) -> PyResult<()> {
+        let id = id_from_py(owner_id)?;
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.set_owner(&id, &owner_type).await })
+    }
+
+    #[pyo3(
+        signature = (owner_id, *, owner_type="USER".to_string()),
+        text_signature = "(self, owner_id, *, owner_type='USER')"
+    )]
+    async fn set_owner_async(&self, owner_id: Py<PyAny>, owner_type: String) -> PyResult<()> {
+        let id = Python::attach(|py| id_from_py(owner_id.bind(py)))?;
+        let ds = self.inner.clone();
+        spawn(async move { ds.set_owner(&id, &owner_type).await }).await
     }
 }

@@ -6,6 +6,7 @@ mod convert;
 mod dataset;
 mod emulator;
 mod errors;
+mod manage;
 mod results;
 mod runtime;
 mod stream;

@@ -67,6 +67,92 @@ class UploadProgress(TypedDict):
     bytes_sent: int
     done: bool
 
+AccessLevel: TypeAlias = Literal["CAN_VIEW", "CAN_SHARE", "CAN_EDIT", "CO_OWNER"]
+EntityType: TypeAlias = Literal[
+    "USER",
+    "GROUP",
+    "CARD",
+    "VIRTUAL_USER",
+    "APPROVAL",
+    "ENIGMA_FORM_INSTANCE",
+    "DATA_APP",
+    "DATA_APP_VIEW",
+    "WORKFLOW",
+    "REPORT_VIEW_PAGE",
+]
+
+class PermissionEntry(TypedDict):
+    """One entry of a dataset's access list (the owner comes with level ``"OWNER"``)."""
+
+    id: str
+    type: str
+    name: str
+    accessLevel: str
+
+class PermissionGrant(TypedDict, total=False):
+    """A permission to grant: ``id`` and ``access_level`` are required, ``type`` is
+    ``"USER"`` (default) or ``"GROUP"``."""
+
+    id: str | int
+    type: Literal["USER", "GROUP"]
+    access_level: AccessLevel
+
+class Owner(TypedDict):
+    """A dataset's owner."""
+
+    id: str
+    name: str
+    type: str
+    group: bool
+
+class HistoryEntry(TypedDict):
+    """One change to a dataset (``timestamp`` is ISO-8601 UTC)."""
+
+    timestamp: str
+    action: str
+    user: str
+    details: str
+
+class CopyStatus(TypedDict):
+    """The status of the copy that made a dataset."""
+
+    status: str
+    message: str
+    datasetId: str
+
+class CardOwner(TypedDict):
+    id: str
+    type: str
+    displayName: str
+
+class Card(TypedDict, total=False):
+    """A card built on a dataset (``drillPath`` only with ``drill=True``)."""
+
+    id: int
+    urn: str
+    type: str
+    chartType: str
+    title: str
+    ownerId: int | str
+    owners: list[CardOwner]
+    access: bool
+    datasourceId: str
+    drillPath: list[Any]
+
+class DatasetData(TypedDict):
+    """A dataset's rows as JSON: column names and rows of values."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+class SchemaChange(TypedDict, total=False):
+    """A column of a new schema: ``name`` and ``type``, and ``id`` (its current name) to
+    rename a column. A ``"from"`` key is accepted in place of ``id``."""
+
+    name: str
+    type: str
+    id: str
+
 @final
 class Client:
     """A connection to one Domo instance.
@@ -174,13 +260,23 @@ class Dataset:
     def id(self) -> str: ...
     @property
     def client(self) -> Client: ...
-    def metadata(self) -> dict[str, Any]:
-        """The dataset's metadata (name, owner, row count, timestamps in epoch ms, ...)."""
-    async def metadata_async(self) -> dict[str, Any]:
+    def metadata(self, *, part: Sequence[str] | None = None) -> dict[str, Any]:
+        """The dataset's metadata (name, owner, row count, timestamps in epoch ms, ...).
+
+        Args:
+            part: Metadata parts to ask for, among ``core``, ``permission``, ``status``,
+                ``pdp``, ``rowcolcount``, ``certification``, ``sharecount``,
+                ``alertcount``, ``dataprovider``, ``features``, ``impactcounts``,
+                ``functions``, ``cryo``; by default ``core`` and ``rowcolcount``.
+
+        Raises:
+            ValueError: If a part is not one of those (nothing is sent).
+        """
+    async def metadata_async(self, *, part: Sequence[str] | None = None) -> dict[str, Any]:
         """Async twin of :meth:`metadata`."""
-    def schema(self) -> list[Column]:
-        """The dataset's columns, in order."""
-    async def schema_async(self) -> list[Column]:
+    def schema(self, *, include_hidden: bool = False) -> list[Column]:
+        """The dataset's columns, in order (hidden ones too with ``include_hidden``)."""
+    async def schema_async(self, *, include_hidden: bool = False) -> list[Column]:
         """Async twin of :meth:`schema`."""
     def query(self, sql: str) -> Table:
         """Run SQL against the dataset (refer to it as ``table``) and return the result.
@@ -302,6 +398,138 @@ class Dataset:
         """
     async def append_rows_async(self, rows: Iterable[Mapping[str, object]]) -> dict[str, Any]:
         """Async twin of :meth:`append_rows`."""
+
+    # -- administration -------------------------------------------------------------------
+
+    def details(self) -> dict[str, Any]:
+        """Details: the metadata plus ``properties`` and ``schema``."""
+    async def details_async(self) -> dict[str, Any]:
+        """Async twin of :meth:`details`."""
+    def set_properties(self, properties: Mapping[str, Any]) -> None:
+        """Change properties (``dataProviderType``, ``name``, ``description``, ...).
+
+        Raises:
+            ValueError: If there are none (nothing is sent).
+        """
+    async def set_properties_async(self, properties: Mapping[str, Any]) -> None:
+        """Async twin of :meth:`set_properties`."""
+    def history(self) -> list[HistoryEntry]:
+        """Changes made to the dataset (creation, uploads, schema, access...), oldest first."""
+    async def history_async(self) -> list[HistoryEntry]:
+        """Async twin of :meth:`history`."""
+    def copy_status(self) -> CopyStatus:
+        """The status of the copy that made this dataset."""
+    async def copy_status_async(self) -> CopyStatus:
+        """Async twin of :meth:`copy_status`."""
+    def copy_log(self) -> list[str]:
+        """The log lines of the copy that made this dataset."""
+    async def copy_log_async(self) -> list[str]:
+        """Async twin of :meth:`copy_log`."""
+    def cards(self, *, drill: bool = True) -> list[Card]:
+        """Cards built on the dataset, with their drill paths if ``drill``."""
+    async def cards_async(self, *, drill: bool = True) -> list[Card]:
+        """Async twin of :meth:`cards`."""
+    def data(self) -> DatasetData:
+        """All rows as JSON (for small datasets; :meth:`query` and :meth:`export` scale)."""
+    async def data_async(self) -> DatasetData:
+        """Async twin of :meth:`data`."""
+    def replace_data(self, rows: Iterable[Mapping[str, object]]) -> None:
+        """Replace every row with ``rows`` (dicts of column name to value)."""
+    async def replace_data_async(self, rows: Iterable[Mapping[str, object]]) -> None:
+        """Async twin of :meth:`replace_data`."""
+    def saved_query(self) -> str | None:
+        """The query stored with the dataset, if any."""
+    async def saved_query_async(self) -> str | None:
+        """Async twin of :meth:`saved_query`."""
+    def set_saved_query(self, query: str) -> None:
+        """Store a query with the dataset. Raises ValueError if it is empty."""
+    async def set_saved_query_async(self, query: str) -> None:
+        """Async twin of :meth:`set_saved_query`."""
+    def saved_sql(self) -> str | None:
+        """The SQL stored with the dataset, if any."""
+    async def saved_sql_async(self) -> str | None:
+        """Async twin of :meth:`saved_sql`."""
+    def set_saved_sql(self, sql: str) -> None:
+        """Store SQL with the dataset. Raises ValueError if it is empty."""
+    async def set_saved_sql_async(self, sql: str) -> None:
+        """Async twin of :meth:`set_saved_sql`."""
+    def dataflow(self) -> dict[str, Any]:
+        """The dataflow this dataset is the output of (NotFoundError if none)."""
+    async def dataflow_async(self) -> dict[str, Any]:
+        """Async twin of :meth:`dataflow`."""
+    def alter_schema(self, columns: Mapping[str, str] | Iterable[SchemaChange]) -> None:
+        """Replace the schema: add, rename (``{"name": new, "id": old, "type": ...}``) and
+        retype columns; stored values are converted, and columns left out are dropped.
+
+        Raises:
+            ValueError: For an empty schema, duplicate names or unknown types (nothing is
+                sent), or when Domo refuses a change the data cannot take.
+        """
+    async def alter_schema_async(self, columns: Mapping[str, str] | Iterable[SchemaChange]) -> None:
+        """Async twin of :meth:`alter_schema`."""
+    def tags(self) -> list[str]:
+        """The dataset's tags."""
+    async def tags_async(self) -> list[str]:
+        """Async twin of :meth:`tags`."""
+    def add_tags(self, tags: Sequence[str]) -> None:
+        """Add tags. Raises ValueError for no tags or an empty one (nothing is sent)."""
+    async def add_tags_async(self, tags: Sequence[str]) -> None:
+        """Async twin of :meth:`add_tags`."""
+    def remove_tags(self, tags: Sequence[str]) -> None:
+        """Remove tags. Raises ValueError for no tags or an empty one (nothing is sent)."""
+    async def remove_tags_async(self, tags: Sequence[str]) -> None:
+        """Async twin of :meth:`remove_tags`."""
+    def permissions(self) -> list[PermissionEntry]:
+        """Users and groups with access, the owner first (either shape Domo answers)."""
+    async def permissions_async(self) -> list[PermissionEntry]:
+        """Async twin of :meth:`permissions`."""
+    def update_permissions(self, permissions: Iterable[PermissionGrant]) -> None:
+        """Grant or change access levels (``CAN_VIEW``, ``CAN_SHARE``, ``CAN_EDIT``,
+        ``CO_OWNER``) for users or groups.
+
+        Raises:
+            ValueError: For an unknown type or access level, or a malformed id (nothing
+                is sent).
+        """
+    async def update_permissions_async(self, permissions: Iterable[PermissionGrant]) -> None:
+        """Async twin of :meth:`update_permissions`."""
+    def share(self, permissions: Iterable[PermissionGrant], *, send_email: bool = False) -> None:
+        """Share the dataset with users or groups, emailing them if ``send_email``.
+
+        Raises:
+            ValueError: As :meth:`update_permissions`.
+            ForbiddenError: Without ``CAN_EDIT`` or ``CO_OWNER`` on the dataset.
+        """
+    async def share_async(
+        self, permissions: Iterable[PermissionGrant], *, send_email: bool = False
+    ) -> None:
+        """Async twin of :meth:`share`."""
+    def revoke(self, entity_type: EntityType | str, entity_id: str | int) -> None:
+        """Revoke the access of one entity: ``USER``, ``GROUP``, ``CARD``,
+        ``VIRTUAL_USER``, ``APPROVAL``, ``ENIGMA_FORM_INSTANCE``, ``DATA_APP``,
+        ``DATA_APP_VIEW``, ``WORKFLOW`` or ``REPORT_VIEW_PAGE`` (others: ValueError)."""
+    async def revoke_async(self, entity_type: EntityType | str, entity_id: str | int) -> None:
+        """Async twin of :meth:`revoke`."""
+    def remove_user(self, user_id: str | int) -> None:
+        """Remove one user from the dataset's permissions."""
+    async def remove_user_async(self, user_id: str | int) -> None:
+        """Async twin of :meth:`remove_user`."""
+    def remove_users(self, user_ids: Iterable[str | int]) -> None:
+        """Remove several users from the dataset's permissions in one request."""
+    async def remove_users_async(self, user_ids: Iterable[str | int]) -> None:
+        """Async twin of :meth:`remove_users`."""
+    def owner(self) -> Owner:
+        """The dataset's owner."""
+    async def owner_async(self) -> Owner:
+        """Async twin of :meth:`owner`."""
+    def set_owner(
+        self, owner_id: str | int, *, owner_type: Literal["USER", "GROUP"] | str = "USER"
+    ) -> None:
+        """Give the dataset to another user or group (needs ``CO_OWNER``)."""
+    async def set_owner_async(
+        self, owner_id: str | int, *, owner_type: Literal["USER", "GROUP"] | str = "USER"
+    ) -> None:
+        """Async twin of :meth:`set_owner`."""
 
 @final
 class Stream:

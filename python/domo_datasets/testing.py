@@ -295,6 +295,44 @@ class LocalDomo:
         """Empty the request log."""
         self._admin("DELETE", "/_emulator/requests")
 
+    def add_user(
+        self,
+        id: str | int,
+        *,
+        name: str | None = None,
+        email: str = "",
+        token: str | None = None,
+        password: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed a user who can then be granted access to datasets.
+
+        A request with ``token`` as its developer token acts as this user: it sees only
+        datasets shared with them, and changes only those where they have ``CAN_EDIT`` or
+        ``CO_OWNER`` (403 otherwise). The emulator's own token is the administrator
+        (user ``"1"``), who owns every dataset. :meth:`reset` removes seeded users.
+        """
+        payload: dict[str, Any] = {"id": str(id), "email": email}
+        if name is not None:
+            payload["name"] = name
+        if token is not None:
+            payload["token"] = token
+        if password is not None:
+            payload["password"] = password
+        result: dict[str, Any] = self._admin("POST", "/_emulator/users", payload)
+        return result
+
+    def add_card(self, dataset_id: str, **card: Any) -> dict[str, Any]:
+        """Seed a card built on a dataset (``title``, ``type``, ``chartType``,
+        ``ownerId``, ``drillPath``... default sensibly) and return it with its id."""
+        result: dict[str, Any] = self._admin(
+            "POST", "/_emulator/cards", {"datasetId": dataset_id, **card}
+        )
+        return result
+
+    def set_dataflow(self, dataset_id: str, dataflow: dict[str, Any]) -> None:
+        """Make a dataset the output of ``dataflow`` (what ``Dataset.dataflow()`` reads)."""
+        self._admin("POST", "/_emulator/dataflows", {"datasetId": dataset_id, "dataflow": dataflow})
+
 
 # -- pytest plugin ------------------------------------------------------------------------
 

@@ -77,10 +77,18 @@ impl Dataset {
 
     /// The dataset's columns, in order.
     pub async fn schema(&self) -> Result<Vec<Column>> {
+        self.schema_with(false).await
+    }
+
+    /// The dataset's columns, in order, with hidden columns if `include_hidden`.
+    pub async fn schema_with(&self, include_hidden: bool) -> Result<Vec<Column>> {
         let url = self.url(
             &["api", "query", "v1", "datasources"],
             &["schema", "indexed"],
-            &[("includeHidden", "false")],
+            &[(
+                "includeHidden",
+                if include_hidden { "true" } else { "false" },
+            )],
         );
         let call = Call::new(Method::GET, url);
 

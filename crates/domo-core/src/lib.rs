@@ -1,20 +1,26 @@
 //! The Domo Datasets API client in plain Rust: transport (auth, retries, errors), one
 //! module per API area, and the Arrow codecs. Knows nothing of Python.
 
+pub mod access;
+pub mod alter;
 pub mod batches;
 pub mod client;
 pub mod codec;
 pub mod datasets;
 pub mod error;
 pub mod export;
+pub mod properties;
 pub mod query_pages;
 pub mod retry;
 pub mod schema_check;
 pub mod streams;
+pub mod tags;
 pub mod transport;
 pub mod types;
 pub mod upload;
 
+pub use access::Permission;
+pub use alter::ColumnChange;
 pub use batches::BatchStream;
 pub use client::Client;
 pub use datasets::Dataset;

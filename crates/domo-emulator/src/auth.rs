@@ -9,6 +9,7 @@ use rand::Rng;
 use serde_json::Value as Json;
 
 use crate::state::AppState;
+use crate::store::ADMIN_ID;
 
 pub const DEVELOPER_HEADER: &str = "x-domo-developer-token";
 pub const SESSION_HEADER: &str = "x-domo-authentication";
@@ -69,11 +70,29 @@ pub fn check(state: &AppState, headers: &HeaderMap, api: Api, path: &str) -> (Au
     }
 }
 
+/// Who a request acts as: the administrator (`ADMIN_ID`) or a seeded user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller(pub String);
+
+/// The user an authenticated request acts as. Only seeded users' developer tokens name
+/// someone else than the administrator.
+pub fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+    let token = headers.get(DEVELOPER_HEADER).and_then(|v| v.to_str().ok());
+    match token {
+        Some(t) if !constant_time_eq(t, &state.inner.token) => state
+            .inner
+            .store
+            .user_by_token(t)
+            .map_or_else(|| Caller(ADMIN_ID.into()), |u| Caller(u.id)),
+        _ => Caller(ADMIN_ID.into()),
+    }
+}
+
 fn check_instance(state: &AppState, headers: &HeaderMap) -> (AuthKind, Verdict) {
     if let Some(v) = headers.get(DEVELOPER_HEADER) {
-        let ok = v
-            .to_str()
-            .is_ok_and(|t| constant_time_eq(t, &state.inner.token));
+        let ok = v.to_str().is_ok_and(|t| {
+            constant_time_eq(t, &state.inner.token) || state.inner.store.user_by_token(t).is_some()
+        });
         return (AuthKind::Developer, verdict(ok, "Invalid developer token"));
     }
     if let Some(v) = headers.get(SESSION_HEADER) {

@@ -27,6 +27,7 @@ mod admin;
 mod auth;
 mod csv;
 mod errors;
+mod manage;
 mod public;
 mod routes;
 mod server;
@@ -43,7 +44,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 
 pub use errors::EmulatorError;
 pub use state::AppState;
@@ -86,6 +87,7 @@ impl Default for Config {
 /// that server and answer 502 under any other.
 pub fn router(state: AppState) -> Router {
     const DS3: &str = "/api/data/v3/datasources/{id}";
+    const DS2: &str = "/api/data/v2/datasources/{id}";
     Router::new()
         .route("/api/content/v2/authentication", post(routes::login))
         .route("/api/data/v2/datasources", post(routes::create_dataset))
@@ -106,6 +108,50 @@ pub fn router(state: AppState) -> Router {
             put(routes::commit),
         )
         .route(&format!("{DS3}/indexes"), post(routes::index))
+        .route(
+            &format!("{DS3}/permissions"),
+            get(manage::get_permissions).put(manage::put_permissions),
+        )
+        .route(
+            &format!("{DS3}/permissions/{{kind}}/{{entity}}"),
+            delete(manage::revoke),
+        )
+        .route(&format!("{DS3}/share"), post(manage::share))
+        .route(
+            &format!("{DS3}/USERS/{{user}}"),
+            delete(manage::remove_user),
+        )
+        .route(&format!("{DS3}/users"), delete(manage::remove_users))
+        .route(
+            &format!("{DS3}/owner"),
+            get(manage::get_owner).put(manage::put_owner),
+        )
+        .route(&format!("{DS3}/properties"), put(manage::set_properties))
+        .route(DS2, get(manage::details))
+        .route(&format!("{DS2}/copy/status"), get(manage::copy_status))
+        .route(&format!("{DS2}/copy/log"), get(manage::copy_log))
+        .route(&format!("{DS2}/history"), get(manage::history))
+        .route(&format!("{DS2}/schemas"), post(manage::alter_schema))
+        .route(
+            &format!("{DS2}/data"),
+            get(manage::get_data).put(manage::put_data),
+        )
+        .route(
+            &format!("{DS2}/query"),
+            get(manage::get_query).put(manage::put_query),
+        )
+        .route(
+            &format!("{DS2}/sql"),
+            get(manage::get_sql).put(manage::put_sql),
+        )
+        .route(&format!("{DS2}/dataflow"), get(manage::dataflow))
+        .route(
+            "/api/data/ui/v3/datasources/{id}/tags",
+            get(manage::get_tags)
+                .post(manage::add_tags)
+                .delete(manage::remove_tags),
+        )
+        .route("/api/content/v1/datasources/{id}/cards", get(manage::cards))
         .route(
             "/api/data/v2/datasources/{id}/dataversions/latest",
             get(routes::export),
@@ -169,6 +215,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/_emulator/reset", post(admin::reset))
         .route("/_emulator/state", get(admin::state))
+        .route("/_emulator/users", post(manage::add_user))
+        .route("/_emulator/cards", post(manage::add_card))
+        .route("/_emulator/dataflows", post(manage::set_dataflow))
         .route(
             "/_emulator/faults",
             post(admin::add_fault)

@@ -10,10 +10,13 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
 
+use axum::Extension;
+
+use crate::auth::Caller;
 use crate::csv;
 use crate::errors::{ApiError, json_response};
 use crate::state::AppState;
-use crate::store::{Column, Dataset, EXPORT_CHUNK_ROWS, QueryResult, write_csv_header};
+use crate::store::{ADMIN_ID, Column, Dataset, EXPORT_CHUNK_ROWS, QueryResult, write_csv_header};
 use crate::types::DomoType;
 
 pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -186,8 +189,7 @@ pub async fn create_dataset(State(st): State<AppState>, body: Bytes) -> ApiResul
 }
 
 pub async fn get_dataset(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let ds = blocking(move || st.inner.store.dataset(&id)).await?;
-    ok(dataset_json(&ds))
+    ok(blocking(move || crate::manage::metadata_json(&st, &id)).await?)
 }
 
 pub async fn delete_dataset(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -258,6 +260,7 @@ fn tag_from(q: &HashMap<String, String>) -> Option<String> {
 pub async fn start_upload(
     State(st): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     q: Params,
     body: Bytes,
 ) -> ApiResult {
@@ -270,7 +273,16 @@ pub async fn start_upload(
             ));
         };
         let ds_id = id.clone();
-        let (upload_id, at) = blocking(move || st.inner.store.append_rows(&ds_id, &rows)).await?;
+        let user = caller.map_or_else(|| ADMIN_ID.to_owned(), |Extension(c)| c.0);
+        let (upload_id, at) = blocking(move || {
+            let out = st.inner.store.append_rows(&ds_id, &rows)?;
+            let n = rows.len();
+            st.inner
+                .store
+                .record(&ds_id, "APPEND", &user, &format!("{n} rows appended"));
+            Ok(out)
+        })
+        .await?;
         return ok(json!({"dataSourceId": id, "uploadId": upload_id, "requestedAsOf": at}));
     }
     let action = opt_str(&v, "action")?.map(str::to_owned);
@@ -375,6 +387,7 @@ fn parse_index(v: &Json) -> Result<bool, ApiError> {
 pub async fn commit(
     State(st): State<AppState>,
     Path((id, upload)): Path<(String, String)>,
+    caller: Option<Extension<Caller>>,
     q: Params,
     body: Bytes,
 ) -> ApiResult {
@@ -388,10 +401,22 @@ pub async fn commit(
     };
     let index = parse_index(&v)?;
     let ds_id = id.clone();
+    let user = caller.map_or_else(|| ADMIN_ID.to_owned(), |Extension(c)| c.0);
     let out = blocking(move || {
-        st.inner
-            .store
-            .commit_upload(&ds_id, upload_id, action.as_deref(), tag.as_deref(), index)
+        let store = &st.inner.store;
+        let action_name = action.as_deref().unwrap_or("APPEND").to_ascii_uppercase();
+        let out =
+            store.commit_upload(&ds_id, upload_id, action.as_deref(), tag.as_deref(), index)?;
+        store.record(
+            &ds_id,
+            "UPLOAD",
+            &user,
+            &format!(
+                "upload {upload_id} committed ({action_name}): {} rows",
+                out.rows_uploaded
+            ),
+        );
+        Ok(out)
     })
     .await?;
     ok(json!({

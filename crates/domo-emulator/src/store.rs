@@ -16,8 +16,10 @@ use crate::errors::ApiError;
 use crate::sql;
 use crate::types::{DomoType, json_to_value, text_to_value};
 
+mod manage;
 mod public;
 
+pub use manage::{ACCESS_LEVELS, ADMIN_ID, GRANTEE_TYPES, Grant, REVOKE_TYPES, rank};
 pub use public::{Execution, Stream};
 
 /// Domo's limit on partitions per dataset.
@@ -199,6 +201,7 @@ impl Store {
                 deleted INTEGER NOT NULL DEFAULT 0
             );",
         )?;
+        conn.execute_batch(manage::MANAGE_TABLES)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -261,6 +264,7 @@ impl Store {
             "DELETE FROM _uploads; DELETE FROM _upload_parts; DELETE FROM _streams;
              DELETE FROM sqlite_sequence WHERE name IN ('_uploads', '_datasets');",
         )?;
+        tx.execute_batch(manage::MANAGE_RESET)?;
         tx.commit()?;
         Ok(())
     }
@@ -638,6 +642,27 @@ fn create_dataset_in(
     )?;
     ds.seq = tx.last_insert_rowid();
     create_tables(tx, &ds)?;
+    let names: Vec<&str> = ds.columns.iter().map(|c| c.name.as_str()).collect();
+    manage::add_history(
+        tx,
+        &ds.id,
+        "CREATE",
+        ADMIN_ID,
+        &format!("Dataset created with {} columns.", ds.columns.len()),
+    )?;
+    tx.execute(
+        "INSERT INTO _meta (dataset_id, key, value) VALUES (?1, 'copy', ?2)",
+        params![
+            ds.id,
+            json!({
+                "status": "COMPLETED",
+                "message": "Dataset copy completed successfully.",
+                "datasetId": ds.id,
+                "log": [format!("Schema copied: {}", names.join(", ")), "Data copied: 0 rows"],
+            })
+            .to_string()
+        ],
+    )?;
     Ok(ds)
 }
 
@@ -869,6 +894,7 @@ fn drop_dataset(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
     )?;
     tx.execute("DELETE FROM _uploads WHERE dataset_id = ?1", [&ds.id])?;
     tx.execute("DELETE FROM _streams WHERE dataset_id = ?1", [&ds.id])?;
+    manage::drop_manage(tx, &ds.id)?;
     tx.execute("DELETE FROM _datasets WHERE id = ?1", [&ds.id])?;
     Ok(())
 }

@@ -1,0 +1,218 @@
+//! What is known about a dataset beyond its data: metadata parts, details, properties,
+//! history, copy status and log, cards, and the stored query, SQL, data and dataflow.
+
+use reqwest::Method;
+use serde_json::{Map, Value, json};
+
+use crate::datasets::Dataset;
+use crate::error::{Error, Result};
+use crate::transport::Call;
+
+/// Parts of the metadata that can be asked for.
+pub const METADATA_PARTS: &[&str] = &[
+    "core",
+    "permission",
+    "status",
+    "pdp",
+    "rowcolcount",
+    "certification",
+    "sharecount",
+    "alertcount",
+    "dataprovider",
+    "features",
+    "impactcounts",
+    "functions",
+    "cryo",
+];
+
+pub(crate) fn check_parts(parts: &[String]) -> Result<String> {
+    if parts.is_empty() {
+        return Err(Error::invalid(format!(
+            "no metadata parts given; use some of {}",
+            METADATA_PARTS.join(", ")
+        )));
+    }
+    let mut out = Vec::with_capacity(parts.len());
+    for p in parts {
+        let lower = p.trim().to_ascii_lowercase();
+        if !METADATA_PARTS.contains(&lower.as_str()) {
+            return Err(Error::invalid(format!(
+                "{p:?} is not a metadata part; use some of {}",
+                METADATA_PARTS.join(", ")
+            )));
+        }
+        out.push(lower);
+    }
+    Ok(out.join(","))
+}
+
+/// The array under `key` of an answer, or the answer itself if it is an array.
+fn list_of(answer: Value, key: &str) -> Vec<Value> {
+    match answer {
+        Value::Array(items) => items,
+        Value::Object(mut m) => match m.remove(key) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+impl Dataset {
+    fn v2(&self, suffix: &[&str]) -> url::Url {
+        self.url(&["api", "data", "v2", "datasources"], suffix, &[])
+    }
+
+    async fn get_json(&self, url: url::Url) -> Result<Value> {
+        self.client
+            .transport
+            .json(&Call::new(Method::GET, url))
+            .await
+    }
+
+    /// The metadata with these parts (see `METADATA_PARTS`).
+    pub async fn metadata_parts(&self, parts: &[String]) -> Result<Value> {
+        let part = check_parts(parts)?;
+        let url = self.url(
+            &["api", "data", "v3", "datasources"],
+            &[],
+            &[("part", &part)],
+        );
+        self.get_json(url).await
+    }
+
+    /// Details: schema, properties, counts.
+    pub async fn details(&self) -> Result<Value> {
+        self.get_json(self.v2(&[])).await
+    }
+
+    /// Changes properties (e.g. `dataProviderType`, `name`, `description`).
+    pub async fn set_properties(&self, properties: Map<String, Value>) -> Result<()> {
+        if properties.is_empty() {
+            return Err(Error::invalid("no properties given"));
+        }
+        if let Some(k) = properties.keys().find(|k| k.trim().is_empty()) {
+            return Err(Error::invalid(format!("property name {k:?} is empty")));
+        }
+        let url = self.url(&["api", "data", "v3", "datasources"], &["properties"], &[]);
+        let call = Call::new(Method::PUT, url).json(&Value::Object(properties))?;
+        self.send_change(call).await
+    }
+
+    /// Changes to the dataset, oldest first, each `{"timestamp", "action", "user",
+    /// "details"}`.
+    pub async fn history(&self) -> Result<Vec<Value>> {
+        Ok(list_of(
+            self.get_json(self.v2(&["history"])).await?,
+            "changes",
+        ))
+    }
+
+    /// The status of the copy that made this dataset.
+    pub async fn copy_status(&self) -> Result<Value> {
+        self.get_json(self.v2(&["copy", "status"])).await
+    }
+
+    /// The log lines of the copy that made this dataset.
+    pub async fn copy_log(&self) -> Result<Vec<String>> {
+        Ok(
+            list_of(self.get_json(self.v2(&["copy", "log"])).await?, "log")
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
+        )
+    }
+
+    /// Cards built on the dataset, with their drill paths if `drill`.
+    pub async fn cards(&self, drill: bool) -> Result<Vec<Value>> {
+        let url = self.url(
+            &["api", "content", "v1", "datasources"],
+            &["cards"],
+            &[("drill", if drill { "true" } else { "false" })],
+        );
+        Ok(list_of(self.get_json(url).await?, "cards"))
+    }
+
+    /// The data as `{"columns": [...], "rows": [[...], ...]}` (small datasets; use
+    /// `export` or `query` for large ones).
+    pub async fn data(&self) -> Result<Value> {
+        self.get_json(self.v2(&["data"])).await
+    }
+
+    /// Replaces all rows with `rows` (objects of column name to value).
+    pub async fn replace_data(&self, rows: Vec<Value>) -> Result<()> {
+        if let Some(i) = rows.iter().position(|r| !r.is_object()) {
+            return Err(Error::invalid(format!(
+                "row {i} is not a mapping of column name to value"
+            )));
+        }
+        let call = Call::new(Method::PUT, self.v2(&["data"])).json(&json!({ "data": rows }))?;
+        self.send_change(call).await
+    }
+
+    async fn stored_text(&self, key: &str) -> Result<Option<String>> {
+        let answer = self.get_json(self.v2(&[key])).await?;
+        Ok(answer.get(key).and_then(Value::as_str).map(str::to_owned))
+    }
+
+    async fn set_stored_text(&self, key: &str, text: &str) -> Result<()> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid(format!("the {key} is empty")));
+        }
+        let call = Call::new(Method::PUT, self.v2(&[key])).json(&json!({ key: text }))?;
+        self.send_change(call).await
+    }
+
+    /// The query stored with the dataset, if any.
+    pub async fn saved_query(&self) -> Result<Option<String>> {
+        self.stored_text("query").await
+    }
+
+    pub async fn set_saved_query(&self, query: &str) -> Result<()> {
+        self.set_stored_text("query", query).await
+    }
+
+    /// The SQL stored with the dataset, if any.
+    pub async fn saved_sql(&self) -> Result<Option<String>> {
+        self.stored_text("sql").await
+    }
+
+    pub async fn set_saved_sql(&self, sql: &str) -> Result<()> {
+        self.set_stored_text("sql", sql).await
+    }
+
+    /// The dataflow whose output this dataset is.
+    pub async fn dataflow(&self) -> Result<Value> {
+        let mut answer = self.get_json(self.v2(&["dataflow"])).await?;
+        Ok(match answer.get_mut("dataflow") {
+            Some(flow) => flow.take(),
+            None => answer,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_parts_are_checked() {
+        assert_eq!(
+            check_parts(&["core".into(), "PERMISSION".into()]).unwrap(),
+            "core,permission"
+        );
+        let err = check_parts(&["everything".into()]).unwrap_err().to_string();
+        assert!(err.contains("rowcolcount"), "{err}");
+        assert!(check_parts(&[]).is_err());
+    }
+
+    #[test]
+    fn lists_come_wrapped_or_bare() {
+        assert_eq!(list_of(json!({"changes": [1]}), "changes"), vec![json!(1)]);
+        assert_eq!(list_of(json!([1]), "changes"), vec![json!(1)]);
+        assert!(list_of(json!({}), "changes").is_empty());
+    }
+}
