@@ -9,6 +9,7 @@ mod errors;
 mod results;
 mod runtime;
 mod stream;
+mod versions;
 
 use std::sync::OnceLock;
 

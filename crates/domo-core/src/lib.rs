@@ -7,6 +7,7 @@ pub mod codec;
 pub mod datasets;
 pub mod error;
 pub mod export;
+pub mod indexes;
 pub mod query_pages;
 pub mod retry;
 pub mod schema_check;
@@ -14,6 +15,7 @@ pub mod streams;
 pub mod transport;
 pub mod types;
 pub mod upload;
+pub mod versions;
 
 pub use batches::BatchStream;
 pub use client::Client;

@@ -34,6 +34,7 @@ mod sql;
 mod state;
 mod store;
 mod types;
+mod versions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -105,7 +106,6 @@ pub fn router(state: AppState) -> Router {
             &format!("{DS3}/uploads/{{upload}}/commit"),
             put(routes::commit),
         )
-        .route(&format!("{DS3}/indexes"), post(routes::index))
         .route(
             "/api/data/v2/datasources/{id}/dataversions/latest",
             get(routes::export),
@@ -167,6 +167,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/streams/{id}/executions/{eid}/abort",
             put(public::abort_execution),
         )
+        .merge(versions::routes())
         .route("/_emulator/reset", post(admin::reset))
         .route("/_emulator/state", get(admin::state))
         .route(

@@ -17,8 +17,10 @@ use crate::sql;
 use crate::types::{DomoType, json_to_value, text_to_value};
 
 mod public;
+mod versions;
 
 pub use public::{Execution, Stream};
+pub use versions::{IndexRequest, Partition};
 
 /// Domo's limit on partitions per dataset.
 const MAX_PARTITIONS: i64 = 400;
@@ -199,6 +201,7 @@ impl Store {
                 deleted INTEGER NOT NULL DEFAULT 0
             );",
         )?;
+        conn.execute_batch(versions::SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -261,6 +264,7 @@ impl Store {
             "DELETE FROM _uploads; DELETE FROM _upload_parts; DELETE FROM _streams;
              DELETE FROM sqlite_sequence WHERE name IN ('_uploads', '_datasets');",
         )?;
+        tx.execute_batch(versions::RESET)?;
         tx.commit()?;
         Ok(())
     }
