@@ -242,7 +242,10 @@ mod tests {
     fn data_ids_are_checked() {
         validate_data_ids(&[json!(1), json!("abc")]).unwrap();
         for bad in [json!(-1), json!(""), json!(null), json!([1]), json!(1.5)] {
-            assert!(validate_data_ids(&[bad.clone()]).is_err(), "{bad}");
+            assert!(
+                validate_data_ids(std::slice::from_ref(&bad)).is_err(),
+                "{bad}"
+            );
         }
     }
 }
