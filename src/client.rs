@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use crate::dataset::{PyDataset, columns_from_py};
 use crate::errors::to_py;
 use crate::runtime::{block_on, spawn};
-use crate::stream::PyStream;
+use crate::stream::{PyStream, stream_spec};
 
 /// A connection to one Domo instance.
 #[pyclass(module = "domo_datasets._domo", name = "Client", frozen)]
@@ -172,6 +172,76 @@ impl PyClient {
         PyStream {
             inner: self.inner.stream(stream_id),
         }
+    }
+
+    #[pyo3(
+        signature = (name, *, provider, configuration=None, account=None, update_method="REPLACE".to_string(), transport=None, schedule=None, schema=None, description=None),
+        text_signature = "(self, name, *, provider, configuration=None, account=None, update_method='REPLACE', transport=None, schedule=None, schema=None, description=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn create_stream<'py>(
+        &self,
+        py: Python<'py>,
+        name: String,
+        provider: String,
+        configuration: Option<&Bound<'py, PyAny>>,
+        account: Option<&Bound<'py, PyAny>>,
+        update_method: String,
+        transport: Option<&Bound<'py, PyAny>>,
+        schedule: Option<&Bound<'py, PyAny>>,
+        schema: Option<&Bound<'py, PyAny>>,
+        description: Option<String>,
+    ) -> PyResult<PyStream> {
+        let spec = stream_spec(
+            name,
+            provider,
+            configuration,
+            account,
+            update_method,
+            transport,
+            schedule,
+            schema,
+            description,
+        )?;
+        let client = self.inner.clone();
+        let (inner, _) = block_on(py, async move { client.create_stream(&spec).await })?;
+        Ok(PyStream { inner })
+    }
+
+    #[pyo3(
+        signature = (name, *, provider, configuration=None, account=None, update_method="REPLACE".to_string(), transport=None, schedule=None, schema=None, description=None),
+        text_signature = "(self, name, *, provider, configuration=None, account=None, update_method='REPLACE', transport=None, schedule=None, schema=None, description=None)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn create_stream_async(
+        &self,
+        name: String,
+        provider: String,
+        configuration: Option<Py<PyAny>>,
+        account: Option<Py<PyAny>>,
+        update_method: String,
+        transport: Option<Py<PyAny>>,
+        schedule: Option<Py<PyAny>>,
+        schema: Option<Py<PyAny>>,
+        description: Option<String>,
+    ) -> PyResult<PyStream> {
+        let spec = Python::attach(|py| {
+            let b = |v: &Option<Py<PyAny>>| v.as_ref().map(|v| v.bind(py).clone());
+            stream_spec(
+                name,
+                provider,
+                b(&configuration).as_ref(),
+                b(&account).as_ref(),
+                update_method,
+                b(&transport).as_ref(),
+                b(&schedule).as_ref(),
+                b(&schema).as_ref(),
+                description,
+            )
+        })?;
+        let client = self.inner.clone();
+        let (inner, _) = spawn(async move { client.create_stream(&spec).await }).await?;
+        Ok(PyStream { inner })
     }
 
     #[pyo3(signature = (name, schema, *, description=None))]

@@ -25,6 +25,9 @@ use crate::manage::{
 };
 use crate::results::{PyBatchStream, PyDomoTable};
 use crate::runtime::{block_on, spawn};
+use crate::stream::PyStream;
+use crate::versions::{self, list_to_owned, list_to_py};
+use domo_core::versions::{DATA_VERSION_COLUMNS, DEFAULT_MAX_ITEMS, PARTITION_COLUMNS};
 
 /// A Domo dataset, addressed by id.
 #[pyclass(module = "domo_datasets._domo", name = "Dataset", frozen)]
@@ -380,6 +383,319 @@ impl PyDataset {
 
     fn __repr__(&self) -> String {
         format!("Dataset({:?})", self.inner.id())
+    }
+
+    // ---- data versions and partitions (issue 6) ----
+
+    fn data_versions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.data_versions().await })?;
+        list_to_py(py, &items)
+    }
+
+    async fn data_versions_async(&self) -> PyResult<Py<PyList>> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.data_versions().await }).await?;
+        list_to_owned(&items)
+    }
+
+    fn data_versions_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.data_versions().await })?;
+        versions::table(&items, DATA_VERSION_COLUMNS)
+    }
+
+    async fn data_versions_table_async(&self) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.data_versions().await }).await?;
+        versions::table(&items, DATA_VERSION_COLUMNS)
+    }
+
+    fn partitions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.partitions().await })?;
+        list_to_py(py, &items)
+    }
+
+    async fn partitions_async(&self) -> PyResult<Py<PyList>> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.partitions().await }).await?;
+        list_to_owned(&items)
+    }
+
+    #[pyo3(
+        signature = (*, sort="datecompleted".to_string(), descending=true, min=None, max=None, limit=100, offset=0),
+        text_signature = "(self, *, sort='datecompleted', descending=True, min=None, max=None, limit=100, offset=0)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    fn search_partitions<'py>(
+        &self,
+        py: Python<'py>,
+        sort: String,
+        descending: bool,
+        min: Option<&Bound<'py, PyAny>>,
+        max: Option<&Bound<'py, PyAny>>,
+        limit: u64,
+        offset: u64,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let search = versions::search(sort, descending, min, max)?;
+        let ds = self.inner.clone();
+        let items = block_on(py, async move {
+            ds.search_partitions(&search, limit, offset).await
+        })?;
+        list_to_py(py, &items)
+    }
+
+    #[pyo3(
+        signature = (*, sort="datecompleted".to_string(), descending=true, min=None, max=None, limit=100, offset=0),
+        text_signature = "(self, *, sort='datecompleted', descending=True, min=None, max=None, limit=100, offset=0)"
+    )]
+    #[allow(clippy::too_many_arguments)]
+    async fn search_partitions_async(
+        &self,
+        sort: String,
+        descending: bool,
+        min: Option<Py<PyAny>>,
+        max: Option<Py<PyAny>>,
+        limit: u64,
+        offset: u64,
+    ) -> PyResult<Py<PyList>> {
+        let search = Python::attach(|py| {
+            versions::search(
+                sort,
+                descending,
+                min.as_ref().map(|v| v.bind(py)),
+                max.as_ref().map(|v| v.bind(py)),
+            )
+        })?;
+        let ds = self.inner.clone();
+        let items =
+            spawn(async move { ds.search_partitions(&search, limit, offset).await }).await?;
+        list_to_owned(&items)
+    }
+
+    #[pyo3(
+        signature = (*, sort="datecompleted".to_string(), descending=true, min=None, max=None, max_items=DEFAULT_MAX_ITEMS),
+        text_signature = "(self, *, sort='datecompleted', descending=True, min=None, max=None, max_items=100000)"
+    )]
+    fn partitions_table<'py>(
+        &self,
+        py: Python<'py>,
+        sort: String,
+        descending: bool,
+        min: Option<&Bound<'py, PyAny>>,
+        max: Option<&Bound<'py, PyAny>>,
+        max_items: usize,
+    ) -> PyResult<PyDomoTable> {
+        let search = versions::search(sort, descending, min, max)?;
+        let ds = self.inner.clone();
+        let items = block_on(py, async move {
+            ds.search_all_partitions(&search, max_items).await
+        })?;
+        versions::table(&items, PARTITION_COLUMNS)
+    }
+
+    #[pyo3(
+        signature = (*, sort="datecompleted".to_string(), descending=true, min=None, max=None, max_items=DEFAULT_MAX_ITEMS),
+        text_signature = "(self, *, sort='datecompleted', descending=True, min=None, max=None, max_items=100000)"
+    )]
+    async fn partitions_table_async(
+        &self,
+        sort: String,
+        descending: bool,
+        min: Option<Py<PyAny>>,
+        max: Option<Py<PyAny>>,
+        max_items: usize,
+    ) -> PyResult<PyDomoTable> {
+        let search = Python::attach(|py| {
+            versions::search(
+                sort,
+                descending,
+                min.as_ref().map(|v| v.bind(py)),
+                max.as_ref().map(|v| v.bind(py)),
+            )
+        })?;
+        let ds = self.inner.clone();
+        let items =
+            spawn(async move { ds.search_all_partitions(&search, max_items).await }).await?;
+        versions::table(&items, PARTITION_COLUMNS)
+    }
+
+    #[pyo3(
+        signature = (*, expression="1=1".to_string(), max_items=DEFAULT_MAX_ITEMS),
+        text_signature = "(self, *, expression='1=1', max_items=100000)"
+    )]
+    fn magic_data_versions<'py>(
+        &self,
+        py: Python<'py>,
+        expression: String,
+        max_items: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move {
+            ds.magic_data_versions(&expression, max_items).await
+        })?;
+        list_to_py(py, &items)
+    }
+
+    #[pyo3(
+        signature = (*, expression="1=1".to_string(), max_items=DEFAULT_MAX_ITEMS),
+        text_signature = "(self, *, expression='1=1', max_items=100000)"
+    )]
+    async fn magic_data_versions_async(
+        &self,
+        expression: String,
+        max_items: usize,
+    ) -> PyResult<Py<PyList>> {
+        let ds = self.inner.clone();
+        let items =
+            spawn(async move { ds.magic_data_versions(&expression, max_items).await }).await?;
+        list_to_owned(&items)
+    }
+
+    fn delete_data_version<'py>(
+        &self,
+        py: Python<'py>,
+        partition: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let key = versions::id_text(partition)?;
+        let ds = self.inner.clone();
+        let answer = block_on(py, async move { ds.delete_data_version(&key).await })?;
+        json_to_py(py, &answer)
+    }
+
+    async fn delete_data_version_async(&self, partition: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        let key = Python::attach(|py| versions::id_text(partition.bind(py)))?;
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.delete_data_version(&key).await }).await?;
+        versions::value_to_owned(&answer)
+    }
+
+    fn delete_partition<'py>(
+        &self,
+        py: Python<'py>,
+        partition: String,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ds = self.inner.clone();
+        let answer = block_on(py, async move { ds.delete_partition(&partition).await })?;
+        json_to_py(py, &answer)
+    }
+
+    async fn delete_partition_async(&self, partition: String) -> PyResult<Py<PyAny>> {
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.delete_partition(&partition).await }).await?;
+        versions::value_to_owned(&answer)
+    }
+
+    // ---- indexes (issue 6) ----
+
+    #[pyo3(signature = (*, data_ids=None))]
+    fn index<'py>(
+        &self,
+        py: Python<'py>,
+        data_ids: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let ids = versions::data_ids(data_ids)?;
+        let ds = self.inner.clone();
+        let answer = block_on(py, async move { ds.index(&ids).await })?;
+        json_to_py(py, &answer)
+    }
+
+    #[pyo3(signature = (*, data_ids=None))]
+    async fn index_async(&self, data_ids: Option<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+        let ids = Python::attach(|py| versions::data_ids(data_ids.as_ref().map(|v| v.bind(py))))?;
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.index(&ids).await }).await?;
+        versions::value_to_owned(&answer)
+    }
+
+    #[pyo3(signature = (index_id, *, data_ids=None))]
+    fn reindex<'py>(
+        &self,
+        py: Python<'py>,
+        index_id: &Bound<'py, PyAny>,
+        data_ids: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let index_id = versions::id_text(index_id)?;
+        let ids = versions::data_ids(data_ids)?;
+        let ds = self.inner.clone();
+        let answer = block_on(py, async move { ds.reindex(&index_id, &ids).await })?;
+        json_to_py(py, &answer)
+    }
+
+    #[pyo3(signature = (index_id, *, data_ids=None))]
+    async fn reindex_async(
+        &self,
+        index_id: Py<PyAny>,
+        data_ids: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (index_id, ids) = Python::attach(|py| {
+            Ok::<_, PyErr>((
+                versions::id_text(index_id.bind(py))?,
+                versions::data_ids(data_ids.as_ref().map(|v| v.bind(py)))?,
+            ))
+        })?;
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.reindex(&index_id, &ids).await }).await?;
+        versions::value_to_owned(&answer)
+    }
+
+    fn index_status<'py>(
+        &self,
+        py: Python<'py>,
+        index_id: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let index_id = versions::id_text(index_id)?;
+        let ds = self.inner.clone();
+        let answer = block_on(py, async move { ds.index_status(&index_id).await })?;
+        json_to_py(py, &answer)
+    }
+
+    async fn index_status_async(&self, index_id: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        let index_id = Python::attach(|py| versions::id_text(index_id.bind(py)))?;
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.index_status(&index_id).await }).await?;
+        versions::value_to_owned(&answer)
+    }
+
+    #[pyo3(signature = (index_id, *, timeout=600.0))]
+    fn wait_for_index<'py>(
+        &self,
+        py: Python<'py>,
+        index_id: &Bound<'py, PyAny>,
+        timeout: f64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let index_id = versions::id_text(index_id)?;
+        let timeout = versions::timeout(timeout)?;
+        let ds = self.inner.clone();
+        let answer = block_on(
+            py,
+            async move { ds.wait_for_index(&index_id, timeout).await },
+        )?;
+        json_to_py(py, &answer)
+    }
+
+    #[pyo3(signature = (index_id, *, timeout=600.0))]
+    async fn wait_for_index_async(&self, index_id: Py<PyAny>, timeout: f64) -> PyResult<Py<PyAny>> {
+        let index_id = Python::attach(|py| versions::id_text(index_id.bind(py)))?;
+        let timeout = versions::timeout(timeout)?;
+        let ds = self.inner.clone();
+        let answer = spawn(async move { ds.wait_for_index(&index_id, timeout).await }).await?;
+        versions::value_to_owned(&answer)
+    }
+
+    // ---- the dataset's stream (issue 6) ----
+
+    fn stream(&self, py: Python<'_>) -> PyResult<PyStream> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.stream().await }).map(|inner| PyStream { inner })
+    }
+
+    async fn stream_async(&self) -> PyResult<PyStream> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.stream().await })
+            .await
+            .map(|inner| PyStream { inner })
     }
 
     #[pyo3(signature = (*, part=None))]

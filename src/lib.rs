@@ -10,6 +10,7 @@ mod manage;
 mod results;
 mod runtime;
 mod stream;
+mod versions;
 
 use std::sync::OnceLock;
 

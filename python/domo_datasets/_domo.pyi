@@ -152,6 +152,102 @@ class SchemaChange(TypedDict, total=False):
     name: str
     type: str
     id: str
+# -- data versions, partitions, indexes, streams (issue 6) --------------------------------
+# Domo's answers are passed through as dicts; these describe the fields the local Domo
+# sends (the live service may send more, or fewer).
+
+class DataVersion(TypedDict, total=False):
+    """One data version of a dataset (every committed upload makes one). Times in epoch ms."""
+
+    dataVersionId: int
+    uploadId: int
+    dataSourceId: str
+    dataTag: str | None
+    updateMethod: str | None
+    status: str
+    createTime: int
+    committedTime: int | None
+    rowCount: int | None
+    indexed: bool
+    deleted: bool
+
+class Partition(TypedDict, total=False):
+    """One partition of a dataset. ``rowCount``/``dateCompleted`` (epoch ms) come only
+    from :meth:`Dataset.search_partitions`."""
+
+    partitionId: str
+    dataVersionId: int
+    rowCount: int
+    dateCompleted: int
+    status: str
+
+class IndexStatus(TypedDict, total=False):
+    """An index request and its progress: ``status`` goes QUEUED, INDEXING, COMPLETE."""
+
+    indexId: int
+    dataSourceId: str
+    dataIds: list[int | str]
+    reindex: bool
+    status: str
+    requestedAt: int
+    completedAt: int | None
+    rowCount: int
+
+class Schedule(TypedDict, total=False):
+    """A stream schedule, sent as ``advancedScheduleJson``. ``type`` is required (MANUAL,
+    ONCE, MINUTE, HOUR, DAY, WEEK, MONTH); ``interval`` is required for MINUTE and HOUR;
+    ``timezone`` defaults to UTC. Other keys are passed through."""
+
+    type: str
+    timezone: str
+    interval: int
+    hour: int
+    minute: int
+    between: dict[str, Any] | None
+
+class ConfigurationItem(TypedDict, total=False):
+    """One item of a stream's connector configuration."""
+
+    name: str
+    value: str
+    type: str
+    category: str
+
+class StreamExecution(TypedDict, total=False):
+    """One run of a stream. Times in epoch seconds, as Domo sends them for streams."""
+
+    streamId: int
+    executionId: int
+    currentState: str
+    rowsInserted: int
+    bytesInserted: int
+    startedAt: int
+    endedAt: int | None
+    updateMethod: str | None
+    peakMemoryUsedBytes: int
+
+class StreamInfo(TypedDict, total=False):
+    """A stream as :meth:`Stream.get` returns it (stream times in epoch seconds, the
+    ``dataSource`` times in epoch ms)."""
+
+    id: int
+    valid: bool
+    transport: dict[str, Any]
+    updateMethod: str
+    dataProvider: dict[str, Any]
+    account: dict[str, Any] | None
+    dataSource: dict[str, Any]
+    schemaDefinition: dict[str, Any]
+    advancedScheduleJson: str | None
+    scheduleState: str
+    lastExecution: StreamExecution | None
+    lastSuccessfulExecution: StreamExecution | None
+    currentExecution: StreamExecution | None
+    createdAt: int
+    modifiedAt: int
+    configuration: list[ConfigurationItem]
+
+PartitionSort: TypeAlias = Literal["datecompleted", "partitionid", "rowcount"]
 
 @final
 class Client:
@@ -234,6 +330,55 @@ class Client:
         """
     def stream(self, stream_id: int) -> Stream:
         """A handle on an existing stream. Sends no request."""
+    def create_stream(
+        self,
+        name: str,
+        *,
+        provider: str,
+        configuration: Mapping[str, object] | Sequence[ConfigurationItem] | None = None,
+        account: int | str | Mapping[str, Any] | None = None,
+        update_method: Literal["APPEND", "REPLACE", "append", "replace"] = "REPLACE",
+        transport: Mapping[str, Any] | None = None,
+        schedule: Schedule | Mapping[str, Any] | str | None = None,
+        schema: SchemaLike | None = None,
+        description: str | None = None,
+    ) -> Stream:
+        """Create a connector stream and the dataset it feeds (``POST /api/data/v1/streams``).
+
+        Args:
+            name: The dataset's name.
+            provider: The data provider key (``dataProvider.key``), e.g. ``"snowflake-unload-v2"``.
+            configuration: The connector's settings: a dict of name to value, or a list of
+                ``{"name", "value", "type", "category"}`` items.
+            account: The account id (or ``{"id": ...}``) the connector uses.
+            update_method: ``"APPEND"`` or ``"REPLACE"``.
+            transport: ``{"type", "description", "version"}``; by default
+                ``{"type": "CONNECTOR", "description": provider, "version": "0"}``.
+            schedule: A :class:`Schedule` dict (or its JSON text), checked and sent as
+                ``advancedScheduleJson``; ``None`` leaves the stream unscheduled.
+            schema: The dataset's columns (sent as ``schemaDefinition``). The local Domo
+                needs it, having no connector to discover one.
+
+        Raises:
+            ValueError: For an empty name or provider, an update method other than APPEND
+                or REPLACE, a malformed configuration or account, or an invalid schedule
+                (a missing or unknown ``type``, a missing ``interval``, an hour outside
+                0-23, ...): before anything is sent.
+        """
+    async def create_stream_async(
+        self,
+        name: str,
+        *,
+        provider: str,
+        configuration: Mapping[str, object] | Sequence[ConfigurationItem] | None = None,
+        account: int | str | Mapping[str, Any] | None = None,
+        update_method: Literal["APPEND", "REPLACE", "append", "replace"] = "REPLACE",
+        transport: Mapping[str, Any] | None = None,
+        schedule: Schedule | Mapping[str, Any] | str | None = None,
+        schema: SchemaLike | None = None,
+        description: str | None = None,
+    ) -> Stream:
+        """Async twin of :meth:`create_stream`."""
     def create_dataset(
         self, name: str, schema: SchemaLike, *, description: str | None = None
     ) -> Dataset:
@@ -260,6 +405,139 @@ class Dataset:
     def id(self) -> str: ...
     @property
     def client(self) -> Client: ...
+    def data_versions(self) -> list[DataVersion]:
+        """Every data version of the dataset, with details (one request)."""
+    async def data_versions_async(self) -> list[DataVersion]:
+        """Async twin of :meth:`data_versions`."""
+    def data_versions_table(self) -> Table:
+        """:meth:`data_versions` as a table: data_version_id, upload_id, data_tag,
+        update_method, status, row_count, created, committed (timestamp[ms, UTC]), deleted."""
+    async def data_versions_table_async(self) -> Table:
+        """Async twin of :meth:`data_versions_table`."""
+    def partitions(self) -> list[Partition]:
+        """The dataset's partition tags (no row counts; one request)."""
+    async def partitions_async(self) -> list[Partition]:
+        """Async twin of :meth:`partitions`."""
+    def search_partitions(
+        self,
+        *,
+        sort: PartitionSort = "datecompleted",
+        descending: bool = True,
+        min: int | str | None = None,
+        max: int | str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Partition]:
+        """One page of the partition search, sorted by ``sort`` and filtered to
+        ``min <= sort field <= max`` (inclusive; ``None`` for no bound).
+
+        Raises:
+            ValueError: For an unknown sort field, a bound that is not a number or string,
+                or ``limit`` outside 1-1000, before anything is sent.
+        """
+    async def search_partitions_async(
+        self,
+        *,
+        sort: PartitionSort = "datecompleted",
+        descending: bool = True,
+        min: int | str | None = None,
+        max: int | str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[Partition]:
+        """Async twin of :meth:`search_partitions`."""
+    def partitions_table(
+        self,
+        *,
+        sort: PartitionSort = "datecompleted",
+        descending: bool = True,
+        min: int | str | None = None,
+        max: int | str | None = None,
+        max_items: int = 100000,
+    ) -> Table:
+        """Every partition the search finds, all pages read for you (100 a page), as a
+        table: partition_id, data_version_id, row_count, date_completed, status.
+
+        At most ``max_items`` partitions are collected; if there are more, the listing
+        stops there and a warning is logged (``domo_core`` logger).
+        """
+    async def partitions_table_async(
+        self,
+        *,
+        sort: PartitionSort = "datecompleted",
+        descending: bool = True,
+        min: int | str | None = None,
+        max: int | str | None = None,
+        max_items: int = 100000,
+    ) -> Table:
+        """Async twin of :meth:`partitions_table`."""
+    def magic_data_versions(
+        self, *, expression: str = "1=1", max_items: int = 100000
+    ) -> list[dict[str, Any]]:
+        """The data versions the MAGIC engine knows for this dataset, matching
+        ``expression``; all pages read for you (500 a page), at most ``max_items``
+        (a warning is logged if more exist)."""
+    async def magic_data_versions_async(
+        self, *, expression: str = "1=1", max_items: int = 100000
+    ) -> list[dict[str, Any]]:
+        """Async twin of :meth:`magic_data_versions`."""
+    def delete_data_version(self, partition: str | int) -> dict[str, Any]:
+        """Mark the data version behind a partition tag deleted (the local Domo also takes
+        a data version id): its rows leave queries and exports. The version stays listed,
+        with status DELETED.
+
+        Raises:
+            NotFoundError: If there is no such partition or data version.
+        """
+    async def delete_data_version_async(self, partition: str | int) -> dict[str, Any]:
+        """Async twin of :meth:`delete_data_version`."""
+    def delete_partition(self, partition: str) -> dict[str, Any]:
+        """Remove a partition tag from the dataset; its rows leave queries and exports.
+
+        Raises:
+            NotFoundError: If the dataset has no such partition.
+        """
+    async def delete_partition_async(self, partition: str) -> dict[str, Any]:
+        """Async twin of :meth:`delete_partition`."""
+    def index(self, *, data_ids: Sequence[int | str] | None = None) -> IndexStatus:
+        """Ask Domo to index data versions (``None``: every complete, unindexed one).
+        Returns the index request, whose ``indexId`` :meth:`index_status` and
+        :meth:`wait_for_index` follow. Sent once, never retried."""
+    async def index_async(self, *, data_ids: Sequence[int | str] | None = None) -> IndexStatus:
+        """Async twin of :meth:`index`."""
+    def reindex(
+        self, index_id: int | str, *, data_ids: Sequence[int | str] | None = None
+    ) -> IndexStatus:
+        """Re-run an index request (``PUT .../indexes/{index_id}`` with ``reindex: true``).
+
+        Raises:
+            NotFoundError: If there is no such index request.
+        """
+    async def reindex_async(
+        self, index_id: int | str, *, data_ids: Sequence[int | str] | None = None
+    ) -> IndexStatus:
+        """Async twin of :meth:`reindex`."""
+    def index_status(self, index_id: int | str) -> IndexStatus:
+        """The progress of an index request."""
+    async def index_status_async(self, index_id: int | str) -> IndexStatus:
+        """Async twin of :meth:`index_status`."""
+    def wait_for_index(self, index_id: int | str, *, timeout: float = 600.0) -> IndexStatus:
+        """Poll an index request until it completes, pausing 0.2 s, then 1.5 times longer
+        each time up to 5 s. Returns the final status.
+
+        Raises:
+            TimeoutError: If it has not completed within ``timeout`` seconds.
+            DomoError: If it ends FAILED (or ERROR, CANCELLED).
+            ValueError: If ``timeout`` is not positive or exceeds a day.
+        """
+    async def wait_for_index_async(
+        self, index_id: int | str, *, timeout: float = 600.0
+    ) -> IndexStatus:
+        """Async twin of :meth:`wait_for_index`."""
+    def stream(self) -> Stream:
+        """The stream that feeds this dataset (from its metadata's ``streamId``)."""
+    async def stream_async(self) -> Stream:
+        """Async twin of :meth:`stream`."""
     def metadata(self, *, part: Sequence[str] | None = None) -> dict[str, Any]:
         """The dataset's metadata (name, owner, row count, timestamps in epoch ms, ...).
 
@@ -537,6 +815,68 @@ class Stream:
 
     @property
     def id(self) -> int: ...
+    @property
+    def client(self) -> Client: ...
+    def get(self) -> StreamInfo:
+        """The stream's configuration and state (``GET /api/data/v1/streams/{id}``).
+
+        Raises:
+            NotFoundError: If there is no such stream.
+        """
+    async def get_async(self) -> StreamInfo:
+        """Async twin of :meth:`get`."""
+    def update(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        provider: str | None = None,
+        transport: Mapping[str, Any] | None = None,
+        configuration: Mapping[str, object] | Sequence[ConfigurationItem] | None = None,
+        account: int | str | Mapping[str, Any] | None = None,
+        update_method: Literal["APPEND", "REPLACE", "append", "replace"] | None = None,
+        schedule: Schedule | Mapping[str, Any] | str | None = None,
+    ) -> StreamInfo:
+        """Change the stream; what is ``None`` stays as it is. Domo's update replaces the
+        whole stream, so the stream is read first and sent back with these changes.
+        ``configuration`` replaces the whole configuration list.
+
+        Raises:
+            ValueError: For an invalid schedule, update method or configuration, before
+                anything is sent.
+            NotFoundError: If there is no such stream.
+        """
+    async def update_async(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        provider: str | None = None,
+        transport: Mapping[str, Any] | None = None,
+        configuration: Mapping[str, object] | Sequence[ConfigurationItem] | None = None,
+        account: int | str | Mapping[str, Any] | None = None,
+        update_method: Literal["APPEND", "REPLACE", "append", "replace"] | None = None,
+        schedule: Schedule | Mapping[str, Any] | str | None = None,
+    ) -> StreamInfo:
+        """Async twin of :meth:`update`."""
+    def executions(self) -> list[StreamExecution]:
+        """The stream's execution history, newest first."""
+    async def executions_async(self) -> list[StreamExecution]:
+        """Async twin of :meth:`executions`."""
+    def executions_table(self) -> Table:
+        """:meth:`executions` as a table: execution_id, stream_id, state, update_method,
+        rows_inserted, bytes_inserted, started_at, ended_at (timestamp[ms, UTC])."""
+    async def executions_table_async(self) -> Table:
+        """Async twin of :meth:`executions_table`."""
+    def execute(self) -> StreamExecution:
+        """Run the stream now. Sent once, never retried (a lost answer must not start a
+        second run). Returns Domo's answer (the local Domo: the execution).
+
+        Raises:
+            NotFoundError: If there is no such stream.
+        """
+    async def execute_async(self) -> StreamExecution:
+        """Async twin of :meth:`execute`."""
 
 @final
 class Table:

@@ -199,6 +199,11 @@ class LocalDomo:
         """Wipe all datasets, uploads, fault rules and the request log."""
         self._admin("POST", "/_emulator/reset")
 
+    def set_index_delay(self, seconds: float) -> None:
+        """How long later index requests take to go QUEUED -> INDEXING -> COMPLETE
+        (default 0.6 s; at most 60 s)."""
+        self._admin("POST", "/_emulator/settings", {"indexDelayMs": round(seconds * 1000)})
+
     def state(self) -> dict[str, Any]:
         """The emulator's state: datasets (id, name, rowCount, schema), uploads, faults."""
         result = self._admin("GET", "/_emulator/state")

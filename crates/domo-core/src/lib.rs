@@ -9,6 +9,7 @@ pub mod codec;
 pub mod datasets;
 pub mod error;
 pub mod export;
+pub mod indexes;
 pub mod properties;
 pub mod query_pages;
 pub mod retry;
@@ -18,6 +19,7 @@ pub mod tags;
 pub mod transport;
 pub mod types;
 pub mod upload;
+pub mod versions;
 
 pub use access::Permission;
 pub use alter::ColumnChange;

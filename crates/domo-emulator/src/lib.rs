@@ -35,6 +35,7 @@ mod sql;
 mod state;
 mod store;
 mod types;
+mod versions;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -107,7 +108,6 @@ pub fn router(state: AppState) -> Router {
             &format!("{DS3}/uploads/{{upload}}/commit"),
             put(routes::commit),
         )
-        .route(&format!("{DS3}/indexes"), post(routes::index))
         .route(
             &format!("{DS3}/permissions"),
             get(manage::get_permissions).put(manage::put_permissions),
@@ -213,6 +213,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/streams/{id}/executions/{eid}/abort",
             put(public::abort_execution),
         )
+        .merge(versions::routes())
         .route("/_emulator/reset", post(admin::reset))
         .route("/_emulator/state", get(admin::state))
         .route("/_emulator/users", post(manage::add_user))

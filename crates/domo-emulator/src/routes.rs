@@ -429,12 +429,6 @@ pub async fn commit(
     }))
 }
 
-pub async fn index(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    let ds_id = id.clone();
-    let rows = blocking(move || st.inner.store.index_dataset(&ds_id)).await?;
-    ok(json!({"dataSourceId": id, "status": "SUCCESS", "rowCount": rows}))
-}
-
 // ---- export ----
 
 pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Params) -> ApiResult {

@@ -18,9 +18,11 @@ use crate::types::{DomoType, json_to_value, text_to_value};
 
 mod manage;
 mod public;
+mod versions;
 
 pub use manage::{ACCESS_LEVELS, ADMIN_ID, GRANTEE_TYPES, Grant, REVOKE_TYPES, rank};
 pub use public::{Execution, Stream};
+pub use versions::{IndexRequest, Partition};
 
 /// Domo's limit on partitions per dataset.
 const MAX_PARTITIONS: i64 = 400;
@@ -202,6 +204,7 @@ impl Store {
             );",
         )?;
         conn.execute_batch(manage::MANAGE_TABLES)?;
+        conn.execute_batch(versions::SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
         })
@@ -265,6 +268,7 @@ impl Store {
              DELETE FROM sqlite_sequence WHERE name IN ('_uploads', '_datasets');",
         )?;
         tx.execute_batch(manage::MANAGE_RESET)?;
+        tx.execute_batch(versions::RESET)?;
         tx.commit()?;
         Ok(())
     }
