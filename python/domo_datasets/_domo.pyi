@@ -152,6 +152,7 @@ class SchemaChange(TypedDict, total=False):
     name: str
     type: str
     id: str
+
 # -- data versions, partitions, indexes, streams (issue 6) --------------------------------
 # Domo's answers are passed through as dicts; these describe the fields the local Domo
 # sends (the live service may send more, or fewer).
