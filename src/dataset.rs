@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
+use domo_core::access::PERMISSION_COLUMNS;
+use domo_core::properties::{CARD_COLUMNS, HISTORY_COLUMNS};
 use domo_core::schema_check::cast_batch;
 use domo_core::types::columns_from_arrow;
 use domo_core::upload::UploadSummary;
@@ -920,6 +922,18 @@ impl PyDataset {
         py_json(&serde_json::Value::Array(items))
     }
 
+    fn history_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.history().await })?;
+        versions::table(&items, HISTORY_COLUMNS)
+    }
+
+    async fn history_table_async(&self) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.history().await }).await?;
+        versions::table(&items, HISTORY_COLUMNS)
+    }
+
     fn copy_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let ds = self.inner.clone();
         let value = block_on(py, async move { ds.copy_status().await })?;
@@ -1178,6 +1192,32 @@ impl PyDataset {
         let ds = self.inner.clone();
         let items = spawn(async move { ds.cards(drill).await }).await?;
         py_json(&serde_json::Value::Array(items))
+    }
+
+    #[pyo3(signature = (*, drill=true))]
+    fn cards_table(&self, py: Python<'_>, drill: bool) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.cards(drill).await })?;
+        versions::table(&items, CARD_COLUMNS)
+    }
+
+    #[pyo3(signature = (*, drill=true))]
+    async fn cards_table_async(&self, drill: bool) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.cards(drill).await }).await?;
+        versions::table(&items, CARD_COLUMNS)
+    }
+
+    fn permissions_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = block_on(py, async move { ds.permissions().await })?;
+        versions::table(&items, PERMISSION_COLUMNS)
+    }
+
+    async fn permissions_table_async(&self) -> PyResult<PyDomoTable> {
+        let ds = self.inner.clone();
+        let items = spawn(async move { ds.permissions().await }).await?;
+        versions::table(&items, PERMISSION_COLUMNS)
     }
 
     #[pyo3(signature = (permissions, *, send_email=false))]

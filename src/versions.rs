@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use domo_core::versions::{PartitionSearch, RecordColumn, records_to_batch};
+use domo_core::codec::records::{RecordColumn, records_to_batch};
+use domo_core::versions::PartitionSearch;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};

@@ -315,3 +315,35 @@ def test_alter_schema_refuses_impossible_changes(
     _nothing_sent(domo_emulator, lambda: call(ds, "alter_schema", {"a": "NUMBER"}))
     with pytest.raises(dd.NotFoundError):
         call(domo_client.dataset(MISSING), "alter_schema", {"a": "LONG"})
+
+
+# -- the same listings as Arrow tables --------------------------------------------------------
+
+
+def test_listings_as_tables(domo_client: dd.Client, domo_emulator: LocalDomo, call: Call) -> None:
+    ds = _dataset(domo_client)
+    _user(domo_emulator)
+    ds.share([{"id": "42", "access_level": "CAN_VIEW"}])
+    domo_emulator.add_card(ds.id, title="By code")
+
+    permissions = call(ds, "permissions_table").to_pyarrow()
+    assert permissions.column_names == ["id", "type", "name", "access_level"]
+    listed = call(ds, "permissions")
+    assert permissions.to_pylist() == [
+        {"id": p["id"], "type": p["type"], "name": p["name"], "access_level": p["accessLevel"]}
+        for p in listed
+    ]
+    assert {"id": "42", "type": "USER", "name": "User 42", "access_level": "CAN_VIEW"} in (
+        permissions.to_pylist()
+    )
+
+    history = call(ds, "history_table").to_pyarrow()
+    assert history.column_names == ["timestamp", "action", "user", "details"]
+    assert str(history.schema.field("timestamp").type) == "timestamp[ms, tz=UTC]"
+    assert history.num_rows == len(call(ds, "history")) > 0
+    assert history["timestamp"].null_count == 0
+
+    cards = call(ds, "cards_table", drill=False).to_pyarrow()
+    assert cards.num_rows == 1
+    assert cards["title"].to_pylist() == ["By code"]
+    assert cards["datasource_id"].to_pylist() == [ds.id]

@@ -692,6 +692,10 @@ class Dataset:
         """
     async def set_properties_async(self, properties: Mapping[str, Any]) -> None:
         """Async twin of :meth:`set_properties`."""
+    def history_table(self) -> Table:
+        """:meth:`history` as a Table (timestamp, action, user, details)."""
+    async def history_table_async(self) -> Table:
+        """Async twin of :meth:`history_table`."""
     def history(self) -> list[HistoryEntry]:
         """Changes made to the dataset (creation, uploads, schema, access...), oldest first."""
     async def history_async(self) -> list[HistoryEntry]:
@@ -704,6 +708,10 @@ class Dataset:
         """The log lines of the copy that made this dataset."""
     async def copy_log_async(self) -> list[str]:
         """Async twin of :meth:`copy_log`."""
+    def cards_table(self, *, drill: bool = True) -> Table:
+        """:meth:`cards` as a Table (id, title, type, chart_type, owner_id, datasource_id)."""
+    async def cards_table_async(self, *, drill: bool = True) -> Table:
+        """Async twin of :meth:`cards_table`."""
     def cards(self, *, drill: bool = True) -> list[Card]:
         """Cards built on the dataset, with their drill paths if ``drill``."""
     async def cards_async(self, *, drill: bool = True) -> list[Card]:
@@ -758,6 +766,10 @@ class Dataset:
         """Remove tags. Raises ValueError for no tags or an empty one (nothing is sent)."""
     async def remove_tags_async(self, tags: Sequence[str]) -> None:
         """Async twin of :meth:`remove_tags`."""
+    def permissions_table(self) -> Table:
+        """:meth:`permissions` as a Table (id, type, name, access_level)."""
+    async def permissions_table_async(self) -> Table:
+        """Async twin of :meth:`permissions_table`."""
     def permissions(self) -> list[PermissionEntry]:
         """Users and groups with access, the owner first (either shape Domo answers)."""
     async def permissions_async(self) -> list[PermissionEntry]:

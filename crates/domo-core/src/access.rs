@@ -5,6 +5,7 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::{Dataset, validate_id};
 use crate::error::{Error, Result};
 use crate::transport::Call;
@@ -72,6 +73,14 @@ fn non_empty<T>(what: &str, items: &[T]) -> Result<()> {
 
 /// The entries of an access list in either shape Domo sends: `{"list": [...]}` (the live
 /// service) or `{"permissions": [...]}`, or a bare array.
+/// The access list as a table.
+pub const PERMISSION_COLUMNS: &[RecordColumn] = &[
+    col("id", &["id"], FieldKind::Text),
+    col("type", &["type"], FieldKind::Text),
+    col("name", &["name", "displayName"], FieldKind::Text),
+    col("access_level", &["accessLevel"], FieldKind::Text),
+];
+
 pub(crate) fn access_entries(answer: Value) -> Vec<Value> {
     match answer {
         Value::Array(items) => items,

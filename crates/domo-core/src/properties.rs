@@ -4,11 +4,34 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::transport::Call;
 
 /// Parts of the metadata that can be asked for.
+/// A dataset's history as a table.
+pub const HISTORY_COLUMNS: &[RecordColumn] = &[
+    col(
+        "timestamp",
+        &["timestamp", "time", "date"],
+        FieldKind::TimestampMs,
+    ),
+    col("action", &["action", "type"], FieldKind::Text),
+    col("user", &["user", "userName", "userId"], FieldKind::Text),
+    col("details", &["details", "description"], FieldKind::Text),
+];
+
+/// A dataset's cards as a table.
+pub const CARD_COLUMNS: &[RecordColumn] = &[
+    col("id", &["id"], FieldKind::Int),
+    col("title", &["title"], FieldKind::Text),
+    col("type", &["type"], FieldKind::Text),
+    col("chart_type", &["chartType"], FieldKind::Text),
+    col("owner_id", &["ownerId"], FieldKind::Text),
+    col("datasource_id", &["datasourceId"], FieldKind::Text),
+];
+
 pub const METADATA_PARTS: &[&str] = &[
     "core",
     "permission",

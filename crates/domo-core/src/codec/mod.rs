@@ -2,4 +2,5 @@
 
 pub mod csv_write;
 pub mod json_rows;
+pub mod records;
 pub mod temporal;
