@@ -404,13 +404,13 @@ impl PyDataset {
     fn data_versions_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = block_on(py, async move { ds.data_versions().await })?;
-        versions::table(&items, DATA_VERSION_COLUMNS)
+        PyDomoTable::from_records(&items, DATA_VERSION_COLUMNS)
     }
 
     async fn data_versions_table_async(&self) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = spawn(async move { ds.data_versions().await }).await?;
-        versions::table(&items, DATA_VERSION_COLUMNS)
+        PyDomoTable::from_records(&items, DATA_VERSION_COLUMNS)
     }
 
     fn partitions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -494,7 +494,7 @@ impl PyDataset {
         let items = block_on(py, async move {
             ds.search_all_partitions(&search, max_items).await
         })?;
-        versions::table(&items, PARTITION_COLUMNS)
+        PyDomoTable::from_records(&items, PARTITION_COLUMNS)
     }
 
     #[pyo3(
@@ -520,7 +520,7 @@ impl PyDataset {
         let ds = self.inner.clone();
         let items =
             spawn(async move { ds.search_all_partitions(&search, max_items).await }).await?;
-        versions::table(&items, PARTITION_COLUMNS)
+        PyDomoTable::from_records(&items, PARTITION_COLUMNS)
     }
 
     #[pyo3(
@@ -925,13 +925,13 @@ impl PyDataset {
     fn history_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = block_on(py, async move { ds.history().await })?;
-        versions::table(&items, HISTORY_COLUMNS)
+        PyDomoTable::from_records(&items, HISTORY_COLUMNS)
     }
 
     async fn history_table_async(&self) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = spawn(async move { ds.history().await }).await?;
-        versions::table(&items, HISTORY_COLUMNS)
+        PyDomoTable::from_records(&items, HISTORY_COLUMNS)
     }
 
     fn copy_status<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -1198,26 +1198,26 @@ impl PyDataset {
     fn cards_table(&self, py: Python<'_>, drill: bool) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = block_on(py, async move { ds.cards(drill).await })?;
-        versions::table(&items, CARD_COLUMNS)
+        PyDomoTable::from_records(&items, CARD_COLUMNS)
     }
 
     #[pyo3(signature = (*, drill=true))]
     async fn cards_table_async(&self, drill: bool) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = spawn(async move { ds.cards(drill).await }).await?;
-        versions::table(&items, CARD_COLUMNS)
+        PyDomoTable::from_records(&items, CARD_COLUMNS)
     }
 
     fn permissions_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = block_on(py, async move { ds.permissions().await })?;
-        versions::table(&items, PERMISSION_COLUMNS)
+        PyDomoTable::from_records(&items, PERMISSION_COLUMNS)
     }
 
     async fn permissions_table_async(&self) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
         let items = spawn(async move { ds.permissions().await }).await?;
-        versions::table(&items, PERMISSION_COLUMNS)
+        PyDomoTable::from_records(&items, PERMISSION_COLUMNS)
     }
 
     #[pyo3(signature = (permissions, *, send_email=false))]

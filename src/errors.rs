@@ -25,10 +25,10 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
         // An error raised by Python code that produced the data (an upload's iterator or
         // stream) comes back as it was raised.
         Error::Arrow(ArrowError::ExternalError(inner)) if inner.is::<PyErr>() => {
-            if let Some(raised) = inner.downcast_ref::<PyErr>() {
-                return Ok(raised.clone_ref(py));
-            }
-            return Ok(PyValueError::new_err(message(err.to_string())));
+            return Ok(inner.downcast_ref::<PyErr>().map_or_else(
+                || PyValueError::new_err(err.to_string()),
+                |raised| raised.clone_ref(py),
+            ));
         }
         Error::Arrow(e) => return Ok(PyValueError::new_err(message(format!("Arrow data: {e}")))),
         Error::Cancelled => return Ok(PyRuntimeError::new_err(message("cancelled".into()))),

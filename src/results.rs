@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::{ArrowError, SchemaRef};
+use domo_core::codec::records::{RecordColumn, records_to_batch};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyType};
@@ -23,6 +24,12 @@ pub struct PyDomoTable {
 impl PyDomoTable {
     pub fn new(schema: SchemaRef, batches: Vec<RecordBatch>) -> Self {
         PyDomoTable { schema, batches }
+    }
+
+    /// A listing (data versions, history, access list...) as a table, one column per spec.
+    pub fn from_records(records: &[serde_json::Value], columns: &[RecordColumn]) -> PyResult<Self> {
+        let batch = records_to_batch(records, columns).map_err(crate::errors::to_py)?;
+        Ok(PyDomoTable::new(batch.schema(), vec![batch]))
     }
 
     fn as_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTable>> {

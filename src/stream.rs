@@ -182,13 +182,13 @@ impl PyStream {
     fn executions_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
         let s = self.inner.clone();
         let items = block_on(py, async move { s.executions().await })?;
-        versions::table(&items, EXECUTION_COLUMNS)
+        PyDomoTable::from_records(&items, EXECUTION_COLUMNS)
     }
 
     async fn executions_table_async(&self) -> PyResult<PyDomoTable> {
         let s = self.inner.clone();
         let items = spawn(async move { s.executions().await }).await?;
-        versions::table(&items, EXECUTION_COLUMNS)
+        PyDomoTable::from_records(&items, EXECUTION_COLUMNS)
     }
 
     fn execute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

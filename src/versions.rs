@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use domo_core::codec::records::{RecordColumn, records_to_batch};
 use domo_core::versions::PartitionSearch;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -12,7 +11,6 @@ use serde_json::Value;
 
 use crate::convert::{json_to_py, py_to_json};
 use crate::errors::to_py;
-use crate::results::PyDomoTable;
 
 /// Any JSON-shaped Python value (dicts, lists, tuples, scalars, dates) as JSON.
 pub fn py_json(value: &Bound<'_, PyAny>) -> PyResult<Value> {
@@ -104,9 +102,4 @@ pub fn list_to_owned(items: &[Value]) -> PyResult<Py<PyList>> {
 
 pub fn value_to_owned(value: &Value) -> PyResult<Py<PyAny>> {
     Python::attach(|py| json_to_py(py, value).map(Bound::unbind))
-}
-
-pub fn table(records: &[Value], columns: &[RecordColumn]) -> PyResult<PyDomoTable> {
-    let batch = records_to_batch(records, columns).map_err(to_py)?;
-    Ok(PyDomoTable::new(batch.schema(), vec![batch]))
 }
