@@ -61,7 +61,12 @@ pub fn error_body(status: StatusCode, message: &str) -> serde_json::Value {
 }
 
 pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut resp = (status, body.to_string()).into_response();
+    json_text_response(status, body.to_string().into_bytes())
+}
+
+/// A response whose body is JSON text already rendered.
+pub fn json_text_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut resp = (status, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json;charset=UTF-8"),

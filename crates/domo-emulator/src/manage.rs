@@ -418,7 +418,10 @@ pub async fn cards(State(st): State<AppState>, Path(id): Path<String>, q: Params
 
 pub async fn get_data(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let r = blocking(move || st.inner.store.query(&id, "SELECT * FROM table")).await?;
-    ok(json!({"columns": r.columns, "rows": r.rows}))
+    Ok(crate::routes::json_with_rows(
+        &json!({"columns": r.columns}),
+        &r.rows_json,
+    ))
 }
 
 pub async fn put_data(

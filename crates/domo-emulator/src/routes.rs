@@ -14,9 +14,9 @@ use axum::Extension;
 
 use crate::auth::Caller;
 use crate::csv;
-use crate::errors::{ApiError, json_response};
+use crate::errors::{ApiError, json_response, json_text_response};
 use crate::state::AppState;
-use crate::store::{ADMIN_ID, Column, Dataset, EXPORT_CHUNK_ROWS, QueryResult, write_csv_header};
+use crate::store::{ADMIN_ID, Column, Dataset, EXPORT_CHUNK_ROWS, QueryEvent, write_csv_header};
 use crate::types::DomoType;
 
 pub(crate) type Params = Result<Query<HashMap<String, String>>, QueryRejection>;
@@ -222,30 +222,97 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
             ));
         }
     };
-    let qid = id.clone();
-    let r = blocking(move || st.inner.store.query(&qid, &sql)).await?;
-    ok(query_body(&id, r))
+    // The answer goes out as it is rendered, so a client can decode while the emulator
+    // still works. It starts only once the first rows are rendered: an error before that
+    // (anywhere in a small answer) is still a proper error answer; one after cuts the
+    // body short, which the client reports.
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, std::io::Error>>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
+    tokio::task::spawn_blocking(move || {
+        let mut started_tx = Some(started_tx);
+        let mut columns = 0;
+        let outcome = st.inner.store.query_stream(&id, &sql, &mut |event| {
+            let (bytes, rows) = match event {
+                QueryEvent::Columns { names, types } => {
+                    columns = names.len();
+                    (answer_head(&id, &names, &types), false)
+                }
+                QueryEvent::Rows(chunk) => (chunk, true),
+                QueryEvent::Done { num_rows } => (answer_tail(num_rows, columns), false),
+            };
+            // A client that has gone away just stops receiving.
+            let _ = tx.send(Ok(Bytes::from(bytes)));
+            if let Some(s) = started_tx.take_if(|_| rows) {
+                let _ = s.send(Ok(()));
+            }
+        });
+        if let Err(e) = outcome {
+            match started_tx {
+                Some(s) => {
+                    let _ = s.send(Err(e));
+                }
+                None => {
+                    let _ = tx.send(Err(std::io::Error::other(e.message)));
+                }
+            }
+        }
+    });
+    started
+        .await
+        .map_err(|_| ApiError::internal("the query worker failed"))??;
+    let mut rx = rx;
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    Ok(streamed(stream, "application/json;charset=UTF-8"))
 }
 
-/// The answer to a query, as both APIs give it.
-fn query_body(id: &str, r: QueryResult) -> Json {
-    let metadata: Vec<Json> = r
-        .types
+/// A query answer up to its rows: the fields Domo sends before them.
+fn answer_head(id: &str, names: &[String], types: &[DomoType]) -> Vec<u8> {
+    let metadata: Vec<Json> = types
         .iter()
         .map(|t| {
             json!({"type": t.name(), "dataSourceId": id, "maxLength": -1, "minLength": -1,
                    "periodIndex": 0, "aggregated": false})
         })
         .collect();
-    json!({
-        "datasource": id,
-        "columns": r.columns,
-        "metadata": metadata,
-        "numRows": r.rows.len(),
-        "numColumns": r.types.len(),
-        "rows": r.rows,
-        "fromcache": false,
-    })
+    format!(
+        r#"{{"datasource":{},"columns":{},"metadata":{},"rows":"#,
+        Json::from(id),
+        json!(names),
+        Json::Array(metadata)
+    )
+    .into_bytes()
+}
+
+/// The rest of a query answer after its rows.
+fn answer_tail(num_rows: usize, num_columns: usize) -> Vec<u8> {
+    format!(r#","numRows":{num_rows},"numColumns":{num_columns},"fromcache":false}}"#).into_bytes()
+}
+
+/// A response whose body is the chunks of `stream`.
+fn streamed<S>(stream: S, content_type: &'static str) -> Response
+where
+    S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
+{
+    let mut resp = Body::from_stream(stream).into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    resp
+}
+
+/// The object `head` with one more field, `rows`, whose JSON is already rendered. It
+/// comes last, after the columns and their types, as in Domo's answers.
+pub(crate) fn json_with_rows(head: &Json, rows_json: &[u8]) -> Response {
+    let head = head.to_string();
+    let mut body = Vec::with_capacity(head.len() + rows_json.len() + 16);
+    body.extend_from_slice(head.as_bytes());
+    body.pop(); // the closing brace
+    if body.len() > 1 {
+        body.push(b',');
+    }
+    body.extend_from_slice(b"\"rows\":");
+    body.extend_from_slice(rows_json);
+    body.push(b'}');
+    json_text_response(StatusCode::OK, body)
 }
 
 // ---- uploads ----
@@ -482,12 +549,7 @@ pub(crate) fn csv_response(
         }
     });
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    let mut resp = Body::from_stream(stream).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv;charset=UTF-8"),
-    );
-    resp
+    streamed(stream, "text/csv;charset=UTF-8")
 }
 
 // ---- fallbacks ----

@@ -3,6 +3,7 @@
 //! staging table per dataset where upload parts wait, invisible, until their commit.
 //! Both APIs share it: a dataset made through one is seen by the other.
 
+use std::io::Write;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -30,7 +31,7 @@ const MAX_PARTITIONS: i64 = 400;
 /// database for long and memory stays bounded.
 pub const EXPORT_CHUNK_ROWS: usize = 5_000;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     pub name: String,
     pub ty: DomoType,
@@ -133,7 +134,32 @@ pub struct CommitOutcome {
 pub struct QueryResult {
     pub columns: Vec<String>,
     pub types: Vec<DomoType>,
-    pub rows: Vec<Vec<Json>>,
+    pub num_rows: usize,
+    /// The rows as one JSON array of arrays, rendered as they were read: a large answer
+    /// is never held as `serde_json::Value`s.
+    pub rows_json: Vec<u8>,
+}
+
+/// A query's answer, piece by piece (see `Store::query_stream`).
+pub enum QueryEvent {
+    Columns {
+        names: Vec<String>,
+        types: Vec<DomoType>,
+    },
+    Rows(Vec<u8>),
+    Done {
+        num_rows: usize,
+    },
+}
+
+/// Rows are handed on in chunks of about this size as they are rendered.
+const QUERY_CHUNK_BYTES: usize = 1 << 20;
+
+#[cfg(test)]
+impl QueryResult {
+    pub fn rows(&self) -> Vec<Vec<Json>> {
+        serde_json::from_slice(&self.rows_json).expect("rendered rows are JSON")
+    }
 }
 
 struct UploadRow {
@@ -275,7 +301,32 @@ impl Store {
 
     // ---- SQL ----
 
+    /// Runs a query and collects its answer.
     pub fn query(&self, id: &str, sql_text: &str) -> Result<QueryResult, ApiError> {
+        let mut result = QueryResult {
+            columns: Vec::new(),
+            types: Vec::new(),
+            num_rows: 0,
+            rows_json: Vec::new(),
+        };
+        self.query_stream(id, sql_text, &mut |event| match event {
+            QueryEvent::Columns { names, types } => (result.columns, result.types) = (names, types),
+            QueryEvent::Rows(chunk) => result.rows_json.extend_from_slice(&chunk),
+            QueryEvent::Done { num_rows } => result.num_rows = num_rows,
+        })?;
+        Ok(result)
+    }
+
+    /// Runs a query and hands its answer to `emit` as it is rendered: the columns, the
+    /// rows (one JSON array, in chunks of about `QUERY_CHUNK_BYTES`), then the count.
+    /// When every column has a declared type (columns of the table do) the columns come
+    /// first; otherwise types are inferred from all values, which are rendered first.
+    pub fn query_stream(
+        &self,
+        id: &str,
+        sql_text: &str,
+        emit: &mut dyn FnMut(QueryEvent),
+    ) -> Result<(), ApiError> {
         let conn = self.lock();
         let ds = load_dataset(&conn, id)?;
         let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
@@ -285,57 +336,45 @@ impl Store {
         if !stmt.readonly() {
             return Err(ApiError::bad_request("Only SELECT queries are supported"));
         }
-        let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let declared: Vec<Option<DomoType>> = stmt
             .columns()
             .map(|c| c.decl_type().and_then(DomoType::from_decltype))
             .collect();
-        let n = columns.len();
-        let mut rows: Vec<Vec<Json>> = Vec::new();
-        let mut seen = vec![Seen::default(); n];
-        let mut q = stmt
-            .query([])
-            .map_err(|e| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e))))?;
-        loop {
-            let row = match q.next() {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Query failed: {}",
-                        sqlite_message(&e)
-                    )));
-                }
-            };
-            let mut out = Vec::with_capacity(n);
-            for (i, s) in seen.iter_mut().enumerate() {
-                let v = row.get_ref(i)?;
-                s.note(&v);
-                out.push(value_to_json(v));
-            }
-            rows.push(out);
+        if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
+            emit(QueryEvent::Columns { names, types });
+            let (num_rows, _) = render_rows(&mut stmt, &declared, &[], &mut |chunk| {
+                emit(QueryEvent::Rows(chunk));
+            })?;
+            emit(QueryEvent::Done { num_rows });
+            return Ok(());
         }
+        let mut rows_json = Vec::new();
+        let mut collect = |chunk: Vec<u8>| rows_json.extend_from_slice(&chunk);
+        let (mut num_rows, seen) = render_rows(&mut stmt, &declared, &[], &mut collect)?;
         let types: Vec<DomoType> = declared
             .iter()
             .zip(&seen)
             .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
             .collect();
-        // An expression mixing text and numbers is reported as STRING; make its values
-        // strings too so a client decoding by the reported type is not surprised.
-        for (i, ty) in types.iter().enumerate() {
-            if *ty == DomoType::String && declared[i].is_none() {
-                for row in &mut rows {
-                    if let Json::Number(n) = &row[i] {
-                        row[i] = Json::String(n.to_string());
-                    }
-                }
-            }
+        // An expression mixing text and numbers is reported as STRING; its numbers are then
+        // sent as strings too, so a client decoding by the reported type is not surprised.
+        let as_text: Vec<usize> = (0..types.len())
+            .filter(|&i| {
+                types[i] == DomoType::String
+                    && declared[i].is_none()
+                    && (seen[i].int || seen[i].real)
+            })
+            .collect();
+        if !as_text.is_empty() {
+            rows_json.clear();
+            let mut collect = |chunk: Vec<u8>| rows_json.extend_from_slice(&chunk);
+            (num_rows, _) = render_rows(&mut stmt, &declared, &as_text, &mut collect)?;
         }
-        Ok(QueryResult {
-            columns,
-            types,
-            rows,
-        })
+        emit(QueryEvent::Columns { names, types });
+        emit(QueryEvent::Rows(rows_json));
+        emit(QueryEvent::Done { num_rows });
+        Ok(())
     }
 
     // ---- uploads ----
@@ -368,10 +407,18 @@ impl Store {
         part: i64,
         text: &str,
     ) -> Result<i64, ApiError> {
+        // Parsing is most of the work and needs no lock: concurrent parts parse side by
+        // side and only take turns to store.
+        let parsed_for = self.dataset(dataset_id)?;
+        let mut values = parse_part(&parsed_for, part, text)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let ds = load_dataset(&tx, dataset_id)?;
-        let rows = stage_part(&tx, &ds, upload_id, part, text)?;
+        if ds.columns != parsed_for.columns {
+            // The schema changed meanwhile; the part is read again for the new one.
+            values = parse_part(&ds, part, text)?;
+        }
+        let rows = insert_part(&tx, &ds, upload_id, part, &values, text.len())?;
         tx.commit()?;
         Ok(rows)
     }
@@ -681,7 +728,7 @@ fn create_tables(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
     let seq = ds.seq;
     tx.execute_batch(&format!(
         "CREATE TABLE {data} (__domo_rowid INTEGER PRIMARY KEY, {typed}, __domo_partition TEXT, __domo_upload INTEGER);
-         CREATE INDEX \"d_{seq}__domo_partition\" ON {data}(__domo_partition);
+         CREATE INDEX \"d_{seq}__domo_partition\" ON {data}(__domo_partition) WHERE __domo_partition IS NOT NULL;
          CREATE TABLE {staging} (__domo_rowid INTEGER PRIMARY KEY, __domo_upload INTEGER NOT NULL, __domo_part INTEGER NOT NULL, {typed});
          CREATE INDEX \"s_{seq}__domo_upload\" ON {staging}(__domo_upload, __domo_part);
          CREATE VIEW {view} AS SELECT {cols} FROM {data};",
@@ -731,6 +778,64 @@ fn stage_part(
     part: i64,
     text: &str,
 ) -> Result<i64, ApiError> {
+    let values = parse_part(ds, part, text)?;
+    insert_part(tx, ds, upload_id, part, &values, text.len())
+}
+
+/// A part's CSV as stored values, row after row (`ds.columns.len()` per row), or the
+/// first bad line. Needs no database, so parts are parsed side by side.
+fn parse_part(ds: &Dataset, part: i64, text: &str) -> Result<Vec<Value>, ApiError> {
+    let ncols = ds.columns.len();
+    let mut values: Vec<Value> = Vec::new();
+    let mut reader = csv::Reader::new(text);
+    let mut fields = Vec::new();
+    loop {
+        let line = match reader.next_record(&mut fields) {
+            Ok(Some(line)) => line,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "Part {part}, line {}: {}",
+                    e.line, e.message
+                )));
+            }
+        };
+        if fields.len() != ncols {
+            return Err(ApiError::bad_request(format!(
+                "Part {part}, line {line}: expected {ncols} fields, found {}",
+                fields.len()
+            )));
+        }
+        for (i, (f, col)) in fields.iter().zip(&ds.columns).enumerate() {
+            if f.is_null() {
+                values.push(Value::Null);
+                continue;
+            }
+            let v = text_to_value(col.ty, &f.text).map_err(|why| {
+                ApiError::bad_request(format!(
+                    "Part {part}, line {line}, column {} '{}' ({}): invalid value '{}': {why}",
+                    i + 1,
+                    col.name,
+                    col.ty.name(),
+                    truncate(&f.text, 80)
+                ))
+            })?;
+            values.push(v);
+        }
+    }
+    Ok(values)
+}
+
+/// Stages parsed rows as `part` of the upload, replacing an earlier copy of that part.
+/// Returns the row count.
+fn insert_part(
+    tx: &Transaction<'_>,
+    ds: &Dataset,
+    upload_id: i64,
+    part: i64,
+    values: &[Value],
+    bytes: usize,
+) -> Result<i64, ApiError> {
     open_upload(tx, ds, upload_id)?;
     tx.execute(
         &format!(
@@ -741,59 +846,21 @@ fn stage_part(
     )?;
     let ncols = ds.columns.len();
     let placeholders = vec!["?"; ncols + 2].join(", ");
+    let mut insert = tx.prepare(&format!(
+        "INSERT INTO {} (__domo_upload, __domo_part, {}) VALUES ({placeholders})",
+        ds.staging_table(),
+        ds.column_list()
+    ))?;
+    let (upload, part_value) = (Value::Integer(upload_id), Value::Integer(part));
     let mut rows = 0i64;
-    {
-        let mut insert = tx.prepare(&format!(
-            "INSERT INTO {} (__domo_upload, __domo_part, {}) VALUES ({placeholders})",
-            ds.staging_table(),
-            ds.column_list()
-        ))?;
-        let mut reader = csv::Reader::new(text);
-        let mut fields = Vec::new();
-        let mut values: Vec<Value> = Vec::with_capacity(ncols + 2);
-        loop {
-            let line = match reader.next_record(&mut fields) {
-                Ok(Some(line)) => line,
-                Ok(None) => break,
-                Err(e) => {
-                    return Err(ApiError::bad_request(format!(
-                        "Part {part}, line {}: {}",
-                        e.line, e.message
-                    )));
-                }
-            };
-            if fields.len() != ncols {
-                return Err(ApiError::bad_request(format!(
-                    "Part {part}, line {line}: expected {ncols} fields, found {}",
-                    fields.len()
-                )));
-            }
-            values.clear();
-            values.push(Value::Integer(upload_id));
-            values.push(Value::Integer(part));
-            for (i, (f, col)) in fields.iter().zip(&ds.columns).enumerate() {
-                if f.is_null() {
-                    values.push(Value::Null);
-                    continue;
-                }
-                let v = text_to_value(col.ty, &f.text).map_err(|why| {
-                    ApiError::bad_request(format!(
-                        "Part {part}, line {line}, column {} '{}' ({}): invalid value '{}': {why}",
-                        i + 1,
-                        col.name,
-                        col.ty.name(),
-                        truncate(&f.text, 80)
-                    ))
-                })?;
-                values.push(v);
-            }
-            insert.execute(rusqlite::params_from_iter(values.iter()))?;
-            rows += 1;
-        }
+    for row in values.chunks_exact(ncols) {
+        let row = [&upload, &part_value].into_iter().chain(row);
+        insert.execute(rusqlite::params_from_iter(row))?;
+        rows += 1;
     }
     tx.execute(
         "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![upload_id, part, rows, text.len() as i64],
+        params![upload_id, part, rows, bytes as i64],
     )?;
     Ok(rows)
 }
@@ -856,14 +923,33 @@ fn commit_in(
     })
 }
 
-fn abort_in(tx: &Transaction<'_>, ds: &Dataset, upload_id: i64) -> Result<(), ApiError> {
-    tx.execute(
+/// Removes the staged rows of one upload.
+fn clear_staged(tx: &Transaction<'_>, ds: &Dataset, upload_id: i64) -> Result<(), ApiError> {
+    let staging = ds.staging_table();
+    // (Both bounds come from the index; a `<>` test would read every entry.)
+    let bounds: (Option<i64>, Option<i64>) = tx.query_row(
         &format!(
-            "DELETE FROM {} WHERE __domo_upload = ?1",
-            ds.staging_table()
+            "SELECT (SELECT MIN(__domo_upload) FROM {staging}), (SELECT MAX(__domo_upload) FROM {staging})"
         ),
-        [upload_id],
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    let others = !matches!(bounds, (None, _)) && bounds != (Some(upload_id), Some(upload_id));
+    // A DELETE without WHERE frees the table's pages at once instead of visiting every
+    // row and index entry, which for a large upload costs as much as staging it did.
+    if others {
+        tx.execute(
+            &format!("DELETE FROM {staging} WHERE __domo_upload = ?1"),
+            [upload_id],
+        )?;
+    } else {
+        tx.execute(&format!("DELETE FROM {staging}"), [])?;
+    }
+    Ok(())
+}
+
+fn abort_in(tx: &Transaction<'_>, ds: &Dataset, upload_id: i64) -> Result<(), ApiError> {
+    clear_staged(tx, ds, upload_id)?;
     tx.execute(
         "UPDATE _uploads SET state = ?2, committed_at = ?3 WHERE id = ?1",
         params![upload_id, ABORTED, now_ms()],
@@ -934,16 +1020,12 @@ fn apply_upload(
         ),
         params![tag, upload_id],
     )?;
-    tx.execute(
-        &format!(
-            "DELETE FROM {} WHERE __domo_upload = ?1",
-            ds.staging_table()
-        ),
-        [upload_id],
-    )?;
+    clear_staged(tx, ds, upload_id)?;
     if tag.is_some() {
         let partitions: i64 = tx.query_row(
-            &format!("SELECT COUNT(DISTINCT __domo_partition) FROM {data}"),
+            &format!(
+                "SELECT COUNT(DISTINCT __domo_partition) FROM {data} WHERE __domo_partition IS NOT NULL"
+            ),
             [],
             |r| r.get(0),
         )?;
@@ -976,9 +1058,14 @@ fn refresh_counts(tx: &Transaction<'_>, ds: &Dataset, changed: bool) -> Result<i
 fn write_csv_value(out: &mut Vec<u8>, v: ValueRef<'_>, null: &[u8]) {
     match v {
         ValueRef::Null => out.extend_from_slice(null),
-        ValueRef::Integer(i) => out.extend_from_slice(i.to_string().as_bytes()),
-        ValueRef::Real(f) => out.extend_from_slice(f.to_string().as_bytes()),
-        ValueRef::Text(t) | ValueRef::Blob(t) => csv::write_text(out, &String::from_utf8_lossy(t)),
+        // Formatted in place: a String per value was a large part of export time.
+        ValueRef::Integer(i) => {
+            let _ = write!(out, "{i}");
+        }
+        ValueRef::Real(f) => {
+            let _ = write!(out, "{f}");
+        }
+        ValueRef::Text(t) | ValueRef::Blob(t) => csv::write_text(out, &text_of(t)),
     }
 }
 
@@ -992,14 +1079,80 @@ pub fn write_csv_header(out: &mut Vec<u8>, ds: &Dataset) {
     out.push(b'\n');
 }
 
-fn value_to_json(v: ValueRef<'_>) -> Json {
+/// Stored text as a `str`. (`from_utf8_lossy` alone is several times slower on the valid
+/// text every value is.)
+fn text_of(t: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(t) {
+        Ok(s) => s.into(),
+        Err(_) => String::from_utf8_lossy(t),
+    }
+}
+
+/// Runs `stmt` and renders its rows as one JSON array of arrays, handed to `emit` in
+/// chunks. Columns listed in `as_text` have their numbers written as strings. Returns the
+/// row count and what kinds of values each undeclared (expression) column held.
+fn render_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    declared: &[Option<DomoType>],
+    as_text: &[usize],
+    emit: &mut dyn FnMut(Vec<u8>),
+) -> Result<(usize, Vec<Seen>), ApiError> {
+    let failed =
+        |e: rusqlite::Error| ApiError::bad_request(format!("Query failed: {}", sqlite_message(&e)));
+    let mut seen = vec![Seen::default(); declared.len()];
+    let mut out = Vec::with_capacity(QUERY_CHUNK_BYTES + 64 * 1024);
+    out.push(b'[');
+    let mut rows = stmt
+        .query([])
+        .map_err(|e| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e))))?;
+    let mut n = 0usize;
+    while let Some(row) = rows.next().map_err(failed)? {
+        if n > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        for (i, s) in seen.iter_mut().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let v = row.get_ref(i)?;
+            if declared[i].is_none() {
+                s.note(&v);
+            }
+            write_json_cell(&mut out, v, as_text.contains(&i));
+        }
+        out.push(b']');
+        n += 1;
+        if out.len() >= QUERY_CHUNK_BYTES {
+            let next = Vec::with_capacity(out.capacity());
+            emit(std::mem::replace(&mut out, next));
+        }
+    }
+    out.push(b']');
+    emit(out);
+    Ok((n, seen))
+}
+
+/// One cell as JSON; `as_text` writes a number as a string.
+fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool) {
+    // (serde_json cannot fail writing numbers and strings into a Vec.)
+    let quote = if as_text { &b"\""[..] } else { b"" };
     match v {
-        ValueRef::Null => Json::Null,
-        ValueRef::Integer(i) => Json::from(i),
-        // serde_json turns a non-finite float into null, which is what Domo would show.
-        ValueRef::Real(f) => Json::from(f),
+        // serde_json writes a non-finite float as null, which is what Domo would show.
+        ValueRef::Null => out.extend_from_slice(b"null"),
+        ValueRef::Real(f) if !f.is_finite() => out.extend_from_slice(b"null"),
+        ValueRef::Integer(i) => {
+            out.extend_from_slice(quote);
+            let _ = serde_json::to_writer(&mut *out, &i);
+            out.extend_from_slice(quote);
+        }
+        ValueRef::Real(f) => {
+            out.extend_from_slice(quote);
+            let _ = serde_json::to_writer(&mut *out, &f);
+            out.extend_from_slice(quote);
+        }
         ValueRef::Text(t) | ValueRef::Blob(t) => {
-            Json::String(String::from_utf8_lossy(t).into_owned())
+            let _ = serde_json::to_writer(&mut *out, &*text_of(t));
         }
     }
 }
@@ -1104,7 +1257,7 @@ mod tests {
             ["STRING", "LONG", "DOUBLE", "DECIMAL", "DATE", "DATETIME"]
         );
         assert_eq!(
-            Json::Array(r.rows[0].clone()),
+            Json::Array(r.rows()[0].clone()),
             json!(["0123", 7, 1.5, 2.25, "2024-01-02", "2024-01-02T03:04:05"])
         );
         let r = store

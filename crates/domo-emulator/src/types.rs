@@ -1,6 +1,8 @@
 //! Domo column types, how each is stored in SQLite, and parsing of incoming values.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use std::fmt::Write;
+
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use rusqlite::types::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +67,6 @@ impl DomoType {
     }
 }
 
-pub const DATETIME_FMT: &str = "%Y-%m-%dT%H:%M:%S";
 pub const DATE_FMT: &str = "%Y-%m-%d";
 
 /// A parsed date or datetime, remembering whether it had a time part (so date arithmetic
@@ -87,12 +88,10 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
         return None;
     }
     if s.len() == 10 {
-        return NaiveDate::parse_from_str(s, DATE_FMT)
-            .ok()
-            .map(|d| ParsedTime {
-                dt: d.and_time(NaiveTime::MIN),
-                date_only: true,
-            });
+        return ymd(s.as_bytes()).map(|d| ParsedTime {
+            dt: d.and_time(NaiveTime::MIN),
+            date_only: true,
+        });
     }
     if s.len() < 16 {
         return None;
@@ -101,7 +100,7 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
     if bytes[10] != b'T' && bytes[10] != b't' && bytes[10] != b' ' {
         return None;
     }
-    let date = NaiveDate::parse_from_str(&s[..10], DATE_FMT).ok()?;
+    let date = ymd(bytes)?;
     let mut rest = &s[11..];
     // Split off a zone: `Z`, or `+HH:MM` / `-HH:MM` / `+HHMM` after the time.
     let mut offset_secs: i64 = 0;
@@ -120,9 +119,12 @@ pub fn parse_time(text: &str) -> Option<ParsedTime> {
             return None;
         }
     }
-    let time = NaiveTime::parse_from_str(rest, "%H:%M:%S%.f")
-        .or_else(|_| NaiveTime::parse_from_str(rest, "%H:%M"))
-        .ok()?;
+    let time = match hms(rest.as_bytes()) {
+        Some(t) => t,
+        None => NaiveTime::parse_from_str(rest, "%H:%M:%S%.f")
+            .or_else(|_| NaiveTime::parse_from_str(rest, "%H:%M"))
+            .ok()?,
+    };
     let dt = date.and_time(time) - chrono::Duration::seconds(offset_secs);
     // Domo keeps whole seconds; truncate rather than round so a value never moves forward.
     let dt = dt.with_nanosecond_zero();
@@ -137,16 +139,62 @@ trait ZeroNanos {
 }
 impl ZeroNanos for NaiveDateTime {
     fn with_nanosecond_zero(self) -> Self {
-        use chrono::Timelike;
         self.with_nanosecond(0).unwrap_or(self)
     }
 }
 
+/// The value of an all-digit ASCII field.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+// The two forms below are what every uploaded DATE and DATETIME looks like, so they are
+// read by hand: chrono's format-string parser was most of the emulator's ingest time.
+
+/// `YYYY-MM-DD` at the start of `b`, if it is a real date.
+fn ymd(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(&b[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// Exactly `HH:MM:SS`, if it is a real time of day.
+fn hms(b: &[u8]) -> Option<NaiveTime> {
+    if b.len() != 8 || b[2] != b':' || b[5] != b':' {
+        return None;
+    }
+    NaiveTime::from_hms_opt(digits(&b[..2])?, digits(&b[3..5])?, digits(&b[6..8])?)
+}
+
 pub fn format_date(dt: &NaiveDateTime) -> String {
-    dt.format(DATE_FMT).to_string()
+    if (0..=9999).contains(&dt.year()) {
+        format!("{:04}-{:02}-{:02}", dt.year(), dt.month(), dt.day())
+    } else {
+        dt.format(DATE_FMT).to_string()
+    }
 }
 pub fn format_datetime(dt: &NaiveDateTime) -> String {
-    dt.format(DATETIME_FMT).to_string()
+    let mut out = format_date(dt);
+    let _ = write!(
+        out,
+        "T{:02}:{:02}:{:02}",
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    out
+}
+
+/// `s` is already in the stored form of `ty` (`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`).
+fn is_stored_form(ty: DomoType, s: &str, p: &ParsedTime) -> bool {
+    match ty {
+        DomoType::Date => p.date_only && s.len() == 10,
+        _ => !p.date_only && s.len() == 19 && s.as_bytes()[10] == b'T',
+    }
 }
 
 /// Converts one text value (from CSV) into the stored SQLite value for `ty`, or explains
@@ -173,12 +221,19 @@ pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
                 _ => Err("not a finite number".to_owned()),
             }
         }
-        DomoType::Date => parse_time(s)
-            .map(|p| Value::Text(format_date(&p.dt)))
-            .ok_or_else(|| "not a date (expected YYYY-MM-DD)".to_owned()),
-        DomoType::DateTime => parse_time(s)
-            .map(|p| Value::Text(format_datetime(&p.dt)))
-            .ok_or_else(|| "not a datetime (expected YYYY-MM-DDTHH:MM:SS)".to_owned()),
+        DomoType::Date | DomoType::DateTime => {
+            let p = parse_time(s).ok_or_else(|| match ty {
+                DomoType::Date => "not a date (expected YYYY-MM-DD)".to_owned(),
+                _ => "not a datetime (expected YYYY-MM-DDTHH:MM:SS)".to_owned(),
+            })?;
+            Ok(Value::Text(if is_stored_form(ty, s, &p) {
+                s.to_owned()
+            } else if ty == DomoType::Date {
+                format_date(&p.dt)
+            } else {
+                format_datetime(&p.dt)
+            }))
+        }
     }
 }
 

@@ -816,10 +816,7 @@ mod tests {
         assert_eq!(err.status, 400);
         assert!(err.message.contains("'x'"), "{}", err.message);
         assert_eq!(s.dataset(&ds.id).unwrap().columns[1].ty, DomoType::String);
-        assert_eq!(
-            s.query(&ds.id, "SELECT * FROM table").unwrap().rows.len(),
-            2
-        );
+        assert_eq!(s.query(&ds.id, "SELECT * FROM table").unwrap().num_rows, 2);
     }
 
     #[test]
@@ -857,7 +854,7 @@ mod tests {
             .query(&ds.id, "SELECT `key`, code, extra FROM table ORDER BY 1")
             .unwrap();
         assert_eq!(r.columns, vec!["key", "code", "extra"]);
-        assert_eq!(r.rows[0], vec![json!(1.0), json!("10"), Json::Null]);
+        assert_eq!(r.rows()[0], vec![json!(1.0), json!("10"), Json::Null]);
     }
 
     #[test]

@@ -535,7 +535,7 @@ mod tests {
             .unwrap();
         assert_eq!(r.columns, ["B", "a", "c"]);
         assert_eq!(
-            Json::Array(r.rows.into_iter().map(Json::Array).collect()),
+            Json::Array(r.rows().into_iter().map(Json::Array).collect()),
             json!([[null, "1", null], [null, "2", null]])
         );
         // The stream still works on the new schema.
