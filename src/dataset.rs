@@ -365,8 +365,7 @@ fn columns_to_py<'py>(py: Python<'py>, columns: &[Column]) -> PyResult<Bound<'py
 }
 
 fn table(decoded: domo_core::codec::json_rows::DecodedRows) -> PyDomoTable {
-    let batch = decoded.batch;
-    PyDomoTable::new(batch.schema(), vec![batch])
+    PyDomoTable::new(decoded.schema, decoded.batches)
 }
 
 #[pymethods]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -172,6 +173,23 @@ def test_upload_plain_pandas_dataframe(domo_client: dd.Client) -> None:
         }
     )
     assert_tables_equal(ds.query(SELECT_ALL).to_pyarrow(), expected)
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_large_answer_is_decoded_in_pieces(domo_client: dd.Client, run: str) -> None:
+    # Several MB of answer: the emulator sends it as it renders it and the client
+    # decodes pieces of it on every core as they arrive, one batch per piece.
+    expected = all_types_table(60_000)
+    ds = domo_client.create_dataset("large answer", ALL_TYPES_DOMO)
+    ds.upload(expected)
+    if run == "sync":
+        table = ds.query(SELECT_ALL)
+    else:
+        table = asyncio.run(ds.query_async(SELECT_ALL))
+    got = table.to_pyarrow()
+    if (os.cpu_count() or 1) > 1:
+        assert got.column("id").num_chunks > 1
+    assert_tables_equal(got, expected)
 
 
 def test_upload_record_batch_reader_and_record_batch(all_types_ds: dd.Dataset) -> None:

@@ -3,7 +3,8 @@
 //! Reads a saved answer of `POST /api/query/v1/execute/{id}` (the JSON object with
 //! `columns`, `metadata` and `rows`) and times, best of N runs on the same bytes:
 //!
-//! * `decode_query_answer`: the client's decoder, JSON rows straight into Arrow arrays;
+//! * `decode_query_answer`: the client's decoder, JSON rows straight into Arrow arrays, on
+//!   one thread (comparable with the bound below) and on all cores (what `query` does);
 //! * the lower bound: serde_json splitting the same bytes into one borrowed `RawValue` per
 //!   cell (`rows: Vec<Vec<&RawValue>>`, other fields skipped). Any decoder must at least
 //!   tokenise every cell, so this is as fast as a serde_json-based decoder can be;
@@ -20,7 +21,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use domo_core::codec::json_rows::decode_query_answer;
+use domo_core::codec::json_rows::{decode_query_answer, decode_query_answer_on};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;
@@ -46,15 +47,24 @@ fn mb_per_s(bytes: usize, time: Duration) -> f64 {
 fn run(path: &str, runs: usize) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {path}: {e}"))?;
     let mut best_decode = Duration::MAX;
+    let mut best_parallel = Duration::MAX;
     let mut best_raw = Duration::MAX;
     let mut best_skip = Duration::MAX;
     let mut rows = (0, 0);
     // Interleaved, so both see the same machine state.
     for _ in 0..runs {
-        let (t, decoded) = timed(|| decode_query_answer(black_box(&bytes)));
+        let (t, decoded) = timed(|| decode_query_answer_on(black_box(&bytes), 1));
         let decoded = decoded.map_err(|e| format!("decode_query_answer failed: {e}"))?;
         best_decode = best_decode.min(t);
-        rows.0 = decoded.batch.num_rows();
+        rows.0 = decoded.num_rows();
+        drop(black_box(decoded));
+
+        let (t, decoded) = timed(|| decode_query_answer(black_box(&bytes)));
+        let decoded = decoded.map_err(|e| format!("decode_query_answer failed: {e}"))?;
+        best_parallel = best_parallel.min(t);
+        if decoded.num_rows() != rows.0 {
+            return Err("the parallel decoder lost rows".into());
+        }
         drop(black_box(decoded));
 
         let (t, raw) = timed(|| serde_json::from_slice::<RawAnswer<'_>>(black_box(&bytes)));
@@ -74,6 +84,8 @@ fn run(path: &str, runs: usize) -> Result<(), String> {
         ));
     }
     let decode = mb_per_s(bytes.len(), best_decode);
+    let parallel = mb_per_s(bytes.len(), best_parallel);
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let raw = mb_per_s(bytes.len(), best_raw);
     let skip = mb_per_s(bytes.len(), best_skip);
     println!(
@@ -84,6 +96,10 @@ fn run(path: &str, runs: usize) -> Result<(), String> {
     println!(
         "decode_query_answer -> Arrow   {decode:8.1} MB/s  ({:.3} s)",
         best_decode.as_secs_f64()
+    );
+    println!(
+        "same, {threads} threads            {parallel:8.1} MB/s  ({:.3} s)",
+        best_parallel.as_secs_f64()
     );
     println!(
         "serde_json raw values (bound)  {raw:8.1} MB/s  ({:.3} s)",
@@ -106,6 +122,9 @@ fn run(path: &str, runs: usize) -> Result<(), String> {
             "decode_s": best_decode.as_secs_f64(),
             "raw_s": best_raw.as_secs_f64(),
             "decode_mb_s": decode,
+            "parallel_s": best_parallel.as_secs_f64(),
+            "parallel_mb_s": parallel,
+            "threads": threads,
             "raw_mb_s": raw,
             "skip_s": best_skip.as_secs_f64(),
             "skip_mb_s": skip,

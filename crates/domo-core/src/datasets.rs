@@ -2,13 +2,15 @@
 //! modules.
 
 use reqwest::Method;
+use reqwest::header::CONTENT_TYPE;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::Client;
-use crate::codec::json_rows::{DecodedRows, decode_query_answer};
+use crate::codec::json_pieces::{self, AnswerDecoder};
+use crate::codec::json_rows::DecodedRows;
 use crate::error::{self, Error, Result};
-use crate::transport::Call;
+use crate::transport::{Call, header_text, transport_error};
 use crate::types::{Column, DomoType};
 
 /// A Domo dataset, addressed by id.
@@ -145,11 +147,26 @@ impl Dataset {
         let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
         // A query changes nothing, so a lost answer may be asked for again.
         call.idempotent = true;
-        let (body, content_type, status) = self.client.transport.bytes(&call).await?;
-        if error::looks_like_html(&content_type, &body) {
-            return Err(error::html_error(status, &body, call.info()));
+        let mut response = self.client.transport.send(&call).await?;
+        let content_type = header_text(&response, CONTENT_TYPE);
+        let status = response.status().as_u16();
+        let expected_len = response.content_length().unwrap_or(0);
+        // Rows are decoded on all cores as they arrive.
+        let mut decoder = AnswerDecoder::new(
+            json_pieces::available_threads(),
+            usize::try_from(expected_len).unwrap_or(usize::MAX),
+        );
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| transport_error(e, &call))?
+        {
+            decoder.extend(&chunk);
         }
-        let decoded = tokio::task::spawn_blocking(move || decode_query_answer(&body))
+        if error::looks_like_html(&content_type, decoder.body()) {
+            return Err(error::html_error(status, decoder.body(), call.info()));
+        }
+        let decoded = tokio::task::spawn_blocking(move || decoder.finish())
             .await
             .map_err(|_| Error::Cancelled)?
             .map_err(|e| Error::UnexpectedResponse {

@@ -7,7 +7,8 @@
 
 use futures::StreamExt;
 
-use crate::batches::{BatchStream, send};
+use crate::batches::{BatchSender, BatchStream, send};
+use crate::codec::json_rows::DecodedRows;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 
@@ -100,12 +101,16 @@ impl Dataset {
         }
         let page =
             move |sql: &str, n: usize| format!("{sql} LIMIT {page_size} OFFSET {}", n * page_size);
-        let first = self.query(&page(&sql, 0)).await?.batch;
-        let schema = first.schema();
+        let first = self.query(&page(&sql, 0)).await?;
+        let schema = first.schema.clone();
         let ds = self.clone();
         Ok(BatchStream::spawn(schema.clone(), move |tx| async move {
             let full = first.num_rows() == page_size;
-            send(&tx, first).await?;
+            // The first page is sent even if empty: the stream then yields one empty
+            // table with the columns.
+            for batch in first.batches {
+                send(&tx, batch).await?;
+            }
             if !full {
                 return Ok(());
             }
@@ -116,18 +121,15 @@ impl Dataset {
                 })
                 .buffered(prefetch);
             while let Some(decoded) = pages.next().await {
-                let batch = decoded?.batch;
-                if batch.schema().fields() != schema.fields() {
+                let decoded = decoded?;
+                if decoded.schema.fields() != schema.fields() {
                     return Err(Error::invalid(format!(
                         "a later page came back with columns {} instead of {}",
-                        batch.schema(),
-                        schema
+                        decoded.schema, schema
                     )));
                 }
-                let rows = batch.num_rows();
-                if rows > 0 {
-                    send(&tx, batch).await?;
-                }
+                let rows = decoded.num_rows();
+                send_page(&tx, decoded).await?;
                 if rows < page_size {
                     break;
                 }
@@ -135,6 +137,16 @@ impl Dataset {
             Ok(())
         }))
     }
+}
+
+/// Sends a page's non-empty batches.
+async fn send_page(tx: &BatchSender, page: DecodedRows) -> Result<()> {
+    for batch in page.batches {
+        if batch.num_rows() > 0 {
+            send(tx, batch).await?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

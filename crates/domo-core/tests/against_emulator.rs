@@ -82,7 +82,10 @@ fn source(batches: Vec<RecordBatch>) -> UploadSource {
 
 async fn count(ds: &domo_core::Dataset) -> i64 {
     let rows = ds.query("SELECT COUNT(*) AS n FROM table").await.unwrap();
-    rows.batch.column(0).as_primitive::<Int64Type>().value(0)
+    rows.batches[0]
+        .column(0)
+        .as_primitive::<Int64Type>()
+        .value(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +130,7 @@ async fn create_upload_query_export() {
         .query("SELECT id, name FROM table ORDER BY id")
         .await
         .unwrap();
-    assert_eq!(rows.batch, batch(5..10));
+    assert_eq!(rows.batches, vec![batch(5..10)]);
 
     let mut export = ds.export(2).await.unwrap();
     let mut exported = Vec::new();

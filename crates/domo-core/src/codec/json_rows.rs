@@ -19,15 +19,23 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::json_pieces::{self, AnswerDecoder};
 use super::temporal::{parse_date, parse_datetime};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
 
-/// A decoded query answer.
+/// A decoded query answer: its rows in order, in one batch per decoding thread.
 #[derive(Debug, Clone)]
 pub struct DecodedRows {
-    pub batch: RecordBatch,
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
     /// Column types the answer named that this client does not know; read as text.
     pub unknown_types: Vec<(String, String)>,
+}
+
+impl DecodedRows {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
 }
 
 #[derive(Deserialize)]
@@ -70,11 +78,11 @@ impl<'de> Deserialize<'de> for Key {
 }
 
 /// The columns and their builders, once the answer has named and typed them.
-struct Columns {
+pub(crate) struct Columns {
     names: Vec<String>,
     types: Vec<DomoType>,
     builders: Vec<ColumnBuilder>,
-    unknown_types: Vec<(String, String)>,
+    pub(crate) unknown_types: Vec<(String, String)>,
 }
 
 impl Columns {
@@ -114,8 +122,31 @@ impl Columns {
         RowsSeed {
             builders: &mut self.builders,
             names: &self.names,
+            first_row: 0,
         }
     }
+
+    pub(crate) fn schema(&self) -> SchemaRef {
+        let fields: Vec<Field> = self
+            .names
+            .iter()
+            .zip(&self.types)
+            .map(|(name, t)| Field::new(name, t.arrow_type(), true))
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+}
+
+/// The builders' contents as one batch of `rows` rows.
+fn finish(
+    schema: SchemaRef,
+    builders: &mut [ColumnBuilder],
+    rows: usize,
+) -> Result<RecordBatch, DecodeError> {
+    let arrays: Vec<ArrayRef> = builders.iter_mut().map(ColumnBuilder::finish).collect();
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    RecordBatch::try_new_with_options(schema, arrays, &options)
+        .map_err(|e| DecodeError(e.to_string()))
 }
 
 /// Reads the answer object in one pass when `columns` and `metadata` come before `rows`
@@ -172,14 +203,41 @@ impl<'de> Visitor<'de> for AnswerVisitor {
     }
 }
 
-/// Decodes a whole query answer.
+/// Decodes a whole query answer, a large one on all cores.
 pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
-    let json_error = |e: serde_json::Error| DecodeError(describe_json_error(&e));
+    decode_query_answer_on(body, json_pieces::available_threads())
+}
+
+/// Decodes a whole query answer on at most `threads` threads.
+pub fn decode_query_answer_on(body: &[u8], threads: usize) -> Result<DecodedRows, DecodeError> {
+    let mut decoder = AnswerDecoder::new(threads, body.len());
+    decoder.extend(body);
+    decoder.finish()
+}
+
+/// Decodes on one thread; the reference for every other path, and what reports errors.
+pub(crate) fn decode_serial(body: &[u8]) -> Result<DecodedRows, DecodeError> {
+    let (mut columns, rows) = read_answer(body)?;
+    let schema = columns.schema();
+    let batch = finish(schema.clone(), &mut columns.builders, rows)?;
+    Ok(DecodedRows {
+        schema,
+        batches: vec![batch],
+        unknown_types: columns.unknown_types,
+    })
+}
+
+fn json_error(e: serde_json::Error) -> DecodeError {
+    DecodeError(describe_json_error(&e))
+}
+
+/// Reads the answer's columns and types, and its rows into their builders.
+pub(crate) fn read_answer(body: &[u8]) -> Result<(Columns, usize), DecodeError> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let answer = de.deserialize_map(AnswerVisitor).map_err(json_error)?;
     de.end().map_err(json_error)?;
-    let (mut columns, rows) = match answer.columns {
-        Some(columns) => (columns, answer.rows),
+    match answer.columns {
+        Some(columns) => Ok((columns, answer.rows)),
         None => {
             let names = answer
                 .names
@@ -194,28 +252,33 @@ pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
                     .deserialize(&mut de)
                     .map_err(json_error)?;
             }
-            (columns, rows)
+            Ok((columns, rows))
         }
-    };
-    let fields: Vec<Field> = columns
-        .names
+    }
+}
+
+/// Decodes `rows_json`, a JSON array of rows whose first is the answer's row `first_row`,
+/// into one batch of `columns`' schema.
+pub(crate) fn decode_rows(
+    rows_json: &[u8],
+    first_row: usize,
+    columns: &Columns,
+    schema: SchemaRef,
+) -> Result<RecordBatch, DecodeError> {
+    let mut builders: Vec<ColumnBuilder> = columns
+        .types
         .iter()
-        .zip(&columns.types)
-        .map(|(name, t)| Field::new(name, t.arrow_type(), true))
+        .map(|t| ColumnBuilder::new(*t))
         .collect();
-    let schema: SchemaRef = Arc::new(Schema::new(fields));
-    let arrays: Vec<ArrayRef> = columns
-        .builders
-        .iter_mut()
-        .map(ColumnBuilder::finish)
-        .collect();
-    let options = RecordBatchOptions::new().with_row_count(Some(rows));
-    let batch = RecordBatch::try_new_with_options(schema, arrays, &options)
-        .map_err(|e| DecodeError(e.to_string()))?;
-    Ok(DecodedRows {
-        batch,
-        unknown_types: columns.unknown_types,
-    })
+    let mut de = serde_json::Deserializer::from_slice(rows_json);
+    let seed = RowsSeed {
+        builders: &mut builders,
+        names: &columns.names,
+        first_row,
+    };
+    let rows = seed.deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(json_error)?;
+    finish(schema, &mut builders, rows)
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {
@@ -409,6 +472,8 @@ fn parse_float(s: &str) -> Option<f64> {
 struct RowsSeed<'b> {
     builders: &'b mut [ColumnBuilder],
     names: &'b [String],
+    /// The answer's index of the first row read, for messages.
+    first_row: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
@@ -431,18 +496,18 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-        let mut row = 0usize;
+        let mut rows = 0usize;
         while seq
             .next_element_seed(RowSeed {
                 builders: self.builders,
                 names: self.names,
-                row,
+                row: self.first_row + rows,
             })?
             .is_some()
         {
-            row += 1;
+            rows += 1;
         }
-        Ok(row)
+        Ok(rows)
     }
 }
 
@@ -602,7 +667,7 @@ mod tests {
             ])
         );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
-        let b = &decoded.batch;
+        let b = &decoded.batches[0];
         assert_eq!(b.num_rows(), 3);
         assert!(decoded.unknown_types.is_empty());
         let s = b.column(0).as_string::<i32>();
@@ -637,7 +702,7 @@ mod tests {
             decoded.unknown_types,
             vec![("t".to_string(), "TIME".to_string())]
         );
-        let s = decoded.batch.column(0).as_string::<i32>();
+        let s = decoded.batches[0].column(0).as_string::<i32>();
         assert_eq!((s.value(0), s.value(1)), ("12:00:00", "5"));
     }
 
@@ -649,7 +714,10 @@ mod tests {
         );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
         assert_eq!(
-            decoded.batch.column(0).as_primitive::<Int64Type>().value(0),
+            decoded.batches[0]
+                .column(0)
+                .as_primitive::<Int64Type>()
+                .value(0),
             1
         );
     }
@@ -661,8 +729,8 @@ mod tests {
             meta(&["LONG", "STRING"])
         );
         let decoded = decode_query_answer(body.as_bytes()).unwrap();
-        assert_eq!(decoded.batch.num_rows(), 0);
-        assert_eq!(decoded.batch.num_columns(), 2);
+        assert_eq!(decoded.num_rows(), 0);
+        assert_eq!(decoded.schema.fields().len(), 2);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Converting between Domo's wire formats and Arrow.
 
 pub mod csv_write;
+pub(crate) mod json_pieces;
 pub mod json_rows;
 pub mod records;
 pub mod temporal;

@@ -1,0 +1,547 @@
+//! Large query answers decoded on all cores, while they arrive.
+//!
+//! A scanner follows the answer's bytes as they come in, finds the `rows` array and cuts
+//! it into pieces of whole rows (stepping over string contents, nothing more). Once the
+//! columns and their types are known (Domo sends them before the rows) each piece goes to
+//! a decoding thread and becomes one batch; the batches keep the rows' order. Whatever
+//! the scanner cannot follow, and any error, is left to the one-thread decoder, which
+//! reads the whole answer and says exactly what is wrong.
+
+use std::ops::Range;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use super::json_rows::{
+    Columns, DecodeError, DecodedRows, decode_rows, decode_serial, read_answer,
+};
+
+/// Below this size an answer is decoded on one thread: splitting would not pay.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+/// Rows go to the decoding threads in pieces of about this many bytes.
+const PIECE_BYTES: usize = 4 << 20;
+
+pub(crate) fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// A run of whole rows: its bytes in the answer and the index of its first row.
+type Piece = (Range<usize>, usize);
+
+/// Where the scanner is in the answer.
+enum Scan {
+    /// Before the `rows` member (rescanned from the start as bytes come: it is short).
+    Head,
+    /// Inside the rows array, which opened at `open`.
+    Rows {
+        open: usize,
+        /// Where the next row, comma or closing bracket is expected.
+        next: usize,
+        after_row: bool,
+        rows: usize,
+        /// The piece being gathered: its start and first row.
+        piece: Option<(usize, usize)>,
+    },
+    /// The rows array is `array`; the rest of the answer is not scanned.
+    Done { array: Range<usize> },
+    /// Not an answer the scanner can follow.
+    Lost,
+}
+
+/// Finds pieces of whole rows in an answer as its bytes arrive.
+struct RowScanner {
+    piece_bytes: usize,
+    scan: Scan,
+}
+
+impl RowScanner {
+    fn new(piece_bytes: usize) -> Self {
+        RowScanner {
+            piece_bytes,
+            scan: Scan::Head,
+        }
+    }
+
+    /// Scans `body` (all bytes so far) further; returns the pieces it completed.
+    /// `complete`: no more bytes will come.
+    fn scan(&mut self, body: &[u8], complete: bool) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        if matches!(self.scan, Scan::Head) {
+            match find_rows(body) {
+                Some(open) => {
+                    self.scan = Scan::Rows {
+                        open,
+                        next: open + 1,
+                        after_row: false,
+                        rows: 0,
+                        piece: None,
+                    }
+                }
+                None if complete => self.scan = Scan::Lost,
+                None => return pieces,
+            }
+        }
+        let Scan::Rows {
+            open,
+            next,
+            after_row,
+            rows,
+            piece,
+        } = &mut self.scan
+        else {
+            return pieces;
+        };
+        let lost = loop {
+            let i = skip_ws(body, *next);
+            let Some(&byte) = body.get(i) else {
+                break complete;
+            };
+            match (byte, *after_row) {
+                (b',', true) => {
+                    *next = i + 1;
+                    *after_row = false;
+                }
+                (b']', true) | (b']', false) if *after_row || *rows == 0 => {
+                    if let Some((start, first)) = piece.take() {
+                        pieces.push((start..*next, first));
+                    }
+                    self.scan = Scan::Done {
+                        array: *open..i + 1,
+                    };
+                    return pieces;
+                }
+                (b'[', false) => {
+                    let Some(end) = skip_value(body, i) else {
+                        break complete;
+                    };
+                    let (start, first) = *piece.get_or_insert((i, *rows));
+                    *rows += 1;
+                    *next = end;
+                    *after_row = true;
+                    if end - start >= self.piece_bytes {
+                        pieces.push((start..end, first));
+                        *piece = None;
+                    }
+                }
+                _ => break true,
+            }
+        };
+        if lost {
+            self.scan = Scan::Lost;
+        }
+        pieces
+    }
+}
+
+/// The index of the `[` opening the `rows` member of the answer object, or `None` if it
+/// is not (yet) there.
+fn find_rows(body: &[u8]) -> Option<usize> {
+    let mut i = skip_ws(body, 0);
+    if body.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    loop {
+        i = skip_ws(body, i);
+        if body.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_end = string_end(body, i + 1)?;
+        let is_rows = &body[i + 1..key_end] == b"rows";
+        i = skip_ws(body, key_end + 1);
+        if body.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(body, i + 1);
+        if is_rows {
+            return (body.get(i) == Some(&b'[')).then_some(i);
+        }
+        i = skip_ws(body, skip_value(body, i)?);
+        if body.get(i) != Some(&b',') {
+            return None;
+        }
+        i += 1;
+    }
+}
+
+fn skip_ws(body: &[u8], mut i: usize) -> usize {
+    while body
+        .get(i)
+        .is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    {
+        i += 1;
+    }
+    i
+}
+
+/// The index of the quote closing a string whose contents start at `i`.
+fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
+    loop {
+        i += memchr::memchr2(b'"', b'\\', body.get(i..)?)?;
+        if body[i] == b'"' {
+            return Some(i);
+        }
+        i += 2;
+    }
+}
+
+/// The index just past the JSON value starting at `i`, or `None` if it does not end in
+/// `body`. Not validated: the decoder reads it later.
+fn skip_value(body: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    loop {
+        match *body.get(i)? {
+            b'"' => i = string_end(body, i + 1)?,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+        // A scalar ends where the next member or element starts; at the end of what has
+        // arrived it may not have, so it does not count as ended.
+        if depth == 0
+            && matches!(
+                body.get(i),
+                Some(b',' | b'}' | b']' | b' ' | b'\n' | b'\r' | b'\t')
+            )
+        {
+            return Some(i);
+        }
+    }
+}
+
+/// The column layout every piece is decoded into.
+struct Layout {
+    columns: Columns,
+    schema: SchemaRef,
+}
+
+type Job = (usize, Vec<u8>, usize);
+type Done = (usize, Result<RecordBatch, DecodeError>);
+
+/// Threads decoding pieces as they are handed over.
+struct Workers {
+    jobs: Option<mpsc::Sender<Job>>,
+    done: mpsc::Receiver<Done>,
+    threads: Vec<JoinHandle<()>>,
+    sent: usize,
+}
+
+impl Workers {
+    fn start(layout: Arc<Layout>, threads: usize) -> Self {
+        let (jobs, job_rx) = mpsc::channel::<Job>();
+        let (done_tx, done) = mpsc::channel::<Done>();
+        let job_rx = Arc::new(Mutex::new(job_rx));
+        let threads = (0..threads)
+            .map(|_| {
+                let (job_rx, done_tx, layout) = (job_rx.clone(), done_tx.clone(), layout.clone());
+                std::thread::spawn(move || {
+                    loop {
+                        // The lock is held only to take the next job.
+                        let job = job_rx
+                            .lock()
+                            .map_err(|_| ())
+                            .and_then(|rx| rx.recv().map_err(|_| ()));
+                        let Ok((index, rows_json, first_row)) = job else {
+                            return;
+                        };
+                        let batch = decode_rows(
+                            &rows_json,
+                            first_row,
+                            &layout.columns,
+                            layout.schema.clone(),
+                        );
+                        if done_tx.send((index, batch)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Workers {
+            jobs: Some(jobs),
+            done,
+            threads,
+            sent: 0,
+        }
+    }
+
+    /// Hands over a piece, copied out as a JSON array of its rows.
+    fn send(&mut self, body: &[u8], (range, first_row): Piece) {
+        let mut rows_json = Vec::with_capacity(range.len() + 2);
+        rows_json.push(b'[');
+        rows_json.extend_from_slice(&body[range]);
+        rows_json.push(b']');
+        if let Some(jobs) = &self.jobs {
+            // A send fails only if every thread has gone, which `finish` then reports.
+            let _ = jobs.send((self.sent, rows_json, first_row));
+        }
+        self.sent += 1;
+    }
+
+    /// Waits for every piece; the batches in the rows' order.
+    fn finish(mut self) -> Result<Vec<RecordBatch>, DecodeError> {
+        self.jobs = None;
+        let mut batches: Vec<Option<RecordBatch>> = vec![None; self.sent];
+        for _ in 0..self.sent {
+            let (index, batch) = self
+                .done
+                .recv()
+                .map_err(|_| DecodeError("a decoding thread failed".into()))?;
+            batches[index] = Some(batch?);
+        }
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+        Ok(batches.into_iter().flatten().collect())
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        // Closing the queue ends the threads after their current piece; they are not
+        // waited for, so dropping a decoder (a cancelled query) never blocks.
+        self.jobs = None;
+    }
+}
+
+/// Decodes a query answer fed in as it arrives.
+pub(crate) struct AnswerDecoder {
+    body: Vec<u8>,
+    threads: usize,
+    scanner: RowScanner,
+    /// Pieces found before the columns were known to the workers.
+    waiting: Vec<Piece>,
+    started: Option<(Arc<Layout>, Workers)>,
+    /// No parallel decoding for this answer: too small, or its head could not be read.
+    serial: bool,
+    parallel_min_bytes: usize,
+}
+
+impl AnswerDecoder {
+    /// `threads`: at most this many decoding threads. `expected_len`: the answer's size if
+    /// known (to reserve memory once), else 0.
+    pub(crate) fn new(threads: usize, expected_len: usize) -> Self {
+        Self::with_sizes(threads, expected_len, PARALLEL_MIN_BYTES, PIECE_BYTES)
+    }
+
+    fn with_sizes(
+        threads: usize,
+        expected_len: usize,
+        parallel_min_bytes: usize,
+        piece_bytes: usize,
+    ) -> Self {
+        AnswerDecoder {
+            // (A size announced by the server is trusted only so far.)
+            body: Vec::with_capacity(expected_len.min(1 << 30)),
+            threads,
+            scanner: RowScanner::new(piece_bytes),
+            waiting: Vec::new(),
+            started: None,
+            serial: threads < 2,
+            parallel_min_bytes,
+        }
+    }
+
+    /// The bytes so far.
+    pub(crate) fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// Adds the next bytes of the answer; hands any rows they complete to the threads.
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        self.body.extend_from_slice(bytes);
+        if !self.serial && self.body.len() >= self.parallel_min_bytes {
+            self.advance(false);
+        }
+    }
+
+    fn advance(&mut self, complete: bool) {
+        let found = self.scanner.scan(&self.body, complete);
+        self.waiting.extend(found);
+        if self.started.is_none() {
+            let rows_open = match &self.scanner.scan {
+                Scan::Rows { open, .. } => *open,
+                Scan::Done { array } => array.start,
+                Scan::Head | Scan::Lost => return,
+            };
+            // The columns and their types precede the rows (as Domo sends them): read
+            // them as an answer without rows.
+            let mut head = self.body[..rows_open].to_vec();
+            head.extend_from_slice(b"[]}");
+            match read_answer(&head) {
+                Ok((columns, _)) => {
+                    let schema = columns.schema();
+                    let layout = Arc::new(Layout { columns, schema });
+                    let workers = Workers::start(layout.clone(), self.threads);
+                    self.started = Some((layout, workers));
+                }
+                Err(_) => {
+                    self.serial = true;
+                    return;
+                }
+            }
+        }
+        if let Some((_, workers)) = &mut self.started {
+            for piece in self.waiting.drain(..) {
+                workers.send(&self.body, piece);
+            }
+        }
+    }
+
+    /// Decodes the rest once every byte has arrived.
+    pub(crate) fn finish(mut self) -> Result<DecodedRows, DecodeError> {
+        if self.serial || self.body.len() < self.parallel_min_bytes {
+            return decode_serial(&self.body);
+        }
+        self.advance(true);
+        let parallel = match (&self.scanner.scan, self.started.take()) {
+            (Scan::Done { array }, Some((layout, workers))) => {
+                // The rest of the answer must be a valid answer too.
+                let mut tail = self.body[..array.start].to_vec();
+                tail.extend_from_slice(b"[]");
+                tail.extend_from_slice(&self.body[array.end..]);
+                read_answer(&tail)
+                    .and_then(|_| workers.finish())
+                    .map(|batches| (layout, batches))
+                    .ok()
+            }
+            _ => None,
+        };
+        match parallel {
+            Some((layout, batches)) => Ok(DecodedRows {
+                schema: layout.schema.clone(),
+                batches,
+                unknown_types: layout.columns.unknown_types.clone(),
+            }),
+            // Whatever went wrong, the one-thread decoder says it with positions in the
+            // whole answer.
+            None => decode_serial(&self.body),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(types: &[&str]) -> String {
+        let items: Vec<String> = types
+            .iter()
+            .map(|t| format!(r#"{{"type":"{t}","dataSourceId":"x"}}"#))
+            .collect();
+        format!("[{}]", items.join(","))
+    }
+
+    /// An answer whose strings hold everything the scanner must step over.
+    fn tricky_answer(rows: usize) -> String {
+        let rows: Vec<String> = (0..rows)
+            .map(|i| {
+                let s = match i % 5 {
+                    0 => r#""],[\"x\" \\""#.to_string(),
+                    1 => "null".to_string(),
+                    2 => r#""{\"a\":[1,2]}, ""#.to_string(),
+                    3 => format!(r#""é ✓ {i}""#),
+                    _ => r#""\\""#.to_string(),
+                };
+                format!("[{i}, {s} ,{}.5]", i % 7)
+            })
+            .collect();
+        format!(
+            r#"{{"datasource":"x", "columns":["n","s","d"],"metadata":{} , "rows" : [ {} ] ,"numRows":{}}}"#,
+            meta(&["LONG", "STRING", "DOUBLE"]),
+            rows.join(" ,\n"),
+            rows.len()
+        )
+    }
+
+    /// Decodes `body` fed in `chunk`-byte pieces.
+    fn decode(
+        body: &[u8],
+        threads: usize,
+        chunk: usize,
+        piece_bytes: usize,
+    ) -> Result<DecodedRows, DecodeError> {
+        let mut decoder = AnswerDecoder::with_sizes(threads, 0, 1, piece_bytes);
+        for part in body.chunks(chunk) {
+            decoder.extend(part);
+        }
+        decoder.finish()
+    }
+
+    fn joined(d: &DecodedRows) -> RecordBatch {
+        arrow_select::concat::concat_batches(&d.schema, &d.batches).unwrap()
+    }
+
+    #[test]
+    fn pieces_decode_as_one_thread_does() {
+        let body = tricky_answer(101);
+        let serial = decode_serial(body.as_bytes()).unwrap();
+        for (threads, chunk, piece_bytes) in [
+            (2, 1, 1),
+            (3, 7, 40),
+            (2, 100, 300),
+            (8, 1 << 20, 1 << 20),
+            (2, 13, 1),
+        ] {
+            let split = decode(body.as_bytes(), threads, chunk, piece_bytes).unwrap();
+            assert_eq!(split.schema, serial.schema);
+            assert_eq!(
+                joined(&split),
+                serial.batches[0],
+                "{threads} {chunk} {piece_bytes}"
+            );
+            if piece_bytes < 100 {
+                assert!(split.batches.len() > 3, "{}", split.batches.len());
+            }
+        }
+        let empty = format!(
+            r#"{{"columns":["n"],"metadata":{},"rows":[ ]}}"#,
+            meta(&["LONG"])
+        );
+        assert_eq!(decode(empty.as_bytes(), 2, 3, 1).unwrap().num_rows(), 0);
+        // Columns after the rows: decoded once everything is there.
+        let late = format!(
+            r#"{{"rows":[[1],[2]],"columns":["n"],"metadata":{}}}"#,
+            meta(&["LONG"])
+        );
+        assert_eq!(decode(late.as_bytes(), 2, 3, 1).unwrap().num_rows(), 2);
+    }
+
+    #[test]
+    fn errors_are_the_one_thread_errors() {
+        let body = tricky_answer(60).replace("[57, ", "[\"x\", ");
+        let err = decode(body.as_bytes(), 2, 64, 50).unwrap_err().0;
+        assert_eq!(err, decode_serial(body.as_bytes()).unwrap_err().0);
+        assert!(err.contains("row 57, column \"n\""), "{err}");
+        let bytes = body.as_bytes();
+        for bad in [
+            &bytes[..bytes.len() / 2],
+            &bytes[..bytes.len() - 2],
+            b"[1]",
+            br#"{"rows":[1,2]}"#,
+            br#"{"columns":["n"],"rows":[[1],]}"#,
+        ] {
+            let err = decode(bad, 2, 16, 10).unwrap_err().0;
+            assert_eq!(err, decode_serial(bad).unwrap_err().0);
+        }
+    }
+
+    #[test]
+    fn scanner_steps_over_strings() {
+        let body = br#"{"a":"rows","b":[{"rows":[]}],"rows":[["x]"],["\"["]]}"#;
+        let mut scanner = RowScanner::new(1);
+        let pieces = scanner.scan(body, true);
+        let rows: Vec<&[u8]> = pieces.iter().map(|(r, _)| &body[r.clone()]).collect();
+        assert_eq!(rows, [&br#"["x]"]"#[..], br#"["\"["]"#]);
+        assert_eq!(pieces[1].1, 1);
+    }
+}
