@@ -128,18 +128,14 @@ fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
         .map(|m| m.to_string())
         .unwrap_or_default();
     if module.starts_with("pandas") {
-        // pandas' own export keeps a non-default index as a column; a dataset never wants it.
+        if py.import("pyarrow").is_err() {
+            return Err(PyTypeError::new_err(
+                "uploading a pandas DataFrame needs pyarrow installed",
+            ));
+        }
         let table = py
-            .import("pyarrow")
-            .map_err(|_| {
-                PyTypeError::new_err("uploading a pandas DataFrame needs pyarrow installed")
-            })?
-            .getattr("Table")?
-            .call_method(
-                "from_pandas",
-                (data,),
-                Some(&[("preserve_index", false)].into_py_dict(py)?),
-            )?;
+            .import("domo_datasets._pandas")?
+            .call_method1("to_arrow", (data,))?;
         return source_from_py(&table);
     }
     if data.hasattr("__arrow_c_stream__")? || data.hasattr("__arrow_c_array__")? {

@@ -175,6 +175,29 @@ def test_upload_plain_pandas_dataframe(domo_client: dd.Client) -> None:
     assert_tables_equal(ds.query(SELECT_ALL).to_pyarrow(), expected)
 
 
+def test_upload_pandas_decimal_objects(domo_client: dd.Client) -> None:
+    # pyarrow's own to_pandas() gives DECIMAL columns as Decimal objects; they are sent
+    # exactly, and a column with more than 10 decimals (more than the client reads back)
+    # still uploads.
+    amounts = [Decimal("1.25"), None, Decimal("-12345678.125"), Decimal("0.1")]
+    fine = [Decimal("1.123456789012"), Decimal("2"), None, Decimal("-0.000000000049")]
+    frame = pd.DataFrame({"id": [1, 2, 3, 4], "amount": amounts, "fine": fine})
+    ds = domo_client.create_dataset(
+        "decimals", {"id": "LONG", "amount": "DECIMAL", "fine": "DECIMAL"}
+    )
+    assert ds.upload(frame)["rows"] == 4
+    got = ds.query(SELECT_ALL).to_pyarrow()
+    assert got.column("amount").to_pylist() == [
+        None if a is None else a.quantize(Decimal("1e-10")) for a in amounts
+    ]
+    assert got.column("fine").to_pylist() == [
+        Decimal("1.1234567890"),
+        Decimal("2.0000000000"),
+        None,
+        Decimal("0E-10"),
+    ]
+
+
 @pytest.mark.parametrize("run", ["sync", "async"])
 def test_large_answer_is_decoded_in_pieces(domo_client: dd.Client, run: str) -> None:
     # Several MB of answer: the emulator sends it as it renders it and the client
