@@ -219,6 +219,8 @@ impl Store {
                 part INTEGER NOT NULL,
                 rows INTEGER NOT NULL,
                 bytes INTEGER NOT NULL,
+                first_rowid INTEGER,
+                last_rowid INTEGER,
                 PRIMARY KEY (upload_id, part)
             );
             CREATE TABLE IF NOT EXISTS _streams (
@@ -229,6 +231,16 @@ impl Store {
                 deleted INTEGER NOT NULL DEFAULT 0
             );",
         )?;
+        // Stores made before staged parts were located by rowid range.
+        let has_ranges = conn
+            .prepare("SELECT 1 FROM pragma_table_info('_upload_parts') WHERE name = 'first_rowid'")?
+            .exists([])?;
+        if !has_ranges {
+            conn.execute_batch(
+                "ALTER TABLE _upload_parts ADD COLUMN first_rowid INTEGER;
+                 ALTER TABLE _upload_parts ADD COLUMN last_rowid INTEGER;",
+            )?;
+        }
         conn.execute_batch(manage::MANAGE_TABLES)?;
         conn.execute_batch(versions::SCHEMA)?;
         Ok(Store {
@@ -730,7 +742,6 @@ fn create_tables(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
         "CREATE TABLE {data} (__domo_rowid INTEGER PRIMARY KEY, {typed}, __domo_partition TEXT, __domo_upload INTEGER);
          CREATE INDEX \"d_{seq}__domo_partition\" ON {data}(__domo_partition) WHERE __domo_partition IS NOT NULL;
          CREATE TABLE {staging} (__domo_rowid INTEGER PRIMARY KEY, __domo_upload INTEGER NOT NULL, __domo_part INTEGER NOT NULL, {typed});
-         CREATE INDEX \"s_{seq}__domo_upload\" ON {staging}(__domo_upload, __domo_part);
          CREATE VIEW {view} AS SELECT {cols} FROM {data};",
         data = ds.data_table(),
         staging = ds.staging_table(),
@@ -837,13 +848,12 @@ fn insert_part(
     bytes: usize,
 ) -> Result<i64, ApiError> {
     open_upload(tx, ds, upload_id)?;
-    tx.execute(
-        &format!(
-            "DELETE FROM {} WHERE __domo_upload = ?1 AND __domo_part = ?2",
-            ds.staging_table()
-        ),
-        params![upload_id, part],
-    )?;
+    if let Some(earlier) = staged_parts(tx, upload_id)?
+        .into_iter()
+        .find(|p| p.part == part)
+    {
+        delete_staged(tx, ds, upload_id, &earlier)?;
+    }
     let ncols = ds.columns.len();
     let placeholders = vec!["?"; ncols + 2].join(", ");
     let mut insert = tx.prepare(&format!(
@@ -853,16 +863,72 @@ fn insert_part(
     ))?;
     let (upload, part_value) = (Value::Integer(upload_id), Value::Integer(part));
     let mut rows = 0i64;
+    let mut first_rowid = None;
     for row in values.chunks_exact(ncols) {
         let row = [&upload, &part_value].into_iter().chain(row);
         insert.execute(rusqlite::params_from_iter(row))?;
+        first_rowid.get_or_insert_with(|| tx.last_insert_rowid());
         rows += 1;
     }
+    let last_rowid = first_rowid.map(|_| tx.last_insert_rowid());
     tx.execute(
-        "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes) VALUES (?1, ?2, ?3, ?4)",
-        params![upload_id, part, rows, bytes as i64],
+        "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes, first_rowid, last_rowid)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![upload_id, part, rows, bytes as i64, first_rowid, last_rowid],
     )?;
     Ok(rows)
+}
+
+/// A staged part: its rows are the staging rows in its rowid range (unknown for parts
+/// staged by older versions), so they are found without an index.
+struct StagedPart {
+    part: i64,
+    rows: i64,
+    first_rowid: Option<i64>,
+    last_rowid: Option<i64>,
+}
+
+/// The condition selecting a staged part's rows, for `staged_params`.
+const PART_ROWS: &str =
+    "__domo_rowid BETWEEN ?1 AND ?2 AND __domo_upload = ?3 AND __domo_part = ?4";
+
+fn staged_params(upload_id: i64, p: &StagedPart) -> [i64; 4] {
+    [
+        p.first_rowid.unwrap_or(i64::MIN),
+        p.last_rowid.unwrap_or(i64::MAX),
+        upload_id,
+        p.part,
+    ]
+}
+
+/// The parts of an upload, in part order.
+fn staged_parts(tx: &Transaction<'_>, upload_id: i64) -> Result<Vec<StagedPart>, ApiError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT part, rows, first_rowid, last_rowid FROM _upload_parts WHERE upload_id = ?1 ORDER BY part",
+        )?
+        .query_map([upload_id], |r| {
+            Ok(StagedPart {
+                part: r.get(0)?,
+                rows: r.get(1)?,
+                first_rowid: r.get(2)?,
+                last_rowid: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+fn delete_staged(
+    tx: &Transaction<'_>,
+    ds: &Dataset,
+    upload_id: i64,
+    p: &StagedPart,
+) -> Result<(), ApiError> {
+    tx.execute(
+        &format!("DELETE FROM {} WHERE {PART_ROWS}", ds.staging_table()),
+        staged_params(upload_id, p),
+    )?;
+    Ok(())
 }
 
 fn commit_in(
@@ -874,10 +940,10 @@ fn commit_in(
     index: bool,
 ) -> Result<CommitOutcome, ApiError> {
     let up = open_upload(tx, ds, upload_id)?;
-    let parts: Vec<(i64, i64)> = tx
-        .prepare("SELECT part, rows FROM _upload_parts WHERE upload_id = ?1 ORDER BY part")?
-        .query_map([upload_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+    let parts: Vec<(i64, i64)> = staged_parts(tx, upload_id)?
+        .iter()
+        .map(|p| (p.part, p.rows))
+        .collect();
     // Upload parts are numbered from 1; stream executions are also sent from 0 (pydomo
     // does), which the routes for uploads never let through.
     let first = match parts.first() {
@@ -925,25 +991,22 @@ fn commit_in(
 
 /// Removes the staged rows of one upload.
 fn clear_staged(tx: &Transaction<'_>, ds: &Dataset, upload_id: i64) -> Result<(), ApiError> {
-    let staging = ds.staging_table();
-    // (Both bounds come from the index; a `<>` test would read every entry.)
-    let bounds: (Option<i64>, Option<i64>) = tx.query_row(
+    let others: bool = tx.query_row(
         &format!(
-            "SELECT (SELECT MIN(__domo_upload) FROM {staging}), (SELECT MAX(__domo_upload) FROM {staging})"
+            "SELECT EXISTS (SELECT 1 FROM _uploads u JOIN _upload_parts p ON p.upload_id = u.id
+             WHERE u.dataset_id = ?1 AND u.id <> ?2 AND u.state IN ('{OPEN}', '{PENDING_INDEX}'))"
         ),
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?)),
+        params![ds.id, upload_id],
+        |r| r.get(0),
     )?;
-    let others = !matches!(bounds, (None, _)) && bounds != (Some(upload_id), Some(upload_id));
-    // A DELETE without WHERE frees the table's pages at once instead of visiting every
-    // row and index entry, which for a large upload costs as much as staging it did.
     if others {
-        tx.execute(
-            &format!("DELETE FROM {staging} WHERE __domo_upload = ?1"),
-            [upload_id],
-        )?;
+        for p in staged_parts(tx, upload_id)? {
+            delete_staged(tx, ds, upload_id, &p)?;
+        }
     } else {
-        tx.execute(&format!("DELETE FROM {staging}"), [])?;
+        // A DELETE without WHERE frees the table's pages at once instead of visiting
+        // every row, which for a large upload costs as much as staging it did.
+        tx.execute(&format!("DELETE FROM {}", ds.staging_table()), [])?;
     }
     Ok(())
 }
@@ -1012,14 +1075,15 @@ fn apply_upload(
         (None, Action::Append) => {}
     }
     let cols = ds.column_list();
-    tx.execute(
-        &format!(
-            "INSERT INTO {data} ({cols}, __domo_partition, __domo_upload)
-             SELECT {cols}, ?1, __domo_upload FROM {} WHERE __domo_upload = ?2 ORDER BY __domo_part, __domo_rowid",
-            ds.staging_table()
-        ),
-        params![tag, upload_id],
-    )?;
+    let mut copy = tx.prepare(&format!(
+        "INSERT INTO {data} ({cols}, __domo_partition, __domo_upload)
+         SELECT {cols}, ?5, __domo_upload FROM {} WHERE {PART_ROWS} ORDER BY __domo_rowid",
+        ds.staging_table()
+    ))?;
+    for p in staged_parts(tx, upload_id)? {
+        let [first, last, upload, part] = staged_params(upload_id, &p);
+        copy.execute(params![first, last, upload, part, tag])?;
+    }
     clear_staged(tx, ds, upload_id)?;
     if tag.is_some() {
         let partitions: i64 = tx.query_row(
