@@ -507,7 +507,7 @@ class SizeBench:
                 "ds_query",
                 peer,
             )
-            for into in ("pandas", "pyarrow", "polars")
+            for into in ("pandas", "pandas-arrow", "pyarrow", "polars")
         ]
         say("  query, pre-rendered answer ...")
         ours_route = QUERY_ROUTE.format(id=self.source)
@@ -544,7 +544,7 @@ class SizeBench:
                 "ds_get",
                 peer,
             )
-            for into in ("pyarrow", "pandas", "polars")
+            for into in ("pyarrow", "pandas", "pandas-arrow", "polars")
         ]
         ours_csv, peer_csv = self.workdir / "export_ours.csv", self.workdir / "export_pydomo.csv"
         to_file = Row(
@@ -580,7 +580,7 @@ class SizeBench:
                 "ds_get",
                 peer,
             )
-            for into in ("pyarrow", "pandas")
+            for into in ("pyarrow", "pandas", "pandas-arrow")
         ]
 
     def upload(self) -> None:
@@ -631,7 +631,7 @@ class SizeBench:
         self.run.tables[title] = [
             Row("upload stubbed", "pyarrow.Table (ds.upload)", stub_arrow, "ds_update", stub_peer),
             Row("upload stubbed", "pandas (ds.upload)", stub_pandas, "ds_update", stub_peer),
-            Row("stage", "pandas -> Arrow (from_pandas)", self.ours("pandas_to_arrow", up), "", NA),
+            Row("stage", "pandas -> Arrow (ds.upload)", self.ours("pandas_to_arrow", up), "", NA),
         ]
 
 
@@ -818,10 +818,22 @@ def print_targets(run: SizeRun, tp: Throughput | None) -> None:
             False,
         ),
         ("export -> pandas vs ds_get, x (live)", speedup(export_pd), 3, True),
+        (
+            "  same, ArrowDtype columns",
+            speedup(_find_row(run, "export (live", "pandas-arrow")),
+            3,
+            True,
+        ),
         ("export -> pyarrow vs ds_get, x (live)", speedup(export_pa), 3, True),
         (
             "export -> pandas vs ds_get, x (replayed)",
             speedup(_find_row(run, "export (pre", "pandas")),
+            3,
+            True,
+        ),
+        (
+            "  same, ArrowDtype columns",
+            speedup(_find_row(run, "export (pre", "pandas-arrow")),
             3,
             True,
         ),

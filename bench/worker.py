@@ -127,8 +127,9 @@ def _table_info(table: Any) -> Info:
 
 
 def ours_query(spec: Spec) -> Operation:
-    """``ds.query(sql)`` into ``spec['into']``: table (no conversion), pyarrow, pandas, polars."""
-    import pandas  # noqa: F401  (imported before the baseline, as a user would have)
+    """``ds.query(sql)`` into ``spec['into']``: table (no conversion), pyarrow, pandas (numpy
+    or Arrow-backed columns: ``pandas-arrow``), polars."""
+    import pandas  # (imported before the baseline, as a user would have)
     import polars as pl
     import pyarrow  # noqa: F401
 
@@ -143,6 +144,8 @@ def ours_query(spec: Spec) -> Operation:
             return _table_info(table.to_pyarrow())
         if into == "pandas":
             return {"rows": len(table.to_pandas())}
+        if into == "pandas-arrow":
+            return {"rows": len(table.to_pandas(types_mapper=pandas.ArrowDtype))}
         return {"rows": pl.DataFrame(table).height}
 
     return run
@@ -160,8 +163,8 @@ def pydomo_query(spec: Spec) -> Operation:
 
 
 def ours_export(spec: Spec) -> Operation:
-    """``ds.export()`` read into ``spec['into']``: pyarrow, pandas or polars."""
-    import pandas  # noqa: F401  (imported before the baseline, as a user would have)
+    """``ds.export()`` read into ``spec['into']``: pyarrow, pandas, pandas-arrow or polars."""
+    import pandas  # (imported before the baseline, as a user would have)
     import polars as pl
     import pyarrow as pa
 
@@ -175,6 +178,9 @@ def ours_export(spec: Spec) -> Operation:
             return {"rows": pl.DataFrame(stream).height}
         if into == "pandas":
             return {"rows": len(stream.read_all().to_pandas())}
+        if into == "pandas-arrow":
+            frame = stream.read_all().to_pandas(types_mapper=pandas.ArrowDtype)
+            return {"rows": len(frame)}
         return _table_info(pa.RecordBatchReader.from_stream(stream).read_all())
 
     return run
@@ -247,13 +253,14 @@ def pydomo_upload(spec: Spec) -> Operation:
 
 
 def pandas_to_arrow(spec: Spec) -> Operation:
-    """The first stage of ``ds.upload(df)``: ``pyarrow.Table.from_pandas(df)``."""
-    import pyarrow as pa
+    """The first stage of ``ds.upload(df)``: the DataFrame as a pyarrow Table, as the client
+    makes it (``pyarrow.Table.from_pandas``, Decimal columns given their type)."""
+    from domo_datasets._pandas import to_arrow
 
     df = _read_pandas(spec["pandas"])
 
     def run() -> Info:
-        return _table_info(pa.Table.from_pandas(df, preserve_index=False))
+        return _table_info(to_arrow(df))
 
     return run
 

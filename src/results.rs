@@ -8,7 +8,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 use domo_core::codec::records::{RecordColumn, records_to_batch};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyType};
+use pyo3::types::{PyCapsule, PyDict, PyType};
 use pyo3_arrow::ffi::to_schema_pycapsule;
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
@@ -95,8 +95,12 @@ impl PyDomoTable {
         slf.py().import("polars")?.call_method1("DataFrame", (slf,))
     }
 
-    fn to_pandas<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        Self::to_pyarrow(slf)?.call_method0("to_pandas")
+    #[pyo3(signature = (**kwargs))]
+    fn to_pandas<'py>(
+        slf: &Bound<'py, Self>,
+        kwargs: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Self::to_pyarrow(slf)?.call_method("to_pandas", (), kwargs)
     }
 }
 

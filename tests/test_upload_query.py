@@ -113,6 +113,13 @@ def test_query_result_converts_to_polars_and_pandas(all_types_ds: dd.Dataset) ->
     assert pdf["id"].tolist() == expected_pdf["id"].tolist()
     assert pdf["label"].isna().tolist() == expected_pdf["label"].isna().tolist()
 
+    # Arguments go to pyarrow: Arrow-backed columns keep exact decimals and nulls.
+    arrow_backed = table.to_pandas(types_mapper=pd.ArrowDtype)
+    assert arrow_backed["price"].dtype == pd.ArrowDtype(pa.decimal128(38, 10))
+    assert pa.Table.from_pandas(arrow_backed, preserve_index=False).equals(expected)
+    with pytest.raises(TypeError):
+        table.to_pandas(no_such_option=True)
+
 
 def test_query_empty_dataset_keeps_types(all_types_ds: dd.Dataset) -> None:
     table = all_types_ds.query(SELECT_ALL).to_pyarrow()

@@ -912,8 +912,14 @@ class Table:
         """This table as a ``pyarrow.Table`` (zero-copy; needs pyarrow)."""
     def to_polars(self) -> polars.DataFrame:
         """This table as a ``polars.DataFrame`` (zero-copy; needs polars)."""
-    def to_pandas(self) -> pandas.DataFrame:
-        """This table as a ``pandas.DataFrame`` (through pyarrow; needs both)."""
+    def to_pandas(self, **kwargs: Any) -> pandas.DataFrame:
+        """This table as a ``pandas.DataFrame`` (through pyarrow; needs both).
+
+        Keyword arguments go to ``pyarrow.Table.to_pandas``. By default DECIMAL columns
+        become ``decimal.Decimal`` objects and strings Python objects, which costs about
+        a second per million values; ``types_mapper=pandas.ArrowDtype`` keeps every
+        column in Arrow memory instead (no copy, exact decimals, nulls kept).
+        """
 
 @final
 class BatchStream:
