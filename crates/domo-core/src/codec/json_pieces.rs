@@ -114,7 +114,7 @@ impl RowScanner {
                     return pieces;
                 }
                 (b'[', false) => {
-                    let Some(end) = skip_value(body, i) else {
+                    let Some(end) = row_end(body, i) else {
                         break complete;
                     };
                     let (start, first) = *piece.get_or_insert((i, *rows));
@@ -185,6 +185,21 @@ fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
             return Some(i);
         }
         i += 2;
+    }
+}
+
+/// The index just past the row (an array) opening at `i`, or `None` if it does not end
+/// in `body`. Jumps from quote to quote and bracket to bracket, so numbers cost nothing.
+fn row_end(body: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    loop {
+        j += memchr::memchr3(b'"', b']', b'[', body.get(j..)?)?;
+        match body[j] {
+            b'"' => j = string_end(body, j + 1)? + 1,
+            b']' => return Some(j + 1),
+            // A nested array (no valid row has one): the general walk.
+            _ => return skip_value(body, i),
+        }
     }
 }
 
@@ -533,6 +548,14 @@ mod tests {
             let err = decode(bad, 2, 16, 10).unwrap_err().0;
             assert_eq!(err, decode_serial(bad).unwrap_err().0);
         }
+    }
+
+    #[test]
+    fn rows_end_where_their_bracket_closes() {
+        let body = br#"[1,"a]\"]"],[2,{"b":"]"},[3]],x"#;
+        assert_eq!(row_end(body, 0), Some(11));
+        assert_eq!(row_end(body, 12), Some(body.len() - 2));
+        assert_eq!(row_end(&body[..8], 0), None);
     }
 
     #[test]

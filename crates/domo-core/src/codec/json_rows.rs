@@ -211,7 +211,10 @@ pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
 /// Decodes a whole query answer on at most `threads` threads.
 pub fn decode_query_answer_on(body: &[u8], threads: usize) -> Result<DecodedRows, DecodeError> {
     let mut decoder = AnswerDecoder::new(threads, body.len());
-    decoder.extend(body);
+    // Fed as if arriving, so the threads start on the first rows while the rest is scanned.
+    for chunk in body.chunks(1 << 20) {
+        decoder.extend(chunk);
+    }
     decoder.finish()
 }
 
@@ -231,9 +234,21 @@ fn json_error(e: serde_json::Error) -> DecodeError {
     DecodeError(describe_json_error(&e))
 }
 
+// serde_json checks each string's UTF-8 as it reads bytes; checking the whole text once
+// first is several times cheaper (it was an eighth of decoding). Bytes that are not
+// UTF-8 are still read as bytes, so the error says where.
+
 /// Reads the answer's columns and types, and its rows into their builders.
 pub(crate) fn read_answer(body: &[u8]) -> Result<(Columns, usize), DecodeError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+    match std::str::from_utf8(body) {
+        Ok(text) => read_answer_from(serde_json::Deserializer::from_str(text)),
+        Err(_) => read_answer_from(serde_json::Deserializer::from_slice(body)),
+    }
+}
+
+fn read_answer_from<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<(Columns, usize), DecodeError> {
     let answer = de.deserialize_map(AnswerVisitor).map_err(json_error)?;
     de.end().map_err(json_error)?;
     match answer.columns {
@@ -270,15 +285,25 @@ pub(crate) fn decode_rows(
         .iter()
         .map(|t| ColumnBuilder::new(*t))
         .collect();
-    let mut de = serde_json::Deserializer::from_slice(rows_json);
     let seed = RowsSeed {
         builders: &mut builders,
         names: &columns.names,
         first_row,
     };
+    let rows = match std::str::from_utf8(rows_json) {
+        Ok(text) => read_rows(seed, serde_json::Deserializer::from_str(text)),
+        Err(_) => read_rows(seed, serde_json::Deserializer::from_slice(rows_json)),
+    }?;
+    finish(schema, &mut builders, rows)
+}
+
+fn read_rows<'de, R: serde_json::de::Read<'de>>(
+    seed: RowsSeed<'_>,
+    mut de: serde_json::Deserializer<R>,
+) -> Result<usize, DecodeError> {
     let rows = seed.deserialize(&mut de).map_err(json_error)?;
     de.end().map_err(json_error)?;
-    finish(schema, &mut builders, rows)
+    Ok(rows)
 }
 
 fn describe_json_error(e: &serde_json::Error) -> String {
