@@ -189,11 +189,23 @@ pub fn format_datetime(dt: &NaiveDateTime) -> String {
     out
 }
 
-/// `s` is already in the stored form of `ty` (`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`).
-fn is_stored_form(ty: DomoType, s: &str, p: &ParsedTime) -> bool {
+/// `s` in the stored form of `ty` (`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`) without going
+/// through the formatter, when it is already that form but perhaps for the separator.
+fn stored_form(ty: DomoType, s: &str, p: &ParsedTime) -> Option<String> {
     match ty {
-        DomoType::Date => p.date_only && s.len() == 10,
-        _ => !p.date_only && s.len() == 19 && s.as_bytes()[10] == b'T',
+        DomoType::Date => (p.date_only && s.len() == 10).then(|| s.to_owned()),
+        _ => {
+            let b = s.as_bytes();
+            let canonical = !p.date_only
+                && b.len() == 19
+                && matches!(b[10], b'T' | b' ')
+                && hms(&b[11..]).is_some();
+            canonical.then(|| {
+                let mut text = s.to_owned();
+                text.replace_range(10..11, "T");
+                text
+            })
+        }
     }
 }
 
@@ -226,13 +238,13 @@ pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
                 DomoType::Date => "not a date (expected YYYY-MM-DD)".to_owned(),
                 _ => "not a datetime (expected YYYY-MM-DDTHH:MM:SS)".to_owned(),
             })?;
-            Ok(Value::Text(if is_stored_form(ty, s, &p) {
-                s.to_owned()
-            } else if ty == DomoType::Date {
-                format_date(&p.dt)
-            } else {
-                format_datetime(&p.dt)
-            }))
+            Ok(Value::Text(stored_form(ty, s, &p).unwrap_or_else(|| {
+                if ty == DomoType::Date {
+                    format_date(&p.dt)
+                } else {
+                    format_datetime(&p.dt)
+                }
+            })))
         }
     }
 }
@@ -305,6 +317,10 @@ mod tests {
             assert_eq!(v, Ok(Value::Text(want.into())), "{s}");
         }
         assert!(text_to_value(DomoType::DateTime, "2024-13-05 07:08:09").is_err());
+        assert_eq!(
+            text_to_value(DomoType::DateTime, "2024-03-05 7:08:09Z"),
+            Ok(Value::Text(want.into()))
+        );
         assert_eq!(
             text_to_value(DomoType::Date, "2024-02-29"),
             Ok(Value::Text("2024-02-29".into()))
