@@ -205,13 +205,20 @@ def test_upload_pandas_decimal_objects(domo_client: dd.Client) -> None:
     ]
 
 
-@pytest.mark.parametrize("run", ["sync", "async"])
-def test_large_answer_is_decoded_in_pieces(domo_client: dd.Client, run: str) -> None:
-    # Several MB of answer: the emulator sends it as it renders it and the client
-    # decodes pieces of it on every core as they arrive, one batch per piece.
+@pytest.fixture
+def large_ds(domo_client: dd.Client) -> tuple[dd.Dataset, pa.Table]:
+    # Several MB of query answer and of export CSV.
     expected = all_types_table(60_000)
-    ds = domo_client.create_dataset("large answer", ALL_TYPES_DOMO)
+    ds = domo_client.create_dataset("large", ALL_TYPES_DOMO)
     ds.upload(expected)
+    return ds, expected
+
+
+@pytest.mark.parametrize("run", ["sync", "async"])
+def test_large_answer_is_decoded_in_pieces(large_ds: tuple[dd.Dataset, pa.Table], run: str) -> None:
+    # The emulator sends the answer as it renders it and the client decodes pieces of it
+    # on every core as they arrive, one batch per piece.
+    ds, expected = large_ds
     if run == "sync":
         table = ds.query(SELECT_ALL)
     else:
@@ -220,6 +227,15 @@ def test_large_answer_is_decoded_in_pieces(domo_client: dd.Client, run: str) -> 
     if (os.cpu_count() or 1) > 1:
         assert got.column("id").num_chunks > 1
     assert_tables_equal(got, expected)
+
+
+def test_large_export_is_decoded_in_segments(large_ds: tuple[dd.Dataset, pa.Table]) -> None:
+    # Segments of whole records are decoded side by side; batches still come in order
+    # and never exceed batch_size.
+    ds, expected = large_ds
+    batches = [b.to_pyarrow() for b in ds.export(batch_size=7_000)]
+    assert all(0 < b.num_rows <= 7_000 for b in batches)
+    assert_tables_equal(pa.concat_tables(batches), expected)
 
 
 def test_upload_record_batch_reader_and_record_batch(all_types_ds: dd.Dataset) -> None:

@@ -2,10 +2,16 @@
 //! or as a CSV file written to disk.
 //!
 //! Memory stays flat whatever the dataset's size: the download runs only as fast as the
-//! consumer takes batches, and dropping the stream stops it.
+//! consumer takes batches, and dropping the stream stops it. The CSV is cut into segments
+//! of whole records, decoded side by side on all cores and handed on in order.
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use reqwest::Method;
 use reqwest::header::CONTENT_TYPE;
@@ -100,15 +106,121 @@ impl Dataset {
         let columns = self.schema().await?;
         let schema = arrow_schema(&columns);
         let body = self.start_export().await?;
-        let decoder = arrow_csv::ReaderBuilder::new(schema.clone())
-            .with_header(true)
-            .with_batch_size(batch_size)
-            .with_null_regex(
-                regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
-            )
-            .build_decoder();
-        Ok(BatchStream::spawn(schema, |tx| pump(body, decoder, tx)))
+        let reader = Arc::new(SegmentReader {
+            schema: schema.clone(),
+            batch_size,
+            null: regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
+        });
+        let threads = crate::codec::json_pieces::available_threads();
+        Ok(BatchStream::spawn(schema, move |tx| {
+            pump(body, reader, threads, tx)
+        }))
     }
+}
+
+/// The CSV is cut into segments of about this many bytes of whole records.
+const SEGMENT_BYTES: usize = 4 << 20;
+
+/// Decodes segments of the export's CSV.
+struct SegmentReader {
+    schema: SchemaRef,
+    batch_size: usize,
+    null: regex::Regex,
+}
+
+impl SegmentReader {
+    /// `segment` holds whole records; the first segment starts with the header row.
+    fn decode(&self, segment: &[u8], header: bool) -> Result<Vec<RecordBatch>> {
+        let mut decoder = arrow_csv::ReaderBuilder::new(self.schema.clone())
+            .with_header(header)
+            .with_batch_size(self.batch_size)
+            .with_null_regex(self.null.clone())
+            .build_decoder();
+        let mut batches = Vec::new();
+        let mut rest = segment;
+        while !rest.is_empty() {
+            let used = decoder.decode(rest)?;
+            rest = &rest[used..];
+            if decoder.capacity() == 0 {
+                batches.extend(decoder.flush()?);
+            }
+        }
+        decoder.decode(&[])?;
+        batches.extend(decoder.flush()?);
+        Ok(batches)
+    }
+}
+
+/// Finds where records end in CSV arriving in pieces: at a newline outside quotes
+/// (a doubled quote inside a field flips the state twice, so it needs no special case).
+#[derive(Default)]
+struct RecordCutter {
+    scanned: usize,
+    in_quotes: bool,
+}
+
+impl RecordCutter {
+    /// The end of the first record ending at or after `min` bytes of `buf`, if one has
+    /// arrived; the bytes before it are then handed on and `buf` starts after it.
+    fn cut(&mut self, buf: &[u8], min: usize) -> Option<usize> {
+        for i in memchr::memchr2_iter(b'"', b'\n', &buf[self.scanned..]) {
+            let i = self.scanned + i;
+            if buf[i] == b'"' {
+                self.in_quotes = !self.in_quotes;
+            } else if !self.in_quotes && i + 1 >= min {
+                self.scanned = 0;
+                return Some(i + 1);
+            }
+        }
+        self.scanned = buf.len();
+        None
+    }
+}
+
+type Segment = tokio::task::JoinHandle<Result<Vec<RecordBatch>>>;
+
+async fn pump(
+    mut body: ExportBody,
+    reader: Arc<SegmentReader>,
+    threads: usize,
+    tx: BatchSender,
+) -> Result<()> {
+    let mut buf = BytesMut::new();
+    let mut cutter = RecordCutter::default();
+    let mut in_flight: VecDeque<Segment> = VecDeque::new();
+    let mut first = true;
+    let start = |segment: Bytes, first: &mut bool| -> Segment {
+        let (reader, header) = (reader.clone(), std::mem::take(first));
+        tokio::task::spawn_blocking(move || reader.decode(&segment, header))
+    };
+    while let Some(chunk) = body.next_chunk().await? {
+        buf.extend_from_slice(&chunk);
+        while let Some(end) = cutter.cut(&buf, SEGMENT_BYTES) {
+            in_flight.push_back(start(buf.split_to(end).freeze(), &mut first));
+            // One segment more than threads in flight keeps every core busy while the
+            // oldest is handed on; memory stays a few segments.
+            while in_flight.len() > threads {
+                hand_on(&mut in_flight, &tx).await?;
+            }
+        }
+    }
+    if !buf.is_empty() || first {
+        in_flight.push_back(start(buf.freeze(), &mut first));
+    }
+    while !in_flight.is_empty() {
+        hand_on(&mut in_flight, &tx).await?;
+    }
+    Ok(())
+}
+
+/// Sends the oldest segment's batches, in order.
+async fn hand_on(in_flight: &mut VecDeque<Segment>, tx: &BatchSender) -> Result<()> {
+    if let Some(segment) = in_flight.pop_front() {
+        for batch in segment.await.map_err(|_| Error::Cancelled)?? {
+            send(tx, batch).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The body of an export as it arrives.
@@ -133,31 +245,28 @@ impl ExportBody {
     }
 }
 
-/// Feeds body chunks through the decoder and hands out full batches until the body ends,
-/// the consumer goes away, or something fails.
-async fn pump(
-    mut body: ExportBody,
-    mut decoder: arrow_csv::reader::Decoder,
-    tx: BatchSender,
-) -> Result<()> {
-    while let Some(chunk) = body.next_chunk().await? {
-        let mut rest: &[u8] = &chunk;
-        while !rest.is_empty() {
-            let used = decoder.decode(rest)?;
-            rest = &rest[used..];
-            if decoder.capacity() == 0 {
-                flush(&mut decoder, &tx).await?;
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_are_cut_outside_quotes_only() {
+        let csv = b"a,\"x\ny\"\n\"say \"\"hi\"\"\",2\nlast,3\n";
+        // Fed byte by byte, records end only at the newlines outside quotes.
+        let mut buf = Vec::new();
+        let mut cutter = RecordCutter::default();
+        let mut records = Vec::new();
+        for &b in csv.iter() {
+            buf.push(b);
+            if let Some(end) = cutter.cut(&buf, 1) {
+                records.push(String::from_utf8(buf.drain(..end).collect()).unwrap());
             }
         }
-    }
-    // Let the decoder see the end of the last line.
-    decoder.decode(&[])?;
-    flush(&mut decoder, &tx).await
-}
-
-async fn flush(decoder: &mut arrow_csv::reader::Decoder, tx: &BatchSender) -> Result<()> {
-    match decoder.flush()? {
-        Some(batch) => send(tx, batch).await,
-        None => Ok(()),
+        assert_eq!(
+            records,
+            ["a,\"x\ny\"\n", "\"say \"\"hi\"\"\",2\n", "last,3\n"]
+        );
+        // Nothing is cut before `min` bytes.
+        assert_eq!(RecordCutter::default().cut(csv, 12), Some(csv.len() - 7));
     }
 }
