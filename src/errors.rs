@@ -32,6 +32,7 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
         }
         Error::Arrow(e) => return Ok(PyValueError::new_err(message(format!("Arrow data: {e}")))),
         Error::Cancelled => return Ok(PyRuntimeError::new_err(message("cancelled".into()))),
+        Error::WorkerFailed(_) => return Ok(PyRuntimeError::new_err(message(err.to_string()))),
         Error::UploadPart { part, source } => {
             return convert(
                 py,

@@ -111,6 +111,23 @@ def test_csv_header_must_match(tmp_path: Any, domo_client: dd.Client) -> None:
         ds.upload(path)
 
 
+def test_csv_file_parts_are_cut_between_records(tmp_path: Any, domo_client: dd.Client) -> None:
+    # A quote inside an unquoted field is data, so the quoted newline after it does not
+    # end a record: parts are cut only where a CSV reader sees records end.
+    ds = domo_client.create_dataset("csv records", {"id": "LONG", "note": "STRING"})
+    path = tmp_path / "records.csv"
+    rows = [f'{i},5\'11" tall\n{i},"line\nbreak, ""quoted"""\n' for i in range(10_000)]
+    path.write_text("id,note\n" + "".join(rows), encoding="utf-8")
+    result = ds.upload(path, part_size=64 * 1024)
+    assert result["rows"] == 20_000
+    assert result["parts"] > 4
+    got = ds.query("SELECT `note`, COUNT(*) AS n FROM table GROUP BY `note` ORDER BY `note`")
+    assert got.to_pyarrow().to_pylist() == [
+        {"note": "5'11\" tall", "n": 10_000},
+        {"note": 'line\nbreak, "quoted"', "n": 10_000},
+    ]
+
+
 def test_iterator_of_batches_streams_a_generator(
     domo_client: dd.Client, domo_emulator: LocalDomo
 ) -> None:

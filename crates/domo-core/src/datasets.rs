@@ -166,15 +166,13 @@ impl Dataset {
         if error::looks_like_html(&content_type, decoder.body()) {
             return Err(error::html_error(status, decoder.body(), call.info()));
         }
-        let decoded = tokio::task::spawn_blocking(move || decoder.finish())
-            .await
-            .map_err(|_| Error::Cancelled)?
+        let decoded = error::joined(tokio::task::spawn_blocking(move || decoder.finish()).await)?
             .map_err(|e| Error::UnexpectedResponse {
-                message: format!("cannot read the query answer: {}", e.0),
-                status,
-                request: call.info(),
-                body: None,
-            })?;
+            message: format!("cannot read the query answer: {}", e.0),
+            status,
+            request: call.info(),
+            body: None,
+        })?;
         for (name, kind) in &decoded.unknown_types {
             log::warn!("query column {name:?} has type {kind:?}, unknown here; read as text");
         }

@@ -124,6 +124,25 @@ pub enum Error {
     /// The operation was cancelled before it finished.
     #[error("cancelled")]
     Cancelled,
+
+    /// A thread doing part of the work (decoding, encoding) panicked: a bug here, not bad
+    /// data, reported rather than ending the work as if it were complete.
+    #[error("a worker thread of domo-datasets failed: {0}")]
+    WorkerFailed(String),
+}
+
+/// The outcome of a blocking task: its panic is `WorkerFailed`, its abort `Cancelled`.
+pub(crate) fn joined<T>(outcome: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
+    outcome.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => Error::WorkerFailed(
+            panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "panicked".to_owned()),
+        ),
+        Err(_) => Error::Cancelled,
+    })
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,6 +18,7 @@ use reqwest::header::CONTENT_TYPE;
 use tokio::io::AsyncWriteExt;
 
 use crate::batches::{BatchSender, BatchStream, send};
+use crate::codec::csv_records::RecordEnds;
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
 use crate::transport::{Call, header_text, transport_error};
@@ -151,25 +152,21 @@ impl SegmentReader {
     }
 }
 
-/// Finds where records end in CSV arriving in pieces: at a newline outside quotes
-/// (a doubled quote inside a field flips the state twice, so it needs no special case).
+/// Cuts CSV arriving in pieces between records, once at least `min` bytes have come.
 #[derive(Default)]
 struct RecordCutter {
+    ends: RecordEnds,
     scanned: usize,
-    in_quotes: bool,
 }
 
 impl RecordCutter {
     /// The end of the first record ending at or after `min` bytes of `buf`, if one has
     /// arrived; the bytes before it are then handed on and `buf` starts after it.
     fn cut(&mut self, buf: &[u8], min: usize) -> Option<usize> {
-        for i in memchr::memchr2_iter(b'"', b'\n', &buf[self.scanned..]) {
-            let i = self.scanned + i;
-            if buf[i] == b'"' {
-                self.in_quotes = !self.in_quotes;
-            } else if !self.in_quotes && i + 1 >= min {
-                self.scanned = 0;
-                return Some(i + 1);
+        while let Some(len) = self.ends.next_end(&buf[self.scanned..]) {
+            self.scanned += len;
+            if self.scanned >= min {
+                return Some(std::mem::take(&mut self.scanned));
             }
         }
         self.scanned = buf.len();
@@ -216,7 +213,7 @@ async fn pump(
 /// Sends the oldest segment's batches, in order.
 async fn hand_on(in_flight: &mut VecDeque<Segment>, tx: &BatchSender) -> Result<()> {
     if let Some(segment) = in_flight.pop_front() {
-        for batch in segment.await.map_err(|_| Error::Cancelled)?? {
+        for batch in error::joined(segment.await)?? {
             send(tx, batch).await?;
         }
     }
@@ -250,23 +247,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn records_are_cut_outside_quotes_only() {
-        let csv = b"a,\"x\ny\"\n\"say \"\"hi\"\"\",2\nlast,3\n";
-        // Fed byte by byte, records end only at the newlines outside quotes.
+    fn segments_are_cut_between_records() {
+        let csv = b"h1,h2\na,\"x\ny\"\n\"say \"\"hi\"\"\",2\nlast,3\n";
         let mut buf = Vec::new();
         let mut cutter = RecordCutter::default();
-        let mut records = Vec::new();
+        let mut segments = Vec::new();
         for &b in csv.iter() {
             buf.push(b);
-            if let Some(end) = cutter.cut(&buf, 1) {
-                records.push(String::from_utf8(buf.drain(..end).collect()).unwrap());
+            if let Some(end) = cutter.cut(&buf, 8) {
+                segments.push(String::from_utf8(buf.drain(..end).collect()).unwrap());
             }
         }
+        segments.push(String::from_utf8(buf).unwrap());
         assert_eq!(
-            records,
-            ["a,\"x\ny\"\n", "\"say \"\"hi\"\"\",2\n", "last,3\n"]
+            segments,
+            ["h1,h2\na,\"x\ny\"\n", "\"say \"\"hi\"\"\",2\n", "last,3\n"]
         );
-        // Nothing is cut before `min` bytes.
-        assert_eq!(RecordCutter::default().cut(csv, 12), Some(csv.len() - 7));
     }
 }

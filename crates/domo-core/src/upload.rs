@@ -21,9 +21,10 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
+use crate::codec::csv_records::RecordEnds;
 use crate::codec::csv_write::{check_encodable, write_batch};
 use crate::datasets::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{self, Error, Result};
 use crate::schema_check;
 use crate::transport::{Body, Call};
 use crate::types::Column;
@@ -265,7 +266,7 @@ impl Dataset {
             }
         }
         // The encoder has finished (its channel closed); surface a panic as an error.
-        (&mut encoder.0).await.map_err(|_| Error::Cancelled)?;
+        error::joined((&mut encoder.0).await)?;
 
         self.commit_upload(upload_id, &options).await?;
         totals.done = true;
@@ -456,7 +457,7 @@ impl PartBuilder<'_> {
         };
         let mut file = BufReader::with_capacity(1 << 20, File::open(path).map_err(io)?);
         let mut chunk = vec![0u8; 1 << 20];
-        let mut scanner = CsvScanner::default();
+        let mut ends = RecordEnds::default();
         let mut in_header = true;
         loop {
             let n = file.read(&mut chunk).map_err(io)?;
@@ -464,10 +465,8 @@ impl PartBuilder<'_> {
                 break;
             }
             let mut start = 0;
-            for (i, &b) in chunk[..n].iter().enumerate() {
-                if !scanner.end_of_record(b) {
-                    continue;
-                }
+            while let Some(len) = ends.next_end(&chunk[start..n]) {
+                let i = start + len - 1;
                 if in_header {
                     in_header = false;
                 } else {
@@ -526,26 +525,6 @@ impl PartBuilder<'_> {
     }
 }
 
-/// Finds record ends in CSV bytes: a line feed outside quotes.
-#[derive(Default)]
-struct CsvScanner {
-    in_quotes: bool,
-}
-
-impl CsvScanner {
-    fn end_of_record(&mut self, b: u8) -> bool {
-        match b {
-            b'"' => {
-                // A doubled quote inside quotes toggles twice: no net change.
-                self.in_quotes = !self.in_quotes;
-                false
-            }
-            b'\n' => !self.in_quotes,
-            _ => false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -576,18 +555,5 @@ mod tests {
         }
         assert!(UploadMode::parse("upsert").is_err());
         assert_eq!(UploadMode::parse("REPLACE").unwrap(), UploadMode::Replace);
-    }
-
-    #[test]
-    fn scanner_respects_quotes() {
-        let text = b"a,\"x\ny\",\"q\"\"\"\nb,c\n";
-        let mut s = CsvScanner::default();
-        let ends: Vec<usize> = text
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| s.end_of_record(**b))
-            .map(|(i, _)| i)
-            .collect();
-        assert_eq!(ends, vec![13, 17]);
     }
 }

@@ -1,5 +1,6 @@
 //! Converting between Domo's wire formats and Arrow.
 
+pub(crate) mod csv_records;
 pub mod csv_write;
 pub(crate) mod json_pieces;
 pub mod json_rows;

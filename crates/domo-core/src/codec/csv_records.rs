@@ -1,0 +1,105 @@
+//! Where CSV records end, found as the bytes arrive, so CSV can be cut between records
+//! (upload parts, export segments decoded side by side).
+
+/// Where the scan is within a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum State {
+    /// At the start of a field: a quote here opens a quoted field.
+    #[default]
+    FieldStart,
+    /// Inside an unquoted field: a quote here is data.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field: a second quote is a literal quote,
+    /// anything else closes the field.
+    QuoteInQuoted,
+}
+
+/// Finds record ends as a CSV reader (csv-core, which arrow-csv uses) sees them: a line
+/// feed outside quoted fields, where a quote opens a quoted field only at a field's start
+/// and a doubled quote inside one stands for a quote.
+#[derive(Debug, Default)]
+pub(crate) struct RecordEnds {
+    state: State,
+}
+
+impl RecordEnds {
+    /// Scans `bytes`, which follow everything scanned before; returns the length of the
+    /// prefix that ends the first record ending in them, or `None` (all of `bytes` then
+    /// belongs to an unfinished record).
+    pub(crate) fn next_end(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < bytes.len() {
+            match self.state {
+                State::Quoted => {
+                    // Only a quote can end the field: jump to it.
+                    i += memchr::memchr(b'"', &bytes[i..])? + 1;
+                    self.state = State::QuoteInQuoted;
+                }
+                State::QuoteInQuoted => {
+                    self.state = match bytes[i] {
+                        b'"' => State::Quoted,
+                        b',' => State::FieldStart,
+                        b'\n' => {
+                            self.state = State::FieldStart;
+                            return Some(i + 1);
+                        }
+                        _ => State::Unquoted,
+                    };
+                    i += 1;
+                }
+                State::FieldStart | State::Unquoted => {
+                    let Some(j) = memchr::memchr3(b',', b'\n', b'"', &bytes[i..]) else {
+                        self.state = State::Unquoted;
+                        return None;
+                    };
+                    if j > 0 {
+                        self.state = State::Unquoted;
+                    }
+                    let at = i + j;
+                    match bytes[at] {
+                        b',' => self.state = State::FieldStart,
+                        b'\n' => {
+                            self.state = State::FieldStart;
+                            return Some(at + 1);
+                        }
+                        _ if self.state == State::FieldStart => self.state = State::Quoted,
+                        _ => {}
+                    }
+                    i = at + 1;
+                }
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Record ends found feeding `csv` in pieces of `step` bytes.
+    fn ends(csv: &[u8], step: usize) -> Vec<usize> {
+        let mut finder = RecordEnds::default();
+        let mut found = Vec::new();
+        for (k, piece) in csv.chunks(step).enumerate() {
+            let mut pos = 0;
+            while let Some(len) = finder.next_end(&piece[pos..]) {
+                pos += len;
+                found.push(k * step + pos);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn record_ends_follow_quoting_rules() {
+        let csv = b"a,\"x\ny\"\n\"say \"\"hi\"\"\",2\n5'11\",\"q\nr\"\r\nlast,\"\"\n\"z\"tail,1\n";
+        let want = vec![8, 23, 36, 44, 54];
+        for step in [1, 2, 3, 7, csv.len()] {
+            assert_eq!(ends(csv, step), want, "{step}");
+        }
+        assert_eq!(ends(b"no end", 2), Vec::<usize>::new());
+    }
+}
