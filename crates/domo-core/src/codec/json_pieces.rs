@@ -420,14 +420,17 @@ impl AnswerDecoder {
         self.advance(true);
         let parallel = match (&self.scanner.scan, self.started.take()) {
             (Scan::Done { array }, Some((layout, workers))) => {
-                // The rest of the answer must be a valid answer too.
-                let mut tail = self.body[..array.start].to_vec();
-                tail.extend_from_slice(b"[]");
-                tail.extend_from_slice(&self.body[array.end..]);
-                read_answer(&tail)
-                    .and_then(|_| workers.finish())
-                    .map(|batches| (layout, batches))
-                    .ok()
+                // The whole answer without its rows must be a valid answer too, naming the
+                // same columns and types (metadata sent after the rows would change them).
+                let mut rest = self.body[..array.start].to_vec();
+                rest.extend_from_slice(b"[]");
+                rest.extend_from_slice(&self.body[array.end..]);
+                match read_answer(&rest) {
+                    Ok((columns, _)) if columns.same_layout(&layout.columns) => {
+                        workers.finish().ok().map(|batches| (layout, batches))
+                    }
+                    _ => None,
+                }
             }
             _ => None,
         };
@@ -523,12 +526,27 @@ mod tests {
             meta(&["LONG"])
         );
         assert_eq!(decode(empty.as_bytes(), 2, 3, 1).unwrap().num_rows(), 0);
-        // Columns after the rows: decoded once everything is there.
-        let late = format!(
-            r#"{{"rows":[[1],[2]],"columns":["n"],"metadata":{}}}"#,
-            meta(&["LONG"])
-        );
-        assert_eq!(decode(late.as_bytes(), 2, 3, 1).unwrap().num_rows(), 2);
+        // Columns or types after the rows: decoded once everything is there.
+        for late in [
+            format!(
+                r#"{{"rows":[[1],[2]],"columns":["n"],"metadata":{}}}"#,
+                meta(&["LONG"])
+            ),
+            format!(
+                r#"{{"columns":["n"],"rows":[[1],[2]],"metadata":{}}}"#,
+                meta(&["LONG"])
+            ),
+        ] {
+            let decoded = decode(late.as_bytes(), 2, 3, 1).unwrap();
+            assert_eq!(
+                joined(&decoded),
+                decode_serial(late.as_bytes()).unwrap().batches[0]
+            );
+            assert_eq!(
+                decoded.schema.field(0).data_type(),
+                &arrow_schema::DataType::Int64
+            );
+        }
     }
 
     #[test]

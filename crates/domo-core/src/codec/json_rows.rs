@@ -126,6 +126,11 @@ impl Columns {
         }
     }
 
+    /// Same names and types as `other`.
+    pub(crate) fn same_layout(&self, other: &Columns) -> bool {
+        self.names == other.names && self.types == other.types
+    }
+
     pub(crate) fn schema(&self) -> SchemaRef {
         let fields: Vec<Field> = self
             .names
