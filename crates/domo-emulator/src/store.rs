@@ -421,7 +421,13 @@ impl Store {
     ) -> Result<i64, ApiError> {
         // Parsing is most of the work and needs no lock: concurrent parts parse side by
         // side and only take turns to store.
-        let parsed_for = self.dataset(dataset_id)?;
+        let parsed_for = {
+            let conn = self.lock();
+            let ds = load_dataset(&conn, dataset_id)?;
+            // An upload that cannot take the part says so before its data is read.
+            open_upload(&conn, &ds, upload_id)?;
+            ds
+        };
         let mut values = parse_part(&parsed_for, part, text)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
@@ -751,8 +757,8 @@ fn create_tables(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn open_upload(tx: &Transaction<'_>, ds: &Dataset, upload_id: i64) -> Result<UploadRow, ApiError> {
-    let row = tx
+fn open_upload(conn: &Connection, ds: &Dataset, upload_id: i64) -> Result<UploadRow, ApiError> {
+    let row = conn
         .query_row(
             "SELECT state, data_tag, action FROM _uploads WHERE id = ?1 AND dataset_id = ?2",
             params![upload_id, ds.id],
@@ -870,7 +876,11 @@ fn insert_part(
         first_rowid.get_or_insert_with(|| tx.last_insert_rowid());
         rows += 1;
     }
-    let last_rowid = first_rowid.map(|_| tx.last_insert_rowid());
+    // An empty part gets an empty range, not an unbounded one.
+    let (first_rowid, last_rowid) = match first_rowid {
+        Some(first) => (first, tx.last_insert_rowid()),
+        None => (0, -1),
+    };
     tx.execute(
         "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes, first_rowid, last_rowid)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
