@@ -203,6 +203,9 @@ def test_upload_pandas_decimal_objects(domo_client: dd.Client) -> None:
         None,
         Decimal("0E-10"),
     ]
+    # No rows, or no values to tell a column's kind: nothing to convert specially.
+    empty = pd.DataFrame({"id": pd.Series([], dtype="int64"), "amount": [], "fine": []})
+    assert ds.upload(empty.astype({"amount": object, "fine": object}))["rows"] == 0
 
 
 @pytest.fixture

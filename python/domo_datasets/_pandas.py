@@ -33,8 +33,10 @@ def to_arrow(df: pd.DataFrame) -> pa.Table:
             if column.dtype != object:
                 continue
             present = column.notna().to_numpy()
+            if not present.any():
+                continue
             first = int(present.argmax())
-            if not present[first] or not isinstance(column.iloc[first], decimal.Decimal):
+            if not isinstance(column.iloc[first], decimal.Decimal):
                 continue
             try:
                 decimals[name] = pa.array(column, type=decimal_type, from_pandas=True)
