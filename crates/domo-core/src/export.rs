@@ -194,9 +194,9 @@ async fn pump(
         buf.extend_from_slice(&chunk);
         while let Some(end) = cutter.cut(&buf, SEGMENT_BYTES) {
             in_flight.push_back(start(buf.split_to(end).freeze(), &mut first));
-            // One segment more than threads in flight keeps every core busy while the
-            // oldest is handed on; memory stays a few segments.
-            while in_flight.len() > threads {
+            // As many segments in flight as cores: each segment costs its bytes, its
+            // decoder and its arrays until handed on, and one more only bought memory.
+            while in_flight.len() >= threads.max(1) {
                 hand_on(&mut in_flight, &tx).await?;
             }
         }
