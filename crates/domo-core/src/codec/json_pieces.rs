@@ -16,7 +16,8 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 use super::json_rows::{
-    Columns, DecodeError, DecodedRows, decode_rows, decode_serial, read_answer,
+    Columns, DecodeError, DecodedRows, decode_rows, decode_serial, head_columns, read_answer,
+    without_rows,
 };
 
 /// Below this size an answer is decoded on one thread: splitting would not pay.
@@ -138,7 +139,7 @@ impl RowScanner {
 
 /// The index of the `[` opening the `rows` member of the answer object, or `None` if it
 /// is not (yet) there.
-fn find_rows(body: &[u8]) -> Option<usize> {
+pub(crate) fn find_rows(body: &[u8]) -> Option<usize> {
     let mut i = skip_ws(body, 0);
     if body.get(i) != Some(&b'{') {
         return None;
@@ -390,16 +391,14 @@ impl AnswerDecoder {
             };
             // The columns and their types precede the rows (as Domo sends them): read
             // them as an answer without rows.
-            let mut head = self.body[..rows_open].to_vec();
-            head.extend_from_slice(b"[]}");
-            match read_answer(&head) {
-                Ok((columns, _)) => {
+            match head_columns(&self.body, rows_open) {
+                Some(columns) => {
                     let schema = columns.schema();
                     let layout = Arc::new(Layout { columns, schema });
                     let workers = Workers::start(layout.clone(), self.threads);
                     self.started = Some((layout, workers));
                 }
-                Err(_) => {
+                None => {
                     self.serial = true;
                     return;
                 }
@@ -422,10 +421,7 @@ impl AnswerDecoder {
             (Scan::Done { array }, Some((layout, workers))) => {
                 // The whole answer without its rows must be a valid answer too, naming the
                 // same columns and types (metadata sent after the rows would change them).
-                let mut rest = self.body[..array.start].to_vec();
-                rest.extend_from_slice(b"[]");
-                rest.extend_from_slice(&self.body[array.end..]);
-                match read_answer(&rest) {
+                match read_answer(&without_rows(&self.body, array)) {
                     Ok((columns, _)) if columns.same_layout(&layout.columns) => {
                         workers.finish().ok().map(|batches| (layout, batches))
                     }

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::json_cells::{self, Number};
 use super::json_pieces::{self, AnswerDecoder};
 use super::temporal::{parse_date, parse_datetime};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
@@ -109,13 +110,18 @@ impl Columns {
                 })
             })
             .collect();
-        let builders = types.iter().map(|t| ColumnBuilder::new(*t)).collect();
-        Ok(Columns {
+        let mut columns = Columns {
             names,
             types,
-            builders,
+            builders: Vec::new(),
             unknown_types,
-        })
+        };
+        columns.builders = columns.new_builders();
+        Ok(columns)
+    }
+
+    fn new_builders(&self) -> Vec<ColumnBuilder> {
+        self.types.iter().map(|t| ColumnBuilder::new(*t)).collect()
     }
 
     fn rows_seed(&mut self) -> RowsSeed<'_> {
@@ -223,8 +229,61 @@ pub fn decode_query_answer_on(body: &[u8], threads: usize) -> Result<DecodedRows
     decoder.finish()
 }
 
-/// Decodes on one thread; the reference for every other path, and what reports errors.
+/// Reads the rows array opening `text` with the hand reader: one batch, and the index
+/// just past the array; `None` if serde has to read it.
+fn read_rows_by_hand(
+    text: &str,
+    columns: &Columns,
+    schema: SchemaRef,
+) -> Option<(RecordBatch, usize)> {
+    let mut builders = columns.new_builders();
+    let (rows, end) = json_cells::read_rows(text, &mut builders)?;
+    Some((finish(schema, &mut builders, rows).ok()?, end))
+}
+
+/// The columns and types named before the rows array opening at `rows_open` (where Domo
+/// sends them), if the part of `body` before it reads as an answer.
+pub(crate) fn head_columns(body: &[u8], rows_open: usize) -> Option<Columns> {
+    let mut head = body[..rows_open].to_vec();
+    head.extend_from_slice(b"[]}");
+    read_answer(&head).ok().map(|(columns, _)| columns)
+}
+
+/// Decodes on one thread.
 pub(crate) fn decode_serial(body: &[u8]) -> Result<DecodedRows, DecodeError> {
+    by_hand(body).map_or_else(|| decode_whole(body), Ok)
+}
+
+/// The whole answer through the hand reader, if it is laid out as Domo sends it.
+fn by_hand(body: &[u8]) -> Option<DecodedRows> {
+    let text = simdutf8::basic::from_utf8(body).ok()?;
+    let open = json_pieces::find_rows(body)?;
+    let columns = head_columns(body, open)?;
+    let schema = columns.schema();
+    let (batch, len) = read_rows_by_hand(&text[open..], &columns, schema.clone())?;
+    // The answer without its rows must be an answer naming the same columns and types.
+    match read_answer(&without_rows(body, &(open..open + len))) {
+        Ok((rest, 0)) if rest.same_layout(&columns) => Some(DecodedRows {
+            schema,
+            batches: vec![batch],
+            unknown_types: columns.unknown_types,
+        }),
+        _ => None,
+    }
+}
+
+/// `body` with the rows array at `array` replaced by an empty one.
+pub(crate) fn without_rows(body: &[u8], array: &std::ops::Range<usize>) -> Vec<u8> {
+    let mut rest = Vec::with_capacity(body.len() - array.len() + 2);
+    rest.extend_from_slice(&body[..array.start]);
+    rest.extend_from_slice(b"[]");
+    rest.extend_from_slice(&body[array.end..]);
+    rest
+}
+
+/// Decodes through serde alone; the reference for every other path, and what reports
+/// errors with their place in the whole answer.
+fn decode_whole(body: &[u8]) -> Result<DecodedRows, DecodeError> {
     let (mut columns, rows) = read_answer(body)?;
     let schema = columns.schema();
     let batch = finish(schema.clone(), &mut columns.builders, rows)?;
@@ -245,7 +304,7 @@ fn json_error(e: serde_json::Error) -> DecodeError {
 
 /// Reads the answer's columns and types, and its rows into their builders.
 pub(crate) fn read_answer(body: &[u8]) -> Result<(Columns, usize), DecodeError> {
-    match std::str::from_utf8(body) {
+    match simdutf8::basic::from_utf8(body) {
         Ok(text) => read_answer_from(serde_json::Deserializer::from_str(text)),
         Err(_) => read_answer_from(serde_json::Deserializer::from_slice(body)),
     }
@@ -285,17 +344,20 @@ pub(crate) fn decode_rows(
     columns: &Columns,
     schema: SchemaRef,
 ) -> Result<RecordBatch, DecodeError> {
-    let mut builders: Vec<ColumnBuilder> = columns
-        .types
-        .iter()
-        .map(|t| ColumnBuilder::new(*t))
-        .collect();
+    if let Some(text) = simdutf8::basic::from_utf8(rows_json).ok()
+        && let Some((batch, end)) = read_rows_by_hand(text, columns, schema.clone())
+        && json_cells::only_ws_after(text, end)
+    {
+        return Ok(batch);
+    }
+    // The hand reader gave up: serde reads it again from scratch, and says what is wrong.
+    let mut builders = columns.new_builders();
     let seed = RowsSeed {
         builders: &mut builders,
         names: &columns.names,
         first_row,
     };
-    let rows = match std::str::from_utf8(rows_json) {
+    let rows = match simdutf8::basic::from_utf8(rows_json) {
         Ok(text) => read_rows(seed, serde_json::Deserializer::from_str(text)),
         Err(_) => read_rows(seed, serde_json::Deserializer::from_slice(rows_json)),
     }?;
@@ -319,7 +381,7 @@ fn describe_json_error(e: &serde_json::Error) -> String {
     }
 }
 
-enum ColumnBuilder {
+pub(super) enum ColumnBuilder {
     Utf8(StringBuilder),
     Int64(Int64Builder),
     Float64(Float64Builder),
@@ -330,7 +392,7 @@ enum ColumnBuilder {
 }
 
 impl ColumnBuilder {
-    fn new(t: DomoType) -> Self {
+    pub(super) fn new(t: DomoType) -> Self {
         match t {
             DomoType::String => ColumnBuilder::Utf8(StringBuilder::new()),
             DomoType::Long => ColumnBuilder::Int64(Int64Builder::new()),
@@ -348,7 +410,7 @@ impl ColumnBuilder {
         }
     }
 
-    fn finish(&mut self) -> ArrayRef {
+    pub(super) fn finish(&mut self) -> ArrayRef {
         match self {
             ColumnBuilder::Utf8(b) => Arc::new(b.finish()),
             ColumnBuilder::Int64(b) => Arc::new(b.finish()),
@@ -372,7 +434,7 @@ impl ColumnBuilder {
         }
     }
 
-    fn push_null(&mut self) {
+    pub(super) fn push_null(&mut self) {
         match self {
             ColumnBuilder::Utf8(b) => b.append_null(),
             ColumnBuilder::Int64(b) => b.append_null(),
@@ -385,7 +447,7 @@ impl ColumnBuilder {
     }
 
     /// Appends a JSON number given as an integer.
-    fn push_i64(&mut self, v: i64) -> Result<(), String> {
+    pub(super) fn push_i64(&mut self, v: i64) -> Result<(), String> {
         match self {
             ColumnBuilder::Utf8(b) => b.append_value(itoa::Buffer::new().format(v)),
             ColumnBuilder::Int64(b) => b.append_value(v),
@@ -408,7 +470,7 @@ impl ColumnBuilder {
         Ok(())
     }
 
-    fn push_f64(&mut self, v: f64) -> Result<(), String> {
+    pub(super) fn push_f64(&mut self, v: f64) -> Result<(), String> {
         match self {
             ColumnBuilder::Float64(b) => b.append_value(v),
             ColumnBuilder::Int64(b) => {
@@ -424,7 +486,7 @@ impl ColumnBuilder {
         Ok(())
     }
 
-    fn push_str(&mut self, s: &str) -> Result<(), String> {
+    pub(super) fn push_str(&mut self, s: &str) -> Result<(), String> {
         match self {
             ColumnBuilder::Utf8(b) => b.append_value(s),
             ColumnBuilder::Int64(b) => match s.trim().parse::<i64>() {
@@ -479,7 +541,57 @@ impl ColumnBuilder {
         Ok(())
     }
 
-    fn push_bool(&mut self, v: bool) -> Result<(), String> {
+    /// Appends a JSON number read by the hand reader, as serde would have it read except
+    /// for DECIMAL, which is read from its digits (exact where an f64 would round).
+    pub(super) fn push_number(&mut self, n: &Number<'_>) -> Result<(), String> {
+        // Exactly representable integers over powers of ten an f64 holds exactly: one
+        // correctly rounded division.
+        const F64_EXACT: i64 = 1 << 53;
+        const POW10: [f64; 23] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+            1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+        ];
+        match (self, n.unscaled) {
+            (this, Some(v)) if n.integer => this.push_i64(v),
+            (ColumnBuilder::Float64(b), Some(v)) if v.abs() < F64_EXACT && n.scale < 23 => {
+                b.append_value(v as f64 / POW10[n.scale]);
+                Ok(())
+            }
+            (ColumnBuilder::Decimal(b), Some(v)) if n.scale <= DECIMAL_SCALE as usize => {
+                b.append_value(
+                    i128::from(v) * 10i128.pow((DECIMAL_SCALE as usize - n.scale) as u32),
+                );
+                Ok(())
+            }
+            (this, _) => this.push_number_text(n.text, n.integer),
+        }
+    }
+
+    fn push_number_text(&mut self, text: &str, integer: bool) -> Result<(), String> {
+        // (`-0` is a float to serde, and so here.)
+        if integer
+            && text != "-0"
+            && let Ok(v) = text.parse::<i64>()
+        {
+            return self.push_i64(v);
+        }
+        if let ColumnBuilder::Decimal(b) = self
+            && let Ok(v) = arrow_cast::parse::parse_decimal::<Decimal128Type>(
+                text,
+                DECIMAL_PRECISION,
+                DECIMAL_SCALE,
+            )
+        {
+            b.append_value(v);
+            return Ok(());
+        }
+        let v: f64 = text
+            .parse()
+            .map_err(|_| format!("{text} is not a number"))?;
+        self.push_f64(v)
+    }
+
+    pub(super) fn push_bool(&mut self, v: bool) -> Result<(), String> {
         match self {
             ColumnBuilder::Boolean(b) => b.append_value(v),
             ColumnBuilder::Utf8(b) => b.append_value(if v { "true" } else { "false" }),
@@ -719,6 +831,76 @@ mod tests {
         for col in b.columns() {
             assert!(col.is_null(1));
         }
+    }
+
+    /// The hand reader (what decoding uses) against serde alone (what reports errors).
+    fn both_readers(types: &[&str], cells: &[&str]) -> (RecordBatch, RecordBatch) {
+        let names: Vec<String> = (0..types.len()).map(|i| format!("\"c{i}\"")).collect();
+        let rows: Vec<String> = cells
+            .iter()
+            .map(|c| format!("[{}]", vec![*c; types.len()].join(",")))
+            .collect();
+        let body = format!(
+            r#"{{"columns":[{}],"metadata":{},"rows":[{}]}}"#,
+            names.join(","),
+            meta(types),
+            rows.join(",")
+        );
+        let hand = by_hand(body.as_bytes()).expect("read by hand");
+        let serde = decode_whole(body.as_bytes()).unwrap();
+        (hand.batches[0].clone(), serde.batches[0].clone())
+    }
+
+    #[test]
+    fn numbers_read_by_hand_as_serde_reads_them() {
+        let numbers = [
+            "0",
+            "-0",
+            "0.0",
+            "-0.0",
+            "1",
+            "-1",
+            "123456789012345678",
+            "1234567890123456789",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "18446744073709551616",
+            "0.1",
+            "-281752.8528",
+            "1.7976931348623157e308",
+            "5e-324",
+            "1e23",
+            "9007199254740993",
+            "9007199254740993.0",
+            "0.30000000000000004",
+            "123.456e-2",
+            "1E+2",
+            "2.2250738585072011e-308",
+            "12345678901234567890.123",
+            "0.0000000000000000000001234",
+        ];
+        let (hand, serde) = both_readers(&["DOUBLE", "STRING"], &numbers);
+        assert_eq!(hand, serde);
+        // DECIMAL is read from the digits; where an f64 holds them exactly, the same.
+        let decimals = [
+            "0",
+            "-0",
+            "0.5",
+            "-0.0000000001",
+            "123456789012.25",
+            "1e3",
+            "-1.5E-2",
+            "78408691.0",
+            "12",
+            "-3",
+            "0.12345678901",
+        ];
+        let (hand, serde) = both_readers(&["DECIMAL"], &decimals);
+        assert_eq!(hand, serde);
+        let (hand, _) = both_readers(&["DECIMAL"], &["1234567890123456789.0123456789"]);
+        let exact = hand.column(0).as_primitive::<Decimal128Type>().value(0);
+        assert_eq!(exact, 12_345_678_901_234_567_890_123_456_789);
     }
 
     #[test]

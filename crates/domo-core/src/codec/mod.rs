@@ -1,7 +1,9 @@
 //! Converting between Domo's wire formats and Arrow.
 
+mod bytescan;
 pub(crate) mod csv_records;
 pub mod csv_write;
+mod json_cells;
 pub(crate) mod json_pieces;
 pub mod json_rows;
 pub mod records;
