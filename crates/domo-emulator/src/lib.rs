@@ -34,6 +34,7 @@ mod server;
 mod sql;
 mod state;
 mod store;
+mod text;
 mod types;
 mod versions;
 

@@ -15,6 +15,7 @@ use serde_json::{Value as Json, json};
 use crate::csv;
 use crate::errors::ApiError;
 use crate::sql;
+use crate::text;
 use crate::types::{DomoType, json_to_value, text_to_value};
 
 mod manage;
@@ -1134,7 +1135,7 @@ fn write_csv_value(out: &mut Vec<u8>, v: ValueRef<'_>, null: &[u8]) {
         ValueRef::Null => out.extend_from_slice(null),
         ValueRef::Integer(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
         ValueRef::Real(f) => write_real(out, f),
-        ValueRef::Text(t) | ValueRef::Blob(t) => csv::write_text(out, &text_of(t)),
+        ValueRef::Text(t) | ValueRef::Blob(t) => text::write_csv_text(out, t),
     }
 }
 
@@ -1159,15 +1160,6 @@ pub fn write_csv_header(out: &mut Vec<u8>, ds: &Dataset) {
         csv::write_text(out, &c.name);
     }
     out.push(b'\n');
-}
-
-/// Stored text as a `str`. (`from_utf8_lossy` alone is several times slower on the valid
-/// text every value is.)
-fn text_of(t: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(t) {
-        Ok(s) => s.into(),
-        Err(_) => String::from_utf8_lossy(t),
-    }
 }
 
 /// Runs `stmt` and renders its rows as one JSON array of arrays, handed to `emit` in
@@ -1225,7 +1217,7 @@ fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool) {
         ValueRef::Real(f) if !f.is_finite() => out.extend_from_slice(b"null"),
         ValueRef::Integer(i) => {
             out.extend_from_slice(quote);
-            let _ = serde_json::to_writer(&mut *out, &i);
+            out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
             out.extend_from_slice(quote);
         }
         ValueRef::Real(f) => {
@@ -1233,9 +1225,7 @@ fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool) {
             let _ = serde_json::to_writer(&mut *out, &f);
             out.extend_from_slice(quote);
         }
-        ValueRef::Text(t) | ValueRef::Blob(t) => {
-            let _ = serde_json::to_writer(&mut *out, &*text_of(t));
-        }
+        ValueRef::Text(t) | ValueRef::Blob(t) => text::write_json_text(out, t),
     }
 }
 
