@@ -50,23 +50,31 @@ impl RecordEnds {
                     i += 1;
                 }
                 State::FieldStart | State::Unquoted => {
-                    let Some(j) = memchr::memchr3(b',', b'\n', b'"', &bytes[i..]) else {
-                        self.state = State::Unquoted;
+                    // Commas matter only before a quote (which opens a quoted field only
+                    // at a field's start), so the search stops at line feeds and quotes.
+                    let Some(j) = memchr::memchr2(b'\n', b'"', &bytes[i..]) else {
+                        if bytes.len() > i {
+                            self.state = match bytes[bytes.len() - 1] {
+                                b',' => State::FieldStart,
+                                _ => State::Unquoted,
+                            };
+                        }
                         return None;
                     };
-                    if j > 0 {
-                        self.state = State::Unquoted;
-                    }
                     let at = i + j;
-                    match bytes[at] {
-                        b',' => self.state = State::FieldStart,
-                        b'\n' => {
-                            self.state = State::FieldStart;
-                            return Some(at + 1);
-                        }
-                        _ if self.state == State::FieldStart => self.state = State::Quoted,
-                        _ => {}
+                    if bytes[at] == b'\n' {
+                        self.state = State::FieldStart;
+                        return Some(at + 1);
                     }
+                    let field_start = match at.checked_sub(1) {
+                        Some(before) if before >= i => bytes[before] == b',',
+                        _ => self.state == State::FieldStart,
+                    };
+                    self.state = if field_start {
+                        State::Quoted
+                    } else {
+                        State::Unquoted
+                    };
                     i = at + 1;
                 }
             }

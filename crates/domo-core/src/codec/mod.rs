@@ -1,6 +1,7 @@
 //! Converting between Domo's wire formats and Arrow.
 
 mod bytescan;
+pub(crate) mod csv_cells;
 pub(crate) mod csv_records;
 pub mod csv_write;
 mod json_cells;
