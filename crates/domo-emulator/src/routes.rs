@@ -530,7 +530,8 @@ pub(crate) fn csv_response(
                     after = last;
                     let done = n < EXPORT_CHUNK_ROWS;
                     if !buf.is_empty() {
-                        let chunk = Bytes::from(std::mem::take(&mut buf));
+                        let next = Vec::with_capacity(buf.capacity());
+                        let chunk = Bytes::from(std::mem::replace(&mut buf, next));
                         if tx.blocking_send(Ok(chunk)).is_err() {
                             return;
                         }

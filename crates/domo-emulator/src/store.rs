@@ -1140,11 +1140,11 @@ fn write_csv_value(out: &mut Vec<u8>, v: ValueRef<'_>, null: &[u8]) {
 }
 
 /// A float as Rust's `Display` writes it (shortest digits that read back the same, never
-/// an exponent), through ryu: `Display` was the largest part of writing an export.
+/// an exponent), through zmij: `Display` was the largest part of writing an export.
 fn write_real(out: &mut Vec<u8>, f: f64) {
-    let mut buf = ryu::Buffer::new();
+    let mut buf = zmij::Buffer::new();
     match buf.format(f) {
-        // ryu writes `1.0` and exponents where `Display` writes `1` and all digits.
+        // zmij writes `1.0` and exponents where `Display` writes `1` and all digits.
         s if s.contains(['e', 'N', 'i']) => {
             let _ = write!(out, "{f}");
         }

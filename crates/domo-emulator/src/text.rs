@@ -18,23 +18,49 @@ fn below(x: u64, n: u8) -> u64 {
     x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS
 }
 
-/// Whether `t` is ASCII without control characters and without any of `specials`.
-fn is_plain(t: &[u8], specials: &[u8]) -> bool {
+/// What writing `t` takes.
+#[derive(PartialEq)]
+enum Kind {
+    /// ASCII, without control characters or `specials`: copied as it is.
+    Plain,
+    /// Also bytes above ASCII: copied as it is if it is UTF-8.
+    Wide,
+    /// Escaping or quoting.
+    Special,
+}
+
+/// What writing `t` takes; `specials` are the ASCII bytes (besides control characters)
+/// that need escaping or quoting.
+fn kind<const N: usize>(t: &[u8], specials: [u8; N]) -> Kind {
+    let mut wide = false;
     let mut chunks = t.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let mut hits = (x & HIGHS) | below(x, 0x20);
-        for &s in specials {
+        let mut hits = below(x, 0x20);
+        for s in specials {
             hits |= below(x ^ (ONES * u64::from(s)), 1);
         }
         if hits != 0 {
-            return false;
+            return Kind::Special;
         }
+        wide |= x & HIGHS != 0;
     }
-    chunks
-        .remainder()
-        .iter()
-        .all(|&b| (0x20..0x80).contains(&b) && !specials.contains(&b))
+    for &b in chunks.remainder() {
+        if b < 0x20 || specials.contains(&b) {
+            return Kind::Special;
+        }
+        wide |= b >= 0x80;
+    }
+    if wide { Kind::Wide } else { Kind::Plain }
+}
+
+/// Whether `t` can be copied as it is: `Plain`, or `Wide` and valid UTF-8.
+fn copied_as_is(t: &[u8], kind: Kind) -> bool {
+    match kind {
+        Kind::Plain => true,
+        Kind::Wide => std::str::from_utf8(t).is_ok(),
+        Kind::Special => false,
+    }
 }
 
 /// Stored text as a `str`, invalid UTF-8 replaced. (`from_utf8_lossy` alone is several
@@ -48,8 +74,9 @@ pub fn text_of(t: &[u8]) -> Cow<'_, str> {
 
 /// Writes `t` as a JSON string, escaped as serde_json escapes.
 pub fn write_json_text(out: &mut Vec<u8>, t: &[u8]) {
+    out.reserve(t.len() + 2);
     out.push(b'"');
-    if is_plain(t, b"\"\\") {
+    if copied_as_is(t, kind(t, [b'"', b'\\'])) {
         out.extend_from_slice(t);
     } else {
         escape_json(out, text_of(t).as_bytes());
@@ -88,7 +115,7 @@ fn escape_json(out: &mut Vec<u8>, s: &[u8]) {
 
 /// Writes `t` as a CSV field (see `csv::write_text`).
 pub fn write_csv_text(out: &mut Vec<u8>, t: &[u8]) {
-    if !t.is_empty() && t != b"\\N" && is_plain(t, b",\"") {
+    if !t.is_empty() && t != b"\\N" && copied_as_is(t, kind(t, [b',', b'"'])) {
         out.extend_from_slice(t);
     } else {
         csv::write_text(out, &text_of(t));
