@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::ops::ControlFlow;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
@@ -240,10 +241,14 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
                 QueryEvent::Rows(chunk) => (chunk, true),
                 QueryEvent::Done { num_rows } => (answer_tail(num_rows, columns), false),
             };
-            // A client that has gone away just stops receiving.
-            let _ = tx.send(Ok(Bytes::from(bytes)));
+            // A client that has gone away stops the query.
+            let sent = tx.send(Ok(Bytes::from(bytes)));
             if let Some(s) = started_tx.take_if(|_| rows) {
                 let _ = s.send(Ok(()));
+            }
+            match sent {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(_) => ControlFlow::Break(()),
             }
         });
         if let Err(e) = outcome {

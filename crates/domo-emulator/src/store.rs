@@ -4,6 +4,7 @@
 //! Both APIs share it: a dataset made through one is seen by the other.
 
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -322,23 +323,29 @@ impl Store {
             num_rows: 0,
             rows_json: Vec::new(),
         };
-        self.query_stream(id, sql_text, &mut |event| match event {
-            QueryEvent::Columns { names, types } => (result.columns, result.types) = (names, types),
-            QueryEvent::Rows(chunk) => result.rows_json.extend_from_slice(&chunk),
-            QueryEvent::Done { num_rows } => result.num_rows = num_rows,
+        self.query_stream(id, sql_text, &mut |event| {
+            match event {
+                QueryEvent::Columns { names, types } => {
+                    (result.columns, result.types) = (names, types)
+                }
+                QueryEvent::Rows(chunk) => result.rows_json.extend_from_slice(&chunk),
+                QueryEvent::Done { num_rows } => result.num_rows = num_rows,
+            }
+            ControlFlow::Continue(())
         })?;
         Ok(result)
     }
 
     /// Runs a query and hands its answer to `emit` as it is rendered: the columns, the
     /// rows (one JSON array, in chunks of about `QUERY_CHUNK_BYTES`), then the count.
+    /// The query stops, unfinished, when `emit` breaks (nobody is listening any more).
     /// When every column has a declared type (columns of the table do) the columns come
     /// first; otherwise types are inferred from all values, which are rendered first.
     pub fn query_stream(
         &self,
         id: &str,
         sql_text: &str,
-        emit: &mut dyn FnMut(QueryEvent),
+        emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
     ) -> Result<(), ApiError> {
         let conn = self.lock();
         let ds = load_dataset(&conn, id)?;
@@ -355,15 +362,22 @@ impl Store {
             .map(|c| c.decl_type().and_then(DomoType::from_decltype))
             .collect();
         if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
-            emit(QueryEvent::Columns { names, types });
+            if emit(QueryEvent::Columns { names, types }).is_break() {
+                return Ok(());
+            }
             let (num_rows, _) = render_rows(&mut stmt, &declared, &[], &mut |chunk| {
-                emit(QueryEvent::Rows(chunk));
+                emit(QueryEvent::Rows(chunk))
             })?;
-            emit(QueryEvent::Done { num_rows });
+            if let Some(num_rows) = num_rows {
+                let _ = emit(QueryEvent::Done { num_rows });
+            }
             return Ok(());
         }
         let mut rows_json = Vec::new();
-        let mut collect = |chunk: Vec<u8>| rows_json.extend_from_slice(&chunk);
+        let mut collect = |chunk: Vec<u8>| {
+            rows_json.extend_from_slice(&chunk);
+            ControlFlow::Continue(())
+        };
         let (mut num_rows, seen) = render_rows(&mut stmt, &declared, &[], &mut collect)?;
         let types: Vec<DomoType> = declared
             .iter()
@@ -381,12 +395,23 @@ impl Store {
             .collect();
         if !as_text.is_empty() {
             rows_json.clear();
-            let mut collect = |chunk: Vec<u8>| rows_json.extend_from_slice(&chunk);
+            let mut collect = |chunk: Vec<u8>| {
+                rows_json.extend_from_slice(&chunk);
+                ControlFlow::Continue(())
+            };
             (num_rows, _) = render_rows(&mut stmt, &declared, &as_text, &mut collect)?;
         }
-        emit(QueryEvent::Columns { names, types });
-        emit(QueryEvent::Rows(rows_json));
-        emit(QueryEvent::Done { num_rows });
+        // (Collected whole, so never cut short.)
+        let num_rows = num_rows.unwrap_or_default();
+        for event in [
+            QueryEvent::Columns { names, types },
+            QueryEvent::Rows(rows_json),
+            QueryEvent::Done { num_rows },
+        ] {
+            if emit(event).is_break() {
+                break;
+            }
+        }
         Ok(())
     }
 
@@ -1164,13 +1189,14 @@ pub fn write_csv_header(out: &mut Vec<u8>, ds: &Dataset) {
 
 /// Runs `stmt` and renders its rows as one JSON array of arrays, handed to `emit` in
 /// chunks. Columns listed in `as_text` have their numbers written as strings. Returns the
-/// row count and what kinds of values each undeclared (expression) column held.
+/// row count (`None` if `emit` broke off) and what kinds of values each undeclared
+/// (expression) column held.
 fn render_rows(
     stmt: &mut rusqlite::Statement<'_>,
     declared: &[Option<DomoType>],
     as_text: &[usize],
-    emit: &mut dyn FnMut(Vec<u8>),
-) -> Result<(usize, Vec<Seen>), ApiError> {
+    emit: &mut dyn FnMut(Vec<u8>) -> ControlFlow<()>,
+) -> Result<(Option<usize>, Vec<Seen>), ApiError> {
     let failed =
         |e: rusqlite::Error| ApiError::bad_request(format!("Query failed: {}", sqlite_message(&e)));
     let mut seen = vec![Seen::default(); declared.len()];
@@ -1199,12 +1225,13 @@ fn render_rows(
         n += 1;
         if out.len() >= QUERY_CHUNK_BYTES {
             let next = Vec::with_capacity(out.capacity());
-            emit(std::mem::replace(&mut out, next));
+            if emit(std::mem::replace(&mut out, next)).is_break() {
+                return Ok((None, seen));
+            }
         }
     }
     out.push(b']');
-    emit(out);
-    Ok((n, seen))
+    Ok((emit(out).is_continue().then_some(n), seen))
 }
 
 /// One cell as JSON; `as_text` writes a number as a string.
@@ -1368,5 +1395,37 @@ mod tests {
         let err = store.query(&ds.id, "SELECT nope FROM table").err().unwrap();
         assert_eq!(err.status.as_u16(), 400);
         assert!(err.message.contains("no such column"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_query_nobody_listens_to_stops() {
+        let (store, ds) = store_with(&[("s", DomoType::String)]);
+        let (up, _) = store.start_upload(&ds.id, None, None).unwrap();
+        // Enough rows for several chunks of the answer.
+        let row = format!("{}\n", "x".repeat(1000));
+        let rows = 3 * QUERY_CHUNK_BYTES / row.len();
+        store.put_part(&ds.id, up, 1, &row.repeat(rows)).unwrap();
+        store.commit_upload(&ds.id, up, None, None, true).unwrap();
+        let count = |stop_after_rows: usize| {
+            let (mut chunks, mut done) = (0, false);
+            store
+                .query_stream(&ds.id, "SELECT * FROM table", &mut |event| {
+                    match event {
+                        QueryEvent::Rows(_) => chunks += 1,
+                        QueryEvent::Done { .. } => done = true,
+                        QueryEvent::Columns { .. } => {}
+                    }
+                    if chunks == stop_after_rows {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                })
+                .unwrap();
+            (chunks, done)
+        };
+        let (all, done) = count(usize::MAX);
+        assert!(all >= 3 && done, "{all} chunks");
+        assert_eq!(count(1), (1, false));
     }
 }
