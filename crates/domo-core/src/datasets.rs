@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::Client;
-use crate::codec::json_pieces::{self, AnswerDecoder};
+use crate::codec::json_pieces::AnswerDecoder;
 use crate::codec::json_rows::DecodedRows;
 use crate::error::{self, Error, Result};
 use crate::transport::{Call, header_text, transport_error};
@@ -153,7 +153,7 @@ impl Dataset {
         let expected_len = response.content_length().unwrap_or(0);
         // Rows are decoded on all cores as they arrive.
         let mut decoder = AnswerDecoder::new(
-            json_pieces::available_threads(),
+            crate::codec::available_threads(),
             usize::try_from(expected_len).unwrap_or(usize::MAX),
         );
         while let Some(chunk) = response

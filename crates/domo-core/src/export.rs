@@ -114,7 +114,7 @@ impl Dataset {
             batch_size,
             null: regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
         });
-        let threads = crate::codec::json_pieces::available_threads();
+        let threads = crate::codec::available_threads();
         Ok(BatchStream::spawn(schema, move |tx| {
             pump(body, reader, threads, tx)
         }))

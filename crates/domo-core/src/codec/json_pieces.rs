@@ -25,10 +25,6 @@ const PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// Rows go to the decoding threads in pieces of about this many bytes.
 const PIECE_BYTES: usize = 4 << 20;
 
-pub(crate) fn available_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-}
-
 /// A run of whole rows: its bytes in the answer and the index of its first row.
 type Piece = (Range<usize>, usize);
 

@@ -216,7 +216,7 @@ impl<'de> Visitor<'de> for AnswerVisitor {
 
 /// Decodes a whole query answer, a large one on all cores.
 pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
-    decode_query_answer_on(body, json_pieces::available_threads())
+    decode_query_answer_on(body, super::available_threads())
 }
 
 /// Decodes a whole query answer on at most `threads` threads.

@@ -9,3 +9,8 @@ pub(crate) mod json_pieces;
 pub mod json_rows;
 pub mod records;
 pub mod temporal;
+
+/// How many threads decoding may use: one per core.
+pub(crate) fn available_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
