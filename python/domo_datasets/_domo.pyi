@@ -591,7 +591,9 @@ class Dataset:
         """Stream the whole dataset as Arrow record batches, typed by its schema.
 
         The download proceeds while batches are consumed; at most a few batches are held
-        in memory. Closing or dropping the stream stops the download.
+        in memory. Closing or dropping the stream stops the download. A batch holds at
+        most ``batch_size`` rows; batches also end where the download is cut for decoding
+        on several cores (about 1 MB of CSV each), so most hold fewer.
         """
     async def export_async(self, *, batch_size: int = 65536) -> BatchStream:
         """Async twin of :meth:`export`: returns once the download has started."""
