@@ -594,7 +594,9 @@ impl Store {
     // ---- export ----
 
     /// Appends up to `EXPORT_CHUNK_ROWS` rows after `after_rowid` to `out` as CSV, nulls
-    /// written as `null`, and returns the last rowid written and the number of rows.
+    /// written as `null`; returns the rowid the next chunk starts after (that of the last
+    /// row, when the chunk is full: otherwise there is no next chunk) and the number of
+    /// rows.
     pub fn export_chunk(
         &self,
         ds: &Dataset,
@@ -612,7 +614,10 @@ impl Store {
         let mut last = after_rowid;
         let mut n = 0;
         while let Some(row) = rows.next()? {
-            last = row.get(0)?;
+            // Only a full chunk's last row says where the next chunk starts.
+            if n + 1 == EXPORT_CHUNK_ROWS {
+                last = row.get(0)?;
+            }
             for i in 0..ds.columns.len() {
                 if i > 0 {
                     out.push(b',');
@@ -1170,7 +1175,7 @@ fn write_real(out: &mut Vec<u8>, f: f64) {
     let mut buf = zmij::Buffer::new();
     match buf.format(f) {
         // zmij writes `1.0` and exponents where `Display` writes `1` and all digits.
-        s if s.contains(['e', 'N', 'i']) => {
+        s if s.bytes().any(|b| b.is_ascii_alphabetic()) => {
             let _ = write!(out, "{f}");
         }
         s => out.extend_from_slice(s.strip_suffix(".0").unwrap_or(s).as_bytes()),
