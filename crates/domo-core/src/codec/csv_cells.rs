@@ -79,18 +79,19 @@ fn push_field(builder: &mut ColumnBuilder, field: &str, quoted: bool) -> Option<
         ColumnBuilder::Int64(b) => b.append_value(integer(field)?),
         ColumnBuilder::Float64(b) => {
             is_decimal_number(field).then_some(())?;
-            b.append_value(field.parse().ok()?);
+            b.append_value(field.parse().ok().filter(|v: &f64| v.is_finite())?);
         }
         ColumnBuilder::Decimal(b) => b.append_value(decimal(field)?),
         ColumnBuilder::Date(b) => b.append_value(parse_date(field)?),
         ColumnBuilder::Datetime(b) => {
             // The forms arrow-csv reads to the same instant: no offset, no more than
-            // microseconds.
+            // microseconds, no leap second.
             let bytes = field.as_bytes();
-            let plain = bytes.len() == 19
+            let plain = (bytes.len() == 19
                 || (21..=26).contains(&bytes.len())
                     && bytes[19] == b'.'
-                    && bytes[20..].iter().all(u8::is_ascii_digit);
+                    && bytes[20..].iter().all(u8::is_ascii_digit))
+                && &bytes[17..19] != b"60";
             plain.then_some(())?;
             b.append_value(parse_datetime(field)?);
         }
@@ -329,6 +330,7 @@ mod tests {
             (0, ""),
             (0, "99999999999999999999"),
             (1, "NaN"),
+            (1, "1e400"),
             (1, "1."),
             (1, ""),
             (2, "1e400"),
@@ -338,6 +340,7 @@ mod tests {
             (4, "2019-03-19T18:49:02Z"),
             (4, "2019-03-19T18:49:02.1234567"),
             (4, "2019-03-19"),
+            (4, "2016-12-31T23:59:60"),
             (5, "True"),
             (5, "1"),
         ] {
