@@ -1205,6 +1205,8 @@ fn render_rows(
     let failed =
         |e: rusqlite::Error| ApiError::bad_request(format!("Query failed: {}", sqlite_message(&e)));
     let mut seen = vec![Seen::default(); declared.len()];
+    // Types to infer from the values (expression columns)?
+    let inferred = declared.iter().any(Option::is_none);
     let mut out = Vec::with_capacity(QUERY_CHUNK_BYTES + 64 * 1024);
     out.push(b'[');
     let mut rows = stmt
@@ -1221,10 +1223,14 @@ fn render_rows(
                 out.push(b',');
             }
             let v = row.get_ref(i)?;
-            if declared[i].is_none() {
-                s.note(&v);
+            if inferred {
+                if declared[i].is_none() {
+                    s.note(&v);
+                }
+                write_json_cell(&mut out, v, as_text.contains(&i));
+            } else {
+                write_json_cell(&mut out, v, false);
             }
-            write_json_cell(&mut out, v, as_text.contains(&i));
         }
         out.push(b']');
         n += 1;
@@ -1241,7 +1247,6 @@ fn render_rows(
 
 /// One cell as JSON; `as_text` writes a number as a string.
 fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool) {
-    // (serde_json cannot fail writing numbers and strings into a Vec.)
     let quote = if as_text { &b"\""[..] } else { b"" };
     match v {
         // serde_json writes a non-finite float as null, which is what Domo would show.
@@ -1254,7 +1259,8 @@ fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool) {
         }
         ValueRef::Real(f) => {
             out.extend_from_slice(quote);
-            let _ = serde_json::to_writer(&mut *out, &f);
+            // What serde_json writes for a finite float.
+            out.extend_from_slice(zmij::Buffer::new().format_finite(f).as_bytes());
             out.extend_from_slice(quote);
         }
         ValueRef::Text(t) | ValueRef::Blob(t) => text::write_json_text(out, t),
@@ -1400,6 +1406,34 @@ mod tests {
         let err = store.query(&ds.id, "SELECT nope FROM table").err().unwrap();
         assert_eq!(err.status.as_u16(), 400);
         assert!(err.message.contains("no such column"), "{}", err.message);
+    }
+
+    #[test]
+    fn json_numbers_are_what_serde_json_writes() {
+        for f in [
+            0.0,
+            -0.0,
+            1.0,
+            1.5,
+            -281752.8528,
+            78408691.0,
+            1e16,
+            1.7976931348623157e308,
+            5e-324,
+            0.1 + 0.2,
+        ] {
+            let mut ours = Vec::new();
+            write_json_cell(&mut ours, ValueRef::Real(f), false);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&f).unwrap()
+            );
+        }
+        for i in [0, -1, i64::MIN, i64::MAX] {
+            let mut ours = Vec::new();
+            write_json_cell(&mut ours, ValueRef::Integer(i), true);
+            assert_eq!(String::from_utf8(ours).unwrap(), format!("\"{i}\""));
+        }
     }
 
     #[test]

@@ -74,7 +74,6 @@ pub fn text_of(t: &[u8]) -> Cow<'_, str> {
 
 /// Writes `t` as a JSON string, escaped as serde_json escapes.
 pub fn write_json_text(out: &mut Vec<u8>, t: &[u8]) {
-    out.reserve(t.len() + 2);
     out.push(b'"');
     if copied_as_is(t, kind(t, [b'"', b'\\'])) {
         out.extend_from_slice(t);
