@@ -15,6 +15,7 @@ use std::thread::JoinHandle;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
+use super::bytescan;
 use super::json_rows::{
     Columns, DecodeError, DecodedRows, decode_rows, decode_serial, head_columns, read_answer,
     without_rows,
@@ -177,8 +178,13 @@ fn skip_ws(body: &[u8], mut i: usize) -> usize {
 /// The index of the quote closing a string whose contents start at `i`.
 fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
     loop {
-        i += memchr::memchr2(b'"', b'\\', body.get(i..)?)?;
-        if body[i] == b'"' {
+        i = bytescan::find(
+            body,
+            i,
+            |x| bytescan::equal(x, b'"') | bytescan::equal(x, b'\\'),
+            |b| b == b'"' || b == b'\\',
+        );
+        if *body.get(i)? == b'"' {
             return Some(i);
         }
         i += 2;
@@ -190,8 +196,13 @@ fn string_end(body: &[u8], mut i: usize) -> Option<usize> {
 fn row_end(body: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
-        j += memchr::memchr3(b'"', b']', b'[', body.get(j..)?)?;
-        match body[j] {
+        j = bytescan::find(
+            body,
+            j,
+            |x| bytescan::equal(x, b'"') | bytescan::equal(x, b']') | bytescan::equal(x, b'['),
+            |b| matches!(b, b'"' | b']' | b'['),
+        );
+        match *body.get(j)? {
             b'"' => j = string_end(body, j + 1)? + 1,
             b']' => return Some(j + 1),
             // A nested array (no valid row has one): the general walk.
