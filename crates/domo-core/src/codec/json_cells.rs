@@ -358,6 +358,16 @@ mod tests {
     }
 
     #[test]
+    fn numbers_beyond_f64_are_left_to_serde() {
+        let huge = format!("1{}", "0".repeat(400));
+        for t in [DomoType::Double, DomoType::String, DomoType::Decimal] {
+            for n in ["1e400", "-1e309", huge.as_str()] {
+                assert!(read(&format!("[[{n}]]"), &[t]).is_none(), "{n} {t:?}");
+            }
+        }
+    }
+
+    #[test]
     fn reads_nulls_booleans_and_empty_arrays() {
         let (rows, cols) = read(
             "[[null,true],[false,null]]",
@@ -388,6 +398,8 @@ mod tests {
             "[[nul,2]]",
             "[[[1],2]]",   // nested array
             "[[\"x\",2]]", // a LONG column refuses text
+            "[[1,1e400]]", // beyond f64 (serde refuses it)
+            "[[1,-1e309]]",
         ] {
             assert!(
                 read(text, &[DomoType::Long, DomoType::Long]).is_none(),

@@ -575,7 +575,9 @@ impl ColumnBuilder {
         {
             return self.push_i64(v);
         }
+        // (`parse_decimal` counts digits in a u8: a longer number wraps the count.)
         if let ColumnBuilder::Decimal(b) = self
+            && text.len() < 200
             && let Ok(v) = arrow_cast::parse::parse_decimal::<Decimal128Type>(
                 text,
                 DECIMAL_PRECISION,
@@ -585,9 +587,12 @@ impl ColumnBuilder {
             b.append_value(v);
             return Ok(());
         }
+        // (serde refuses a number beyond f64's range; `parse` would make it infinite.)
         let v: f64 = text
             .parse()
-            .map_err(|_| format!("{text} is not a number"))?;
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| format!("{text} is not a finite number"))?;
         self.push_f64(v)
     }
 
