@@ -133,9 +133,10 @@ struct SegmentReader {
 }
 
 impl SegmentReader {
-    /// `segment` holds whole records, at most `records` of them if known (the decoder
-    /// sets aside room for a whole batch: no more than the segment needs); the first
-    /// segment starts with the header row.
+    /// `segment` holds whole records, about `records` of them if known (as the cutter
+    /// counted them, header included: arrow-csv's decoder sets aside room for a whole
+    /// batch, and need not for more than that); the first segment starts with the header
+    /// row.
     fn decode(
         &self,
         segment: &[u8],

@@ -16,8 +16,9 @@ pub(super) fn equal(x: u64, b: u8) -> u64 {
     below(x ^ (ONES * u64::from(b)), 1)
 }
 
-/// The index of the first byte at or after `from` for which `is_stop` holds, or
-/// `bytes.len()`. `marks` marks the same bytes in a little-endian word, as `below` does.
+/// The index of the first byte at or after `from` for which `is_stop` holds; if there is
+/// none, `bytes.len()` (or `from`, past it). `marks` marks the same bytes in a
+/// little-endian word, as `below` does.
 pub(super) fn find(
     bytes: &[u8],
     mut from: usize,

@@ -7,9 +7,8 @@
 //! It reads the CSV Domo writes (RFC 4180 quoting, `\N` for null, LF or CRLF line ends)
 //! and decides no error: on anything it does not expect, or a value its column does not
 //! take, it gives up (`None`) and arrow-csv decodes the segment, whose message says what
-//! is wrong. Whatever it accepts, arrow-csv reads the same, with one exception on
-//! purpose: a quoted `"\N"` is the text `\N` here (arrow-csv's null pattern sees fields
-//! unquoted, so it read a stored `\N` string as null).
+//! is wrong. Whatever it accepts, arrow-csv reads the same (so a quoted `"\N"` is null
+//! too: arrow-csv's null pattern sees fields unquoted).
 
 use std::borrow::Cow;
 
@@ -33,9 +32,12 @@ pub(crate) fn read_segment(
     batch_size: usize,
 ) -> Option<Vec<RecordBatch>> {
     let text = simdutf8::basic::from_utf8(segment).ok()?;
+    if types.is_empty() {
+        return None;
+    }
     let mut reader = Reader { text, i: 0 };
     if header {
-        reader.skip_record()?;
+        reader.skip_header(types.len())?;
     }
     let new_builders = || types.iter().map(|t| ColumnBuilder::new(*t)).collect();
     let mut builders: Vec<ColumnBuilder> = new_builders();
@@ -47,8 +49,7 @@ pub(crate) fn read_segment(
             return None;
         }
         for (col, builder) in builders.iter_mut().enumerate() {
-            let (field, quoted) = reader.field()?;
-            push_field(builder, &field, quoted)?;
+            push_field(builder, &reader.field()?)?;
             reader.end_field(col + 1 == types.len())?;
         }
         rows += 1;
@@ -69,18 +70,22 @@ fn finish(schema: &SchemaRef, builders: &mut [ColumnBuilder]) -> Option<RecordBa
 }
 
 /// Appends a field as arrow-csv would read it for the column, or `None`.
-fn push_field(builder: &mut ColumnBuilder, field: &str, quoted: bool) -> Option<()> {
-    if field == "\\N" && !quoted {
+fn push_field(builder: &mut ColumnBuilder, field: &str) -> Option<()> {
+    if field == "\\N" {
         builder.push_null();
         return Some(());
     }
     match builder {
         ColumnBuilder::Utf8(b) => b.append_value(field),
         ColumnBuilder::Int64(b) => b.append_value(integer(field)?),
-        ColumnBuilder::Float64(b) => {
-            is_decimal_number(field).then_some(())?;
-            b.append_value(field.parse().ok().filter(|v: &f64| v.is_finite())?);
-        }
+        ColumnBuilder::Float64(b) => b.append_value(match field {
+            // What the emulator writes for them (and arrow-csv reads).
+            "NaN" | "inf" | "-inf" => field.parse().ok()?,
+            _ => {
+                is_decimal_number(field).then_some(())?;
+                field.parse().ok().filter(|v: &f64| v.is_finite())?
+            }
+        }),
         ColumnBuilder::Decimal(b) => b.append_value(decimal(field)?),
         ColumnBuilder::Date(b) => b.append_value(parse_date(field)?),
         ColumnBuilder::Datetime(b) => {
@@ -178,9 +183,8 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    /// The field at the cursor, unquoted, and whether it was quoted; the cursor is left
-    /// on what follows it.
-    fn field(&mut self) -> Option<(Cow<'a, str>, bool)> {
+    /// The field at the cursor, unquoted; the cursor is left on what follows it.
+    fn field(&mut self) -> Option<Cow<'a, str>> {
         let bytes = self.text.as_bytes();
         if bytes.get(self.i) != Some(&b'"') {
             let start = self.i;
@@ -192,7 +196,7 @@ impl<'a> Reader<'a> {
                 },
                 |b| matches!(b, b',' | b'\n' | b'\r'),
             );
-            return Some((Cow::Borrowed(&self.text[start..self.i]), false));
+            return Some(Cow::Borrowed(&self.text[start..self.i]));
         }
         let start = self.i + 1;
         let mut j = start;
@@ -212,9 +216,9 @@ impl<'a> Reader<'a> {
             return Some(match unescaped {
                 Some(mut s) => {
                     s.push_str(last);
-                    (Cow::Owned(s), true)
+                    Cow::Owned(s)
                 }
-                None => (Cow::Borrowed(&self.text[start..quote]), true),
+                None => Cow::Borrowed(&self.text[start..quote]),
             });
         }
     }
@@ -233,13 +237,17 @@ impl<'a> Reader<'a> {
         Some(())
     }
 
-    fn skip_record(&mut self) -> Option<()> {
-        loop {
-            self.field()?;
-            if self.end_field(false).is_none() {
-                return self.end_field(true);
-            }
+    /// Steps over the header row, which must name `columns` columns (arrow-csv counts
+    /// them too; an empty line before it it would skip: left to it).
+    fn skip_header(&mut self, columns: usize) -> Option<()> {
+        if matches!(self.text.as_bytes().first(), Some(b'\n' | b'\r')) {
+            return None;
         }
+        for col in 0..columns {
+            self.field()?;
+            self.end_field(col + 1 == columns)?;
+        }
+        Some(())
     }
 }
 
@@ -310,12 +318,12 @@ mod tests {
         assert_eq!(ours, arrow_csv(rest, &schema, false, 10));
         let ours = read_segment(rest.trim_end().as_bytes(), &types, &schema, false, 10).unwrap();
         assert_eq!(ours, arrow_csv(rest, &schema, false, 10));
-        // Text that looks like the null marker is text when quoted.
-        let (types, schema) = columns(&[String]);
-        let ours = read_segment(b"\"\\N\"\n\\N\n", &types, &schema, false, 10).unwrap();
-        use arrow_array::Array;
-        let s = arrow_array::cast::AsArray::as_string::<i32>(ours[0].column(0));
-        assert_eq!((s.value(0), s.is_null(1)), ("\\N", true));
+        // The null marker, quoted or not, and what the emulator writes for floats that
+        // are not finite.
+        let (types, schema) = columns(&[String, Double]);
+        let csv = "\"\\N\",NaN\n\\N,inf\nx,-inf\n";
+        let ours = read_segment(csv.as_bytes(), &types, &schema, false, 10).unwrap();
+        assert_eq!(ours, arrow_csv(csv, &schema, false, 10));
     }
 
     #[test]
@@ -329,7 +337,7 @@ mod tests {
             (0, "+1"),
             (0, ""),
             (0, "99999999999999999999"),
-            (1, "NaN"),
+            (1, "nan"),
             (1, "1e400"),
             (1, "1."),
             (1, ""),
@@ -352,6 +360,18 @@ mod tests {
                 "{csv}"
             );
         }
+        let row = good.join(",");
+        for header in ["a,b\n", "\na,b,c,d,e,f\n"] {
+            let csv = format!("{header}{row}");
+            assert!(
+                read_segment(csv.as_bytes(), &types, &schema, true, 10).is_none(),
+                "{csv}"
+            );
+        }
+        let csv = format!("a,b,c,d,e,f\n{row}");
+        assert!(read_segment(csv.as_bytes(), &types, &schema, true, 10).is_some());
+        let (none, empty) = columns(&[]);
+        assert!(read_segment(b"\n\n", &none, &empty, false, 10).is_none());
         for csv in [
             "1,2.5,3,2024-01-02,2019-03-19T18:49:02",
             "1,2.5,3,2024-01-02,2019-03-19T18:49:02,true,x",
