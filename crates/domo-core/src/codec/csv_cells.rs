@@ -17,6 +17,7 @@ use arrow_array::types::Decimal128Type;
 use arrow_schema::SchemaRef;
 
 use super::bytescan;
+use super::json_cells::{self, Number};
 use super::json_rows::ColumnBuilder;
 use super::temporal::{parse_date, parse_datetime};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
@@ -77,16 +78,26 @@ fn push_field(builder: &mut ColumnBuilder, field: &str) -> Option<()> {
     }
     match builder {
         ColumnBuilder::Utf8(b) => b.append_value(field),
-        ColumnBuilder::Int64(b) => b.append_value(integer(field)?),
-        ColumnBuilder::Float64(b) => b.append_value(match field {
-            // What the emulator writes for them (and arrow-csv reads).
-            "NaN" | "inf" | "-inf" => field.parse().ok()?,
-            _ => {
-                is_decimal_number(field).then_some(())?;
-                field.parse().ok().filter(|v: &f64| v.is_finite())?
-            }
-        }),
-        ColumnBuilder::Decimal(b) => b.append_value(decimal(field)?),
+        ColumnBuilder::Int64(b) => {
+            let n = number(field).filter(|n| n.integer)?;
+            // (`unscaled` leaves out zero and 19 digits.)
+            b.append_value(n.unscaled.or_else(|| field.parse().ok())?);
+        }
+        // What the emulator writes for them (and arrow-csv reads).
+        ColumnBuilder::Float64(b) if matches!(field, "NaN" | "inf" | "-inf") => {
+            b.append_value(field.parse().ok()?);
+        }
+        ColumnBuilder::Float64(_) => return builder.push_number(&number(field)?).ok(),
+        ColumnBuilder::Decimal(b) => {
+            b.append_value(number(field).and_then(|n| n.decimal()).or_else(|| {
+                arrow_cast::parse::parse_decimal::<Decimal128Type>(
+                    field,
+                    DECIMAL_PRECISION,
+                    DECIMAL_SCALE,
+                )
+                .ok()
+            })?)
+        }
         ColumnBuilder::Date(b) => b.append_value(parse_date(field)?),
         ColumnBuilder::Datetime(b) => {
             // The forms arrow-csv reads to the same instant: no offset, no more than
@@ -109,72 +120,11 @@ fn push_field(builder: &mut ColumnBuilder, field: &str) -> Option<()> {
     Some(())
 }
 
-/// `-?digits`, as an i64.
-fn integer(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix('-').unwrap_or(s);
-    (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(())?;
-    s.parse().ok()
-}
-
-/// `-?digits(.digits)?(e[+-]?digits)?`
-fn is_decimal_number(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |mut i: usize| {
-        let from = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        (i > from).then_some(i)
-    };
-    let Some(mut i) = digits(usize::from(b.first() == Some(&b'-'))) else {
-        return false;
-    };
-    if b.get(i) == Some(&b'.') {
-        let Some(end) = digits(i + 1) else {
-            return false;
-        };
-        i = end;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        let Some(end) = digits(i + 1 + usize::from(matches!(b.get(i + 1), Some(b'+' | b'-'))))
-        else {
-            return false;
-        };
-        i = end;
-    }
-    i == b.len()
-}
-
-/// A DECIMAL field at scale 10, as arrow's `parse_decimal` reads it; `-?digits(.digits)?`
-/// with few enough digits is read directly.
-fn decimal(s: &str) -> Option<i128> {
-    let unsigned = s.strip_prefix('-').unwrap_or(s);
-    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
-    let scale = DECIMAL_SCALE as usize;
-    let simple = !whole.is_empty()
-        && whole.len() <= 18
-        && fraction.len() <= scale
-        && whole
-            .bytes()
-            .chain(fraction.bytes())
-            .all(|b| b.is_ascii_digit())
-        && (fraction.is_empty() || s.ends_with(|c: char| c.is_ascii_digit()));
-    if !simple {
-        return arrow_cast::parse::parse_decimal::<Decimal128Type>(
-            s,
-            DECIMAL_PRECISION,
-            DECIMAL_SCALE,
-        )
-        .ok();
-    }
-    let digits = |t: &str| t.bytes().fold(0i128, |v, b| v * 10 + i128::from(b - b'0'));
-    let magnitude = (digits(whole) * 10i128.pow(fraction.len() as u32) + digits(fraction))
-        * 10i128.pow((scale - fraction.len()) as u32);
-    Some(if s.starts_with('-') {
-        -magnitude
-    } else {
-        magnitude
-    })
+/// The field read as a JSON number (Domo's numbers are written as JSON writes them), if
+/// it is one.
+fn number(field: &str) -> Option<Number<'_>> {
+    let (number, end) = json_cells::number_at(field, 0)?;
+    (end == field.len()).then_some(number)
 }
 
 struct Reader<'a> {

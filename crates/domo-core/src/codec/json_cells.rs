@@ -11,7 +11,9 @@
 //! number is read from its digits, not through an `f64`).
 
 use super::bytescan;
+use super::json_pieces::skip_ws;
 use super::json_rows::ColumnBuilder;
+use crate::types::DECIMAL_SCALE;
 
 /// Reads the JSON array of rows (of `builders.len()` cells) that opens `text` into
 /// `builders`: the number of rows and the index just past the array, or `None` if serde
@@ -44,9 +46,7 @@ pub(super) fn read_rows(text: &str, builders: &mut [ColumnBuilder]) -> Option<(u
 
 /// Whether `text` from `at` on is only JSON whitespace.
 pub(super) fn only_ws_after(text: &str, at: usize) -> bool {
-    text.as_bytes()[at..]
-        .iter()
-        .all(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+    skip_ws(text.as_bytes(), at) == text.len()
 }
 
 /// The index of the first byte at or after `j` that ends a run of plain string contents
@@ -88,9 +88,7 @@ impl<'a> Reader<'a> {
     }
 
     fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\n' | b'\r' | b'\t')) {
-            self.i += 1;
-        }
+        self.i = skip_ws(self.bytes(), self.i);
     }
 
     fn row(&mut self, builders: &mut [ColumnBuilder]) -> Option<()> {
@@ -176,67 +174,74 @@ impl<'a> Reader<'a> {
 
     /// Reads the number at the cursor.
     fn number(&mut self) -> Option<Number<'a>> {
-        let bytes = self.bytes();
-        let start = self.i;
-        let negative = bytes[start] == b'-';
-        let mut j = start + usize::from(negative);
-        // Digits of the integer and fraction parts, as one integer while it surely fits.
-        let (mut digits, mut count) = (0u64, 0usize);
-        let mut read_digits = |j: &mut usize| {
-            let from = *j;
-            while let Some(d) = bytes
-                .get(*j)
-                .map(|b| b.wrapping_sub(b'0'))
-                .filter(|d| *d < 10)
-            {
-                digits = digits.wrapping_mul(10).wrapping_add(u64::from(d));
-                *j += 1;
-            }
-            count += *j - from;
-            *j > from
-        };
-        if bytes.get(j) == Some(&b'0') {
-            j += 1;
-        } else if !read_digits(&mut j) {
+        let (number, end) = number_at(self.text, self.i)?;
+        self.i = end;
+        Some(number)
+    }
+}
+
+/// Reads the JSON number that starts at `start` in `text`: the number and the index just
+/// past it.
+pub(super) fn number_at(text: &str, start: usize) -> Option<(Number<'_>, usize)> {
+    let bytes = text.as_bytes();
+    let negative = *bytes.get(start)? == b'-';
+    let mut j = start + usize::from(negative);
+    // Digits of the integer and fraction parts, as one integer while it surely fits.
+    let (mut digits, mut count) = (0u64, 0usize);
+    let mut read_digits = |j: &mut usize| {
+        let from = *j;
+        while let Some(d) = bytes
+            .get(*j)
+            .map(|b| b.wrapping_sub(b'0'))
+            .filter(|d| *d < 10)
+        {
+            digits = digits.wrapping_mul(10).wrapping_add(u64::from(d));
+            *j += 1;
+        }
+        count += *j - from;
+        *j > from
+    };
+    if bytes.get(j) == Some(&b'0') {
+        j += 1;
+    } else if !read_digits(&mut j) {
+        return None;
+    }
+    let mut scale = 0;
+    if bytes.get(j) == Some(&b'.') {
+        j += 1;
+        let from = j;
+        if !read_digits(&mut j) {
             return None;
         }
-        let mut scale = 0;
-        if bytes.get(j) == Some(&b'.') {
-            j += 1;
-            let from = j;
-            if !read_digits(&mut j) {
-                return None;
-            }
-            scale = j - from;
-        }
-        let mut exponent = false;
-        if matches!(bytes.get(j), Some(b'e' | b'E')) {
-            j += 1 + usize::from(matches!(bytes.get(j + 1), Some(b'+' | b'-')));
-            let from = j;
-            while bytes.get(j).is_some_and(u8::is_ascii_digit) {
-                j += 1;
-            }
-            if j == from {
-                return None;
-            }
-            exponent = true;
-        }
-        self.i = j;
-        // 18 digits are below 2^63; a zero keeps its sign only as a float.
-        let exact = !exponent && count <= 18 && digits != 0;
-        Some(Number {
-            text: &self.text[start..j],
-            unscaled: exact.then(|| {
-                if negative {
-                    -(digits as i64)
-                } else {
-                    digits as i64
-                }
-            }),
-            scale,
-            integer: scale == 0 && !exponent,
-        })
+        scale = j - from;
     }
+    let mut exponent = false;
+    if matches!(bytes.get(j), Some(b'e' | b'E')) {
+        j += 1 + usize::from(matches!(bytes.get(j + 1), Some(b'+' | b'-')));
+        let from = j;
+        while bytes.get(j).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        }
+        if j == from {
+            return None;
+        }
+        exponent = true;
+    }
+    // 18 digits are below 2^63; a zero keeps its sign only as a float.
+    let exact = !exponent && count <= 18 && digits != 0;
+    let number = Number {
+        text: &text[start..j],
+        unscaled: exact.then(|| {
+            if negative {
+                -(digits as i64)
+            } else {
+                digits as i64
+            }
+        }),
+        scale,
+        integer: scale == 0 && !exponent,
+    };
+    Some((number, j))
 }
 
 /// A JSON number.
@@ -249,6 +254,14 @@ pub(super) struct Number<'a> {
     pub(super) scale: usize,
     /// Written without a fraction or exponent.
     pub(super) integer: bool,
+}
+
+impl Number<'_> {
+    /// Its value as a DECIMAL (scale 10), when its digits give it exactly.
+    pub(super) fn decimal(&self) -> Option<i128> {
+        let more = (DECIMAL_SCALE as usize).checked_sub(self.scale)?;
+        Some(i128::from(self.unscaled?) * 10i128.pow(more as u32))
+    }
 }
 
 /// The character an escape stands for (`at`: just past its backslash) and the index just

@@ -165,7 +165,7 @@ pub(crate) fn find_rows(body: &[u8]) -> Option<usize> {
     }
 }
 
-fn skip_ws(body: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_ws(body: &[u8], mut i: usize) -> usize {
     while body
         .get(i)
         .is_some_and(|b| matches!(b, b' ' | b'\n' | b'\r' | b'\t'))

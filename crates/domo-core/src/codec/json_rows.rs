@@ -557,10 +557,8 @@ impl ColumnBuilder {
                 b.append_value(v as f64 / POW10[n.scale]);
                 Ok(())
             }
-            (ColumnBuilder::Decimal(b), Some(v)) if n.scale <= DECIMAL_SCALE as usize => {
-                b.append_value(
-                    i128::from(v) * 10i128.pow((DECIMAL_SCALE as usize - n.scale) as u32),
-                );
+            (ColumnBuilder::Decimal(b), _) if let Some(v) = n.decimal() => {
+                b.append_value(v);
                 Ok(())
             }
             (this, _) => this.push_number_text(n.text, n.integer),
