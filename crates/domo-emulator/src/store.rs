@@ -18,7 +18,9 @@ use crate::errors::ApiError;
 use crate::sql;
 use crate::text;
 use crate::types::{DomoType, json_to_value, text_to_value};
+use cells::Cells;
 
+mod cells;
 mod manage;
 mod public;
 mod versions;
@@ -350,9 +352,12 @@ impl Store {
         let conn = self.lock();
         let ds = load_dataset(&conn, id)?;
         let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
-        let mut stmt = conn
-            .prepare(&rewritten)
-            .map_err(|e| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e))))?;
+        let invalid = |e: rusqlite::Error| {
+            ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e)))
+        };
+        // rusqlite's statement says what the answer's columns are and refuses what is not
+        // one read-only statement; the rows are read through `Cells`.
+        let stmt = conn.prepare(&rewritten).map_err(invalid)?;
         if !stmt.readonly() {
             return Err(ApiError::bad_request("Only SELECT queries are supported"));
         }
@@ -361,11 +366,13 @@ impl Store {
             .columns()
             .map(|c| c.decl_type().and_then(DomoType::from_decltype))
             .collect();
+        drop(stmt);
+        let rows = || Cells::prepare(&conn, &rewritten).map_err(invalid);
         if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
             if emit(QueryEvent::Columns { names, types }).is_break() {
                 return Ok(());
             }
-            let (num_rows, _) = render_rows(&mut stmt, &declared, &[], &mut |chunk| {
+            let (num_rows, _) = render_rows(rows()?, &declared, &[], &mut |chunk| {
                 emit(QueryEvent::Rows(chunk))
             })?;
             if let Some(num_rows) = num_rows {
@@ -378,7 +385,7 @@ impl Store {
             rows_json.extend_from_slice(&chunk);
             ControlFlow::Continue(())
         };
-        let (mut num_rows, seen) = render_rows(&mut stmt, &declared, &[], &mut collect)?;
+        let (mut num_rows, seen) = render_rows(rows()?, &declared, &[], &mut collect)?;
         let types: Vec<DomoType> = declared
             .iter()
             .zip(&seen)
@@ -399,7 +406,7 @@ impl Store {
                 rows_json.extend_from_slice(&chunk);
                 ControlFlow::Continue(())
             };
-            (num_rows, _) = render_rows(&mut stmt, &declared, &as_text, &mut collect)?;
+            (num_rows, _) = render_rows(rows()?, &declared, &as_text, &mut collect)?;
         }
         // (Collected whole, so never cut short.)
         let num_rows = num_rows.unwrap_or_default();
@@ -605,24 +612,27 @@ impl Store {
         null: &[u8],
     ) -> Result<(i64, usize), ApiError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached(&format!(
-            "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
-            ds.column_list(),
-            ds.data_table()
-        ))?;
-        let mut rows = stmt.query([after_rowid])?;
+        let mut rows = Cells::prepare(
+            &conn,
+            &format!(
+                "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
+                ds.column_list(),
+                ds.data_table()
+            ),
+        )?;
+        rows.bind_i64(1, after_rowid)?;
         let mut last = after_rowid;
         let mut n = 0;
-        while let Some(row) = rows.next()? {
+        while rows.step()? {
             // Only a full chunk's last row says where the next chunk starts.
             if n + 1 == EXPORT_CHUNK_ROWS {
-                last = row.get(0)?;
+                last = rows.get(0).as_i64().map_err(rusqlite::Error::from)?;
             }
-            for i in 0..ds.columns.len() {
-                if i > 0 {
+            for i in 1..rows.columns() {
+                if i > 1 {
                     out.push(b',');
                 }
-                write_csv_value(out, row.get_ref(i + 1)?, null);
+                write_csv_value(out, rows.get(i), null);
             }
             out.push(b'\n');
             n += 1;
@@ -1192,12 +1202,12 @@ pub fn write_csv_header(out: &mut Vec<u8>, ds: &Dataset) {
     out.push(b'\n');
 }
 
-/// Runs `stmt` and renders its rows as one JSON array of arrays, handed to `emit` in
+/// Runs `rows` and renders them as one JSON array of arrays, handed to `emit` in
 /// chunks. Columns listed in `as_text` have their numbers written as strings. Returns the
 /// row count (`None` if `emit` broke off) and what kinds of values each undeclared
 /// (expression) column held.
 fn render_rows(
-    stmt: &mut rusqlite::Statement<'_>,
+    mut rows: Cells<'_>,
     declared: &[Option<DomoType>],
     as_text: &[usize],
     emit: &mut dyn FnMut(Vec<u8>) -> ControlFlow<()>,
@@ -1209,11 +1219,8 @@ fn render_rows(
     let inferred = declared.iter().any(Option::is_none);
     let mut out = Vec::with_capacity(QUERY_CHUNK_BYTES + 64 * 1024);
     out.push(b'[');
-    let mut rows = stmt
-        .query([])
-        .map_err(|e| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e))))?;
     let mut n = 0usize;
-    while let Some(row) = rows.next().map_err(failed)? {
+    while rows.step().map_err(failed)? {
         if n > 0 {
             out.push(b',');
         }
@@ -1222,7 +1229,7 @@ fn render_rows(
             if i > 0 {
                 out.push(b',');
             }
-            let v = row.get_ref(i)?;
+            let v = rows.get(i);
             if inferred {
                 if declared[i].is_none() {
                     s.note(&v);
