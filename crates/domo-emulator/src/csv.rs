@@ -133,14 +133,19 @@ impl<'a> Reader<'a> {
 pub fn write_text(out: &mut Vec<u8>, s: &str) {
     let needs_quotes =
         s.is_empty() || s == "\\N" || s.bytes().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
-    if !needs_quotes {
+    if needs_quotes {
+        write_quoted(out, s.as_bytes());
+    } else {
         out.extend_from_slice(s.as_bytes());
-        return;
     }
+}
+
+/// Appends `t` quoted, its quotes doubled.
+pub fn write_quoted(out: &mut Vec<u8>, t: &[u8]) {
     out.push(b'"');
-    for part in s.split_inclusive('"') {
-        out.extend_from_slice(part.as_bytes());
-        if part.ends_with('"') {
+    for part in t.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(part);
+        if part.ends_with(b"\"") {
             out.push(b'"');
         }
     }

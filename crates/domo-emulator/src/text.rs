@@ -1,9 +1,9 @@
 //! Stored text written into query answers and exports.
 //!
-//! Most stored strings (every date and datetime, most names) are plain ASCII that needs no
-//! escaping or quoting; they are recognised eight bytes at a time and copied as they are.
-//! Anything else takes the careful path: UTF-8 checked (invalid bytes replaced, as before)
-//! and escaped character by character.
+//! Most stored strings (every date and datetime, most names) need no escaping or quoting;
+//! one pass eight bytes at a time tells, and they are copied as they are. Text with bytes
+//! above ASCII is checked to be UTF-8 (invalid bytes are replaced, as before); only text
+//! that needs it is escaped (JSON) or quoted (CSV).
 
 use std::borrow::Cow;
 
@@ -18,49 +18,39 @@ fn below(x: u64, n: u8) -> u64 {
     x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS
 }
 
-/// What writing `t` takes.
-#[derive(PartialEq)]
-enum Kind {
-    /// ASCII, without control characters or `specials`: copied as it is.
-    Plain,
-    /// Also bytes above ASCII: copied as it is if it is UTF-8.
-    Wide,
-    /// Escaping or quoting.
-    Special,
+/// What one pass over `t` found.
+struct Scan {
+    /// A byte that must be escaped or quoted.
+    special: bool,
+    /// A byte above ASCII (so `t` must be checked to be UTF-8).
+    wide: bool,
 }
 
-/// What writing `t` takes; `specials` are the ASCII bytes (besides control characters)
-/// that need escaping or quoting.
-fn kind<const N: usize>(t: &[u8], specials: [u8; N]) -> Kind {
-    let mut wide = false;
+/// Scans `t` eight bytes at a time for `specials` (ASCII bytes that need escaping or
+/// quoting), for control characters if `controls` says they need it too, and for bytes
+/// above ASCII.
+fn scan<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> Scan {
+    let (mut hits, mut highs) = (0, 0);
     let mut chunks = t.chunks_exact(8);
     for chunk in &mut chunks {
         let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        let mut hits = below(x, 0x20);
+        if controls {
+            hits |= below(x, 0x20);
+        }
         for s in specials {
             hits |= below(x ^ (ONES * u64::from(s)), 1);
         }
-        if hits != 0 {
-            return Kind::Special;
-        }
-        wide |= x & HIGHS != 0;
+        highs |= x;
     }
+    let mut scan = Scan {
+        special: hits != 0,
+        wide: highs & HIGHS != 0,
+    };
     for &b in chunks.remainder() {
-        if b < 0x20 || specials.contains(&b) {
-            return Kind::Special;
-        }
-        wide |= b >= 0x80;
+        scan.special |= (controls && b < 0x20) || specials.contains(&b);
+        scan.wide |= b >= 0x80;
     }
-    if wide { Kind::Wide } else { Kind::Plain }
-}
-
-/// Whether `t` can be copied as it is: `Plain`, or `Wide` and valid UTF-8.
-fn copied_as_is(t: &[u8], kind: Kind) -> bool {
-    match kind {
-        Kind::Plain => true,
-        Kind::Wide => std::str::from_utf8(t).is_ok(),
-        Kind::Special => false,
-    }
+    scan
 }
 
 /// Stored text as a `str`, invalid UTF-8 replaced. (`from_utf8_lossy` alone is several
@@ -75,10 +65,11 @@ pub fn text_of(t: &[u8]) -> Cow<'_, str> {
 /// Writes `t` as a JSON string, escaped as serde_json escapes.
 pub fn write_json_text(out: &mut Vec<u8>, t: &[u8]) {
     out.push(b'"');
-    if copied_as_is(t, kind(t, [b'"', b'\\'])) {
-        out.extend_from_slice(t);
-    } else {
+    let scan = scan(t, [b'"', b'\\'], true);
+    if scan.special || (scan.wide && std::str::from_utf8(t).is_err()) {
         escape_json(out, text_of(t).as_bytes());
+    } else {
+        out.extend_from_slice(t);
     }
     out.push(b'"');
 }
@@ -112,12 +103,15 @@ fn escape_json(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(&s[run..]);
 }
 
-/// Writes `t` as a CSV field (see `csv::write_text`).
+/// Writes `t` as a CSV field, as `csv::write_text` writes it.
 pub fn write_csv_text(out: &mut Vec<u8>, t: &[u8]) {
-    if !t.is_empty() && t != b"\\N" && copied_as_is(t, kind(t, [b',', b'"'])) {
-        out.extend_from_slice(t);
+    let scan = scan(t, [b',', b'"', b'\r', b'\n'], false);
+    if scan.wide && std::str::from_utf8(t).is_err() {
+        csv::write_text(out, &String::from_utf8_lossy(t));
+    } else if scan.special || t.is_empty() || t == b"\\N" {
+        csv::write_quoted(out, t);
     } else {
-        csv::write_text(out, &text_of(t));
+        out.extend_from_slice(t);
     }
 }
 
