@@ -95,12 +95,15 @@ impl PyDomoTable {
         slf.py().import("polars")?.call_method1("DataFrame", (slf,))
     }
 
-    #[pyo3(signature = (**kwargs))]
+    #[pyo3(signature = (*, decimals="arrow", **kwargs))]
     fn to_pandas<'py>(
         slf: &Bound<'py, Self>,
+        decimals: &str,
         kwargs: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Self::to_pyarrow(slf)?.call_method("to_pandas", (), kwargs)
+        let py = slf.py();
+        let convert = py.import("domo_datasets._pandas")?.getattr("to_pandas")?;
+        convert.call((Self::to_pyarrow(slf)?, decimals), kwargs)
     }
 }
 

@@ -105,20 +105,43 @@ def test_query_result_converts_to_polars_and_pandas(all_types_ds: dd.Dataset) ->
     assert frame.to_dicts() == pl.DataFrame(expected).to_dicts()
     assert pl.DataFrame(table).to_dicts() == frame.to_dicts()
 
+    # By default DECIMAL stays exact in Arrow memory; every other column is what pyarrow
+    # makes of it.
     pdf = table.to_pandas()
     assert isinstance(pdf, pd.DataFrame)
     assert list(pdf.columns) == list(ALL_TYPES_DOMO)
     assert len(pdf) == 24
     expected_pdf = expected.to_pandas()
-    assert pdf["id"].tolist() == expected_pdf["id"].tolist()
-    assert pdf["label"].isna().tolist() == expected_pdf["label"].isna().tolist()
+    decimal_dtype = pd.ArrowDtype(pa.decimal128(38, 10))
+    assert pdf["price"].dtype == decimal_dtype
+    assert pa.array(pdf["price"]).equals(expected.column("price").combine_chunks())
+    others = [name for name in ALL_TYPES_DOMO if name != "price"]
+    pd.testing.assert_frame_equal(pdf[others], expected_pdf[others])
 
-    # Arguments go to pyarrow: Arrow-backed columns keep exact decimals and nulls.
+    # pyarrow's Decimal objects, or pydomo's floats, on request.
+    objects = table.to_pandas(decimals="object")
+    assert objects["price"].tolist() == expected_pdf["price"].tolist()
+    floats = table.to_pandas(decimals="float")
+    assert floats["price"].dtype == "float64"
+    assert floats["price"].tolist() == pytest.approx(
+        [float("nan") if v is None else float(v) for v in expected.column("price").to_pylist()],
+        nan_ok=True,
+    )
+    pd.testing.assert_frame_equal(floats[others], expected_pdf[others])
+
+    # Other arguments go to pyarrow: Arrow-backed columns keep exact decimals and nulls.
     arrow_backed = table.to_pandas(types_mapper=pd.ArrowDtype)
-    assert arrow_backed["price"].dtype == pd.ArrowDtype(pa.decimal128(38, 10))
+    assert arrow_backed["price"].dtype == decimal_dtype
     assert pa.Table.from_pandas(arrow_backed, preserve_index=False).equals(expected)
+    # A types_mapper that maps DECIMAL itself is obeyed.
+    as_strings = table.to_pandas(
+        types_mapper=lambda t: pd.StringDtype() if pa.types.is_decimal(t) else None
+    )
+    assert as_strings["price"].dtype == pd.StringDtype()
     with pytest.raises(TypeError):
         table.to_pandas(no_such_option=True)
+    with pytest.raises(ValueError, match="decimals must be one of 'arrow', 'object', 'float'"):
+        table.to_pandas(decimals="double")
 
 
 def test_query_empty_dataset_keeps_types(all_types_ds: dd.Dataset) -> None:

@@ -914,13 +914,18 @@ class Table:
         """This table as a ``pyarrow.Table`` (zero-copy; needs pyarrow)."""
     def to_polars(self) -> polars.DataFrame:
         """This table as a ``polars.DataFrame`` (zero-copy; needs polars)."""
-    def to_pandas(self, **kwargs: Any) -> pandas.DataFrame:
+    def to_pandas(
+        self, *, decimals: Literal["arrow", "object", "float"] = "arrow", **kwargs: Any
+    ) -> pandas.DataFrame:
         """This table as a ``pandas.DataFrame`` (through pyarrow; needs both).
 
-        Keyword arguments go to ``pyarrow.Table.to_pandas``. By default DECIMAL columns
-        become ``decimal.Decimal`` objects and strings Python objects, which costs about
-        a second per million values; ``types_mapper=pandas.ArrowDtype`` keeps every
-        column in Arrow memory instead (no copy, exact decimals, nulls kept).
+        ``decimals`` says what DECIMAL columns become: ``"arrow"`` (the default)
+        ``pandas.ArrowDtype(decimal128(38, 10))``, exact and without a copy; ``"object"``
+        a ``decimal.Decimal`` per value, pyarrow's own default, which costs about a second
+        per million values; ``"float"`` float64 (the nearest double, NaN for null), as
+        pydomo's frames have them. Other keyword arguments go to
+        ``pyarrow.Table.to_pandas``: ``types_mapper=pandas.ArrowDtype`` keeps every column
+        in Arrow memory (no copy, nulls kept).
         """
 
 @final

@@ -1,4 +1,4 @@
-"""pandas DataFrames into Arrow tables for uploads."""
+"""pandas DataFrames into Arrow tables for uploads, and results into DataFrames."""
 
 from __future__ import annotations
 
@@ -6,12 +6,60 @@ import decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
     import pyarrow as pa
 
 DECIMAL_PRECISION = 38
 DECIMAL_SCALE = 10
 """How the client reads DECIMAL, so also the type Decimal objects are uploaded as."""
+
+DECIMALS = ("arrow", "object", "float")
+"""What ``Table.to_pandas(decimals=...)`` accepts."""
+
+
+def to_pandas(
+    table: pa.Table,
+    decimals: str,
+    types_mapper: Callable[[pa.DataType], object] | None = None,
+    **kwargs: object,
+) -> pd.DataFrame:
+    """``table.to_pandas(types_mapper=..., **kwargs)``, DECIMAL columns as ``decimals`` says.
+
+    ``"arrow"``: ``pandas.ArrowDtype(decimal128(38, 10))``, exact and without copying (a
+    ``types_mapper`` that maps the type itself wins); ``"object"``: pyarrow's default, a
+    ``decimal.Decimal`` per value, which costs about a second per million; ``"float"``:
+    float64, NaN for null, the nearest double to each value.
+    """
+    if decimals not in DECIMALS:
+        choices = ", ".join(map(repr, DECIMALS))
+        raise ValueError(f"decimals must be one of {choices}, not {decimals!r}")
+    import pyarrow as pa
+
+    if decimals == "float":
+        for i, field in enumerate(table.schema):
+            if pa.types.is_decimal(field.type):
+                table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
+    elif decimals == "arrow":
+        types_mapper = _decimals_in_arrow(types_mapper)
+    return table.to_pandas(types_mapper=types_mapper, **kwargs)
+
+
+def _decimals_in_arrow(
+    given: Callable[[pa.DataType], object] | None,
+) -> Callable[[pa.DataType], object]:
+    """A ``types_mapper``: ``given``'s answer, else ``pandas.ArrowDtype`` for decimals."""
+    import pandas as pd
+    import pyarrow as pa
+
+    def types_mapper(t: pa.DataType) -> object:
+        mapped = given(t) if given is not None else None
+        if mapped is None and pa.types.is_decimal(t):
+            return pd.ArrowDtype(t)
+        return mapped
+
+    return types_mapper
 
 
 def to_arrow(df: pd.DataFrame) -> pa.Table:
