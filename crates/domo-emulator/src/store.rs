@@ -381,11 +381,8 @@ impl Store {
             return Ok(());
         }
         let mut rows_json = Vec::new();
-        let mut collect = |chunk: Vec<u8>| {
-            rows_json.extend_from_slice(&chunk);
-            ControlFlow::Continue(())
-        };
-        let (mut num_rows, seen) = render_rows(rows()?, &declared, &[], &mut collect)?;
+        let (mut num_rows, seen) =
+            render_rows(rows()?, &declared, &[], &mut collect_into(&mut rows_json))?;
         let types: Vec<DomoType> = declared
             .iter()
             .zip(&seen)
@@ -402,11 +399,12 @@ impl Store {
             .collect();
         if !as_text.is_empty() {
             rows_json.clear();
-            let mut collect = |chunk: Vec<u8>| {
-                rows_json.extend_from_slice(&chunk);
-                ControlFlow::Continue(())
-            };
-            (num_rows, _) = render_rows(rows()?, &declared, &as_text, &mut collect)?;
+            (num_rows, _) = render_rows(
+                rows()?,
+                &declared,
+                &as_text,
+                &mut collect_into(&mut rows_json),
+            )?;
         }
         // (Collected whole, so never cut short.)
         let num_rows = num_rows.unwrap_or_default();
@@ -1250,6 +1248,14 @@ fn render_rows(
     }
     out.push(b']');
     Ok((emit(out).is_continue().then_some(n), seen))
+}
+
+/// An `emit` for `render_rows` that appends every chunk to `all`.
+fn collect_into(all: &mut Vec<u8>) -> impl FnMut(Vec<u8>) -> ControlFlow<()> + '_ {
+    |chunk| {
+        all.extend_from_slice(&chunk);
+        ControlFlow::Continue(())
+    }
 }
 
 /// One cell as JSON; `as_text` writes a number as a string.
