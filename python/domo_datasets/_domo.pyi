@@ -922,8 +922,8 @@ class Table:
         ``decimals`` says what DECIMAL columns become: ``"arrow"`` (the default)
         ``pandas.ArrowDtype(decimal128(38, 10))``, exact and without a copy; ``"object"``
         a ``decimal.Decimal`` per value, pyarrow's own default, which costs about a second
-        per million values; ``"float"`` float64 (the nearest double, NaN for null), as
-        pydomo's frames have them. Other keyword arguments go to
+        per million values; ``"float"`` float64 (NaN for null), as pydomo's frames have
+        them. Other keyword arguments go to
         ``pyarrow.Table.to_pandas``: ``types_mapper=pandas.ArrowDtype`` keeps every column
         in Arrow memory (no copy, nulls kept).
         """

@@ -22,6 +22,7 @@ DECIMALS = ("arrow", "object", "float")
 def to_pandas(
     table: pa.Table,
     decimals: str,
+    /,
     types_mapper: Callable[[pa.DataType], object] | None = None,
     **kwargs: object,
 ) -> pd.DataFrame:
@@ -30,7 +31,7 @@ def to_pandas(
     ``"arrow"``: ``pandas.ArrowDtype(decimal128(38, 10))``, exact and without copying (a
     ``types_mapper`` that maps the type itself wins); ``"object"``: pyarrow's default, a
     ``decimal.Decimal`` per value, which costs about a second per million; ``"float"``:
-    float64, NaN for null, the nearest double to each value.
+    float64, NaN for null.
     """
     if decimals not in DECIMALS:
         choices = ", ".join(map(repr, DECIMALS))

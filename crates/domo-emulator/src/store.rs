@@ -366,6 +366,13 @@ impl Store {
             .columns()
             .map(|c| c.decl_type().and_then(DomoType::from_decltype))
             .collect();
+        // Nothing is bound: a parameter is refused rather than read as NULL.
+        let parameters = stmt.parameter_count();
+        if parameters > 0 {
+            return Err(invalid(rusqlite::Error::InvalidParameterCount(
+                0, parameters,
+            )));
+        }
         drop(stmt);
         let rows = || Cells::prepare(&conn, &rewritten).map_err(invalid);
         if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
@@ -1446,6 +1453,18 @@ mod tests {
             let mut ours = Vec::new();
             write_json_cell(&mut ours, ValueRef::Integer(i), true);
             assert_eq!(String::from_utf8(ours).unwrap(), format!("\"{i}\""));
+        }
+    }
+
+    #[test]
+    fn a_query_with_parameters_is_refused() {
+        let (store, ds) = store_with(&[("s", DomoType::String)]);
+        for sql in ["SELECT ? FROM table", "SELECT s FROM table WHERE s = :name"] {
+            let Err(e) = store.query(&ds.id, sql) else {
+                panic!("{sql} was answered");
+            };
+            assert!(e.message.starts_with("Invalid SQL: "), "{}", e.message);
+            assert!(e.message.contains("parameters"), "{}", e.message);
         }
     }
 

@@ -6,7 +6,7 @@
 //! Here a value is looked up once (`sqlite3_column_value`) and read from there. This is
 //! the emulator's only `unsafe` code; everything else goes through rusqlite.
 
-use std::ffi::{CStr, CString, c_int};
+use std::ffi::{CStr, c_int};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
 
@@ -24,22 +24,30 @@ pub struct Cells<'conn> {
 }
 
 impl<'conn> Cells<'conn> {
-    /// Compiles `sql` (one statement) on `conn`.
+    /// Compiles the first statement of `sql` on `conn`, as rusqlite reads it (up to a
+    /// NUL, if any). Only the first statement runs: callers that take SQL from users have
+    /// rusqlite refuse several first.
     pub fn prepare(conn: &'conn Connection, sql: &str) -> rusqlite::Result<Self> {
-        let text = CString::new(sql).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        let len = c_int::try_from(sql.len()).map_err(|_| rusqlite::Error::InvalidQuery)?;
         // SAFETY: `conn` is open for 'conn, which the statement cannot outlive; `handle`
         // is only used for calls on this same connection, from the thread holding it.
         let db = unsafe { conn.handle() };
         let mut stmt = std::ptr::null_mut();
-        // SAFETY: `text` is nul-terminated and lives across the call; `stmt` is written
-        // by SQLite (null for an empty statement).
+        // SAFETY: `sql` holds `len` bytes across the call (SQLite reads no further, and
+        // stops at a NUL); `stmt` is written by SQLite (null when there is no statement).
         let rc = unsafe {
-            ffi::sqlite3_prepare_v2(db, text.as_ptr(), -1, &mut stmt, std::ptr::null_mut())
+            ffi::sqlite3_prepare_v2(
+                db,
+                sql.as_ptr().cast(),
+                len,
+                &mut stmt,
+                std::ptr::null_mut(),
+            )
         };
         if rc != ffi::SQLITE_OK {
             return Err(last_error(db, rc));
         }
-        let stmt = NonNull::new(stmt).ok_or(rusqlite::Error::InvalidQuery)?;
+        let stmt = NonNull::new(stmt).ok_or(rusqlite::Error::Empty)?;
         // SAFETY: a live statement.
         let columns = unsafe { ffi::sqlite3_column_count(stmt.as_ptr()) };
         Ok(Self {
@@ -55,7 +63,7 @@ impl<'conn> Cells<'conn> {
         self.columns
     }
 
-    /// Binds an integer to parameter `index` (from 1).
+    /// Binds an integer to parameter `index` (from 1), before the first step.
     pub fn bind_i64(&mut self, index: c_int, value: i64) -> rusqlite::Result<()> {
         // SAFETY: a live statement; SQLite checks the index.
         let rc = unsafe { ffi::sqlite3_bind_int64(self.stmt.as_ptr(), index, value) };
@@ -66,7 +74,8 @@ impl<'conn> Cells<'conn> {
         }
     }
 
-    /// Moves to the next row: `false` once there is none.
+    /// Moves to the next row: `false` once there is none. (Stepping on after that, or
+    /// after an error, would run the statement again: callers stop.)
     pub fn step(&mut self) -> rusqlite::Result<bool> {
         // SAFETY: a live statement; `&mut self` ends every borrow of the previous row's
         // values, which stepping invalidates.
@@ -118,11 +127,15 @@ impl Drop for Cells<'_> {
 /// # Safety
 /// `ptr` must point to `len` bytes that stay valid and unchanged for `'a`.
 unsafe fn bytes<'a>(ptr: *const u8, len: c_int) -> &'a [u8] {
-    match usize::try_from(len) {
-        // SAFETY: as the caller promises.
-        Ok(len) if len > 0 && !ptr.is_null() => unsafe { std::slice::from_raw_parts(ptr, len) },
-        _ => &[],
+    let len = usize::try_from(len).unwrap_or_default();
+    if len == 0 {
+        return &[];
     }
+    // SQLite answers null for a value it could not make (out of memory); as rusqlite does,
+    // that is not read as empty text.
+    assert!(!ptr.is_null(), "SQLite gave no bytes for a value of {len}");
+    // SAFETY: as the caller promises.
+    unsafe { std::slice::from_raw_parts(ptr, len) }
 }
 
 /// The connection's error for return code `rc`, as rusqlite reports it.
@@ -165,13 +178,16 @@ mod tests {
         conn.execute_batch("CREATE TABLE t (a INTEGER); INSERT INTO t VALUES (1), (2), (3);")
             .unwrap();
         let mut rows = Cells::prepare(&conn, "SELECT a FROM t WHERE a > ?1 ORDER BY a").unwrap();
+        let Err(rusqlite::Error::SqliteFailure(e, _)) = rows.bind_i64(2, 0) else {
+            panic!("there is no second parameter");
+        };
+        assert_eq!(e.extended_code, ffi::SQLITE_RANGE);
         rows.bind_i64(1, 1).unwrap();
         let mut seen = Vec::new();
         while rows.step().unwrap() {
             seen.push(rows.get(0).as_i64().unwrap());
         }
         assert_eq!(seen, [2, 3]);
-        assert!(rows.bind_i64(2, 0).is_err(), "there is no second parameter");
     }
 
     #[test]
@@ -188,7 +204,13 @@ mod tests {
             panic!("an integer overflow was not reported");
         };
         assert!(message.contains("overflow"), "{message}");
-        assert!(Cells::prepare(&conn, "SELECT 1\0").is_err());
-        assert!(Cells::prepare(&conn, "  ").is_err(), "no statement");
+        // Read up to a NUL, as rusqlite reads it.
+        let mut rows = Cells::prepare(&conn, "SELECT 7\0 garbage").unwrap();
+        assert!(rows.step().unwrap());
+        assert_eq!(rows.get(0), ValueRef::Integer(7));
+        assert!(matches!(
+            Cells::prepare(&conn, "  "),
+            Err(rusqlite::Error::Empty)
+        ));
     }
 }
