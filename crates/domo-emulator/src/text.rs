@@ -64,10 +64,17 @@ pub fn text_of(t: &[u8]) -> Cow<'_, str> {
 
 /// Writes `t` as a JSON string, escaped as serde_json escapes.
 pub fn write_json_text(out: &mut Vec<u8>, t: &[u8]) {
-    out.push(b'"');
     let scan = scan(t, [b'"', b'\\'], true);
-    if scan.special || (scan.wide && std::str::from_utf8(t).is_err()) {
-        escape_json(out, text_of(t).as_bytes());
+    let valid;
+    let t = if scan.wide {
+        valid = text_of(t);
+        valid.as_bytes()
+    } else {
+        t
+    };
+    out.push(b'"');
+    if scan.special {
+        escape_json(out, t);
     } else {
         out.extend_from_slice(t);
     }
@@ -106,9 +113,14 @@ fn escape_json(out: &mut Vec<u8>, s: &[u8]) {
 /// Writes `t` as a CSV field, as `csv::write_text` writes it.
 pub fn write_csv_text(out: &mut Vec<u8>, t: &[u8]) {
     let scan = scan(t, [b',', b'"', b'\r', b'\n'], false);
-    if scan.wide && std::str::from_utf8(t).is_err() {
-        csv::write_text(out, &String::from_utf8_lossy(t));
-    } else if scan.special || t.is_empty() || t == b"\\N" {
+    let valid;
+    let t = if scan.wide {
+        valid = text_of(t);
+        valid.as_bytes()
+    } else {
+        t
+    };
+    if scan.special || t.is_empty() || t == b"\\N" {
         csv::write_quoted(out, t);
     } else {
         out.extend_from_slice(t);

@@ -87,6 +87,7 @@ impl<'conn> Cells<'conn> {
     }
 
     /// The current row's value in column `i` (`i < columns()`), valid until the next step.
+    #[inline]
     pub fn get(&self, i: usize) -> ValueRef<'_> {
         assert!(i < self.columns, "column {i} of {}", self.columns);
         let stmt = self.stmt.as_ptr();
