@@ -31,9 +31,7 @@ struct Scan {
 /// above ASCII.
 fn scan<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> Scan {
     let (mut hits, mut highs) = (0, 0);
-    let mut chunks = t.chunks_exact(8);
-    for chunk in &mut chunks {
-        let x = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+    let mut check = |x: u64| {
         if controls {
             hits |= below(x, 0x20);
         }
@@ -41,16 +39,24 @@ fn scan<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> Scan {
             hits |= below(x ^ (ONES * u64::from(s)), 1);
         }
         highs |= x;
+    };
+    let mut chunks = t.chunks_exact(8);
+    for chunk in &mut chunks {
+        check(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
     }
-    let mut scan = Scan {
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        // The last few bytes as one more word, padded with spaces (which need nothing).
+        let mut last = [b' '; 8];
+        for (to, &b) in last.iter_mut().zip(rest) {
+            *to = b;
+        }
+        check(u64::from_le_bytes(last));
+    }
+    Scan {
         special: hits != 0,
         wide: highs & HIGHS != 0,
-    };
-    for &b in chunks.remainder() {
-        scan.special |= (controls && b < 0x20) || specials.contains(&b);
-        scan.wide |= b >= 0x80;
     }
-    scan
 }
 
 /// Stored text as a `str`, invalid UTF-8 replaced. (`from_utf8_lossy` alone is several
