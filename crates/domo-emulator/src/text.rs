@@ -162,12 +162,15 @@ mod tests {
         samples
             .extend((0u8..0x20).map(|c| vec![b'a', c, b'b', b'c', b'd', b'e', b'f', b'g', b'h']));
         samples.push(vec![b'o', b'k', 0xff, 0xfe, b'!']);
-        // Every position of a special byte within and after an 8-byte block.
-        for at in 0..17 {
-            for special in [b'"', b'\\', b',', b'\n', 0x01, 0xc3] {
-                let mut s = vec![b'x'; 17];
-                s[at] = special;
-                samples.push(s);
+        // Every position of a special byte in strings of every length up to two 8-byte
+        // blocks and a few bytes more.
+        for len in 1..20 {
+            for at in 0..len {
+                for special in [b'"', b'\\', b',', b'\n', b'\r', b'\t', 0x01, 0xc3, 0xff] {
+                    let mut s = vec![b'x'; len];
+                    s[at] = special;
+                    samples.push(s);
+                }
             }
         }
         samples
