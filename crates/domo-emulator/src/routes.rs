@@ -227,10 +227,7 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
     // still works. It starts only once the first rows are rendered: an error before that
     // (anywhere in a small answer) is still a proper error answer; one after cuts the
     // body short, which the client reports.
-    // Bounded, so a slow reader holds back the rendering rather than the whole answer
-    // piling up here. (It holds the head and the first rows, sent before the answer
-    // starts to be read.)
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, std::io::Error>>();
     let (started_tx, started) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
     tokio::task::spawn_blocking(move || {
         let mut started_tx = Some(started_tx);
@@ -245,7 +242,7 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
                 QueryEvent::Done { num_rows } => (answer_tail(num_rows, columns), false),
             };
             // A client that has gone away stops the query.
-            let sent = tx.blocking_send(Ok(Bytes::from(bytes)));
+            let sent = tx.send(Ok(Bytes::from(bytes)));
             if let Some(s) = started_tx.take_if(|_| rows) {
                 let _ = s.send(Ok(()));
             }
@@ -260,7 +257,7 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
                     let _ = s.send(Err(e));
                 }
                 None => {
-                    let _ = tx.blocking_send(Err(std::io::Error::other(e.message)));
+                    let _ = tx.send(Err(std::io::Error::other(e.message)));
                 }
             }
         }
