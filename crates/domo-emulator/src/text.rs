@@ -2,7 +2,7 @@
 //!
 //! Most stored strings (every date and datetime, most names) need no escaping or quoting;
 //! one pass eight bytes at a time tells, and they are copied as they are. Text with bytes
-//! above ASCII is checked to be UTF-8 (invalid bytes are replaced, as before); only text
+//! above ASCII is checked to be UTF-8 (invalid bytes become U+FFFD); only text
 //! that needs it is escaped (JSON) or quoted (CSV).
 
 use std::borrow::Cow;

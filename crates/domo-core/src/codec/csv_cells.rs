@@ -188,7 +188,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Steps over the header row, which must name `columns` columns (arrow-csv counts
-    /// them too; an empty line before it it would skip: left to it).
+    /// them too; an empty line before it, which arrow-csv would skip, is left to arrow-csv).
     fn skip_header(&mut self, columns: usize) -> Option<()> {
         if matches!(self.text.as_bytes().first(), Some(b'\n' | b'\r')) {
             return None;
