@@ -42,21 +42,40 @@ fn scan<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> Scan {
     };
     let mut chunks = t.chunks_exact(8);
     for chunk in &mut chunks {
-        check(u64::from_le_bytes(chunk.try_into().unwrap_or_default()));
+        check(word(chunk));
     }
-    let rest = chunks.remainder();
-    if !rest.is_empty() {
-        // The last few bytes as one more word, padded with spaces (which need nothing).
-        let mut last = [b' '; 8];
-        for (to, &b) in last.iter_mut().zip(rest) {
-            *to = b;
-        }
-        check(u64::from_le_bytes(last));
+    // The last bytes are read in place, overlapping bytes already checked (checking a
+    // byte twice changes nothing): copying them into a padded word first cost a call and
+    // a stalled load per string.
+    if !chunks.remainder().is_empty() {
+        check(match t.len() {
+            8.. => word(&t[t.len() - 8..]),
+            4..8 => half(&t[..4]) | half(&t[t.len() - 4..]) << 32,
+            // One to three bytes; the rest of the word is spaces, which need nothing.
+            _ => u64::from_le_bytes([
+                t[0],
+                t[t.len() / 2],
+                t[t.len() - 1],
+                b' ',
+                b' ',
+                b' ',
+                b' ',
+                b' ',
+            ]),
+        });
     }
     Scan {
         special: hits != 0,
         wide: highs & HIGHS != 0,
     }
+}
+
+fn word(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().unwrap_or_default())
+}
+
+fn half(b: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(b[..4].try_into().unwrap_or_default()))
 }
 
 /// Stored text as a `str`, invalid UTF-8 replaced. (`from_utf8_lossy` alone is several
