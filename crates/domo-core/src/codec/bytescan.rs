@@ -16,6 +16,14 @@ pub(super) fn equal(x: u64, b: u8) -> u64 {
     below(x ^ (ONES * u64::from(b)), 1)
 }
 
+/// Marks exactly the bytes of `x` equal to `b` (in their high bit), for counting.
+pub(super) fn every_equal(x: u64, b: u8) -> u64 {
+    let y = x ^ (ONES * u64::from(b));
+    // A byte's low seven bits plus 0x7f carry into its high bit unless they are zero, and
+    // never into the next byte.
+    !(((y & !HIGHS) + !HIGHS) | y) & HIGHS
+}
+
 /// The index of the first byte at or after `from` for which `is_stop` holds; if there is
 /// none, `bytes.len()` (or `from`, past it). `marks` marks the same bytes in a
 /// little-endian word, as `below` does.
@@ -37,4 +45,26 @@ pub(super) fn find(
         from += 1;
     }
     from
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_equal_byte_is_marked() {
+        for (place, byte) in (0..8).flat_map(|p| (0..=255u8).map(move |b| (p, b))) {
+            for fill in [b'"', b'x', 0x00, 0xff] {
+                let mut bytes = [fill; 8];
+                bytes[place] = byte;
+                let marks = every_equal(u64::from_le_bytes(bytes), b'"');
+                let expected = bytes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| **b == b'"')
+                    .fold(0, |m, (i, _)| m | 0x80 << (8 * i));
+                assert_eq!(marks, expected, "{bytes:?}");
+            }
+        }
+    }
 }
