@@ -626,8 +626,7 @@ impl Store {
             ),
         )?;
         rows.bind_i64(1, after_rowid)?;
-        let mut last = after_rowid;
-        let mut n = 0;
+        let (mut last, mut n, from) = (after_rowid, 0, out.len());
         while rows.step()? {
             // Only a full chunk's last row says where the next chunk starts.
             if n + 1 == EXPORT_CHUNK_ROWS {
@@ -642,6 +641,7 @@ impl Store {
             out.push(b'\n');
             n += 1;
         }
+        text::make_utf8(out, from);
         Ok((last, n))
     }
 
@@ -1247,6 +1247,7 @@ fn render_rows(
         out.push(b']');
         n += 1;
         if out.len() >= QUERY_CHUNK_BYTES {
+            text::make_utf8(&mut out, 0);
             let next = Vec::with_capacity(out.capacity());
             if emit(std::mem::replace(&mut out, next)).is_break() {
                 return Ok((None, seen));
@@ -1254,6 +1255,7 @@ fn render_rows(
         }
     }
     out.push(b']');
+    text::make_utf8(&mut out, 0);
     Ok((emit(out).is_continue().then_some(n), seen))
 }
 
@@ -1466,6 +1468,21 @@ mod tests {
             assert!(e.message.starts_with("Invalid SQL: "), "{}", e.message);
             assert!(e.message.contains("parameters"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_answered_with_replacement_characters() {
+        let (store, ds) = store_with(&[("s", DomoType::String)]);
+        let r = store
+            .query(
+                &ds.id,
+                "SELECT CAST(x'ff' AS TEXT) AS a, 'caf' || CAST(x'c3' AS TEXT) || '\"' AS b",
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(r.rows_json).unwrap(),
+            "[[\"\u{fffd}\",\"caf\u{fffd}\\\"\"]]"
+        );
     }
 
     #[test]

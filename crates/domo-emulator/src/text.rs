@@ -1,54 +1,58 @@
 //! Stored text written into query answers and exports.
 //!
 //! Most stored strings (every date and datetime, most names) need no escaping or quoting;
-//! one pass eight bytes at a time tells, and they are copied as they are. Text with bytes
-//! above ASCII is checked to be UTF-8 (invalid bytes become U+FFFD); only text
-//! that needs it is escaped (JSON) or quoted (CSV).
-
-use std::borrow::Cow;
+//! one pass eight bytes at a time tells, and they are copied as they are. Only text that
+//! needs it is escaped (JSON) or quoted (CSV).
+//!
+//! Stored text is almost always UTF-8, but SQL can make any bytes text
+//! (`CAST(x'ff' AS TEXT)`). Rather than check each string (a twentieth of a large query
+//! answer's time), writers check what they wrote once, with `make_utf8`. That is the same
+//! as replacing each string's invalid bytes first: escaping and quoting only add ASCII,
+//! and ASCII bytes around a string neither complete nor break its sequences.
 
 use crate::csv;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Marks the bytes of `x` below `n` (`n` <= 128) in their high bit; none is marked if no
-/// byte is below `n`.
+/// Marks the bytes of `x` below `n` (`n` <= 128) in their high bit. No byte is marked
+/// if none is below `n`, and a false mark can only sit above a true one, so the lowest
+/// mark is exact.
 fn below(x: u64, n: u8) -> u64 {
     x.wrapping_sub(ONES * u64::from(n)) & !x & HIGHS
 }
 
-/// What one pass over `t` found.
-struct Scan {
-    /// A byte that must be escaped or quoted.
-    special: bool,
-    /// A byte above ASCII (so `t` must be checked to be UTF-8).
-    wide: bool,
+/// Marks the bytes of `x` that are among `specials`, or control characters if `controls`
+/// says so, as `below` marks.
+fn marks<const N: usize>(x: u64, specials: [u8; N], controls: bool) -> u64 {
+    let mut hits = if controls { below(x, 0x20) } else { 0 };
+    for s in specials {
+        hits |= below(x ^ (ONES * u64::from(s)), 1);
+    }
+    hits
 }
 
-/// Scans `t` eight bytes at a time for `specials` (ASCII bytes that need escaping or
-/// quoting), for control characters if `controls` says they need it too, and for bytes
-/// above ASCII.
-fn scan<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> Scan {
-    let (mut hits, mut highs) = (0, 0);
-    let mut check = |x: u64| {
-        if controls {
-            hits |= below(x, 0x20);
-        }
-        for s in specials {
-            hits |= below(x ^ (ONES * u64::from(s)), 1);
-        }
-        highs |= x;
-    };
+fn word(b: &[u8]) -> u64 {
+    u64::from_le_bytes(b[..8].try_into().unwrap_or_default())
+}
+
+fn half(b: &[u8]) -> u64 {
+    u64::from(u32::from_le_bytes(b[..4].try_into().unwrap_or_default()))
+}
+
+/// Whether `t` holds one of `specials` (ASCII bytes that need escaping or quoting), or a
+/// control character if `controls` says they need it too; eight bytes at a time.
+fn needs<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> bool {
+    let mut hits = 0;
     let mut chunks = t.chunks_exact(8);
     for chunk in &mut chunks {
-        check(word(chunk));
+        hits |= marks(word(chunk), specials, controls);
     }
     // The last bytes are read in place, overlapping bytes already checked (checking a
     // byte twice changes nothing): copying them into a padded word first cost a call and
     // a stalled load per string.
     if !chunks.remainder().is_empty() {
-        check(match t.len() {
+        let last = match t.len() {
             8.. => word(&t[t.len() - 8..]),
             4..8 => half(&t[..4]) | half(&t[t.len() - 4..]) << 32,
             // One to three bytes; the rest of the word is spaces, which need nothing.
@@ -62,90 +66,88 @@ fn scan<const N: usize>(t: &[u8], specials: [u8; N], controls: bool) -> Scan {
                 b' ',
                 b' ',
             ]),
-        });
+        };
+        hits |= marks(last, specials, controls);
     }
-    Scan {
-        special: hits != 0,
-        wide: highs & HIGHS != 0,
+    hits != 0
+}
+
+/// The index of the first of `specials` (or control character, if `controls`) in `t`
+/// from `from` on, or `t.len()`.
+fn find<const N: usize>(t: &[u8], mut from: usize, specials: [u8; N], controls: bool) -> usize {
+    while let Some(chunk) = t.get(from..from + 8) {
+        let hits = marks(word(chunk), specials, controls);
+        if hits != 0 {
+            return from + (hits.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    // The last few bytes, padded with spaces (which are none of them).
+    let mut last = [b' '; 8];
+    let rest = &t[from..];
+    last[..rest.len()].copy_from_slice(rest);
+    let hits = marks(u64::from_le_bytes(last), specials, controls);
+    t.len().min(from + (hits.trailing_zeros() / 8) as usize)
+}
+
+/// Makes what was written to `out` from `from` on UTF-8, each invalid sequence replaced
+/// by U+FFFD as `String::from_utf8_lossy` replaces them (see the module's note).
+pub fn make_utf8(out: &mut Vec<u8>, from: usize) {
+    // (std's check took as long as writing the text, on answers with many accents.)
+    if simdutf8::basic::from_utf8(&out[from..]).is_err() {
+        let valid = String::from_utf8_lossy(&out[from..]).into_owned();
+        out.truncate(from);
+        out.extend_from_slice(valid.as_bytes());
     }
 }
 
-fn word(b: &[u8]) -> u64 {
-    u64::from_le_bytes(b[..8].try_into().unwrap_or_default())
-}
-
-fn half(b: &[u8]) -> u64 {
-    u64::from(u32::from_le_bytes(b[..4].try_into().unwrap_or_default()))
-}
-
-/// Stored text as a `str`, invalid UTF-8 replaced. (`from_utf8_lossy` alone is several
-/// times slower on the valid text every value is.)
-pub fn text_of(t: &[u8]) -> Cow<'_, str> {
-    match std::str::from_utf8(t) {
-        Ok(s) => s.into(),
-        Err(_) => String::from_utf8_lossy(t),
-    }
-}
-
-/// Writes `t` as a JSON string, escaped as serde_json escapes.
+/// Writes `t` as a JSON string, escaped as serde_json escapes, leaving bytes that are
+/// not UTF-8 to `make_utf8`.
 pub fn write_json_text(out: &mut Vec<u8>, t: &[u8]) {
-    let scan = scan(t, [b'"', b'\\'], true);
-    let valid;
-    let t = if scan.wide {
-        valid = text_of(t);
-        valid.as_bytes()
-    } else {
-        t
-    };
+    const SPECIALS: [u8; 2] = [b'"', b'\\'];
     out.push(b'"');
-    if scan.special {
-        escape_json(out, t);
+    if needs(t, SPECIALS, true) {
+        let mut run = 0;
+        loop {
+            let i = find(t, run, SPECIALS, true);
+            out.extend_from_slice(&t[run..i]);
+            let Some(&c) = t.get(i) else {
+                break;
+            };
+            write_json_escape(out, c);
+            run = i + 1;
+        }
     } else {
         out.extend_from_slice(t);
     }
     out.push(b'"');
 }
 
-fn escape_json(out: &mut Vec<u8>, s: &[u8]) {
+fn write_json_escape(out: &mut Vec<u8>, c: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut run = 0;
-    for (i, &c) in s.iter().enumerate() {
-        let short: &[u8] = match c {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            0..0x20 => &[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[usize::from(c >> 4)],
-                HEX[usize::from(c & 15)],
-            ],
-            _ => continue,
-        };
-        out.extend_from_slice(&s[run..i]);
-        out.extend_from_slice(short);
-        run = i + 1;
+    match c {
+        b'"' => out.extend_from_slice(b"\\\""),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        0x08 => out.extend_from_slice(b"\\b"),
+        0x0c => out.extend_from_slice(b"\\f"),
+        _ => out.extend_from_slice(&[
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(c >> 4)],
+            HEX[usize::from(c & 15)],
+        ]),
     }
-    out.extend_from_slice(&s[run..]);
 }
 
-/// Writes `t` as a CSV field, as `csv::write_text` writes it.
+/// Writes `t` as a CSV field, as `csv::write_text` writes it, leaving bytes that are not
+/// UTF-8 to `make_utf8`.
 pub fn write_csv_text(out: &mut Vec<u8>, t: &[u8]) {
-    let scan = scan(t, [b',', b'"', b'\r', b'\n'], false);
-    let valid;
-    let t = if scan.wide {
-        valid = text_of(t);
-        valid.as_bytes()
-    } else {
-        t
-    };
-    if scan.special || t.is_empty() || t == b"\\N" {
+    if needs(t, [b',', b'"', b'\r', b'\n'], false) || t.is_empty() || t == b"\\N" {
         csv::write_quoted(out, t);
     } else {
         out.extend_from_slice(t);
@@ -182,13 +184,18 @@ mod tests {
             .extend((0u8..0x20).map(|c| vec![b'a', c, b'b', b'c', b'd', b'e', b'f', b'g', b'h']));
         samples.push(vec![b'o', b'k', 0xff, 0xfe, b'!']);
         // Every position of a special byte in strings of every length up to two 8-byte
-        // blocks and a few bytes more.
+        // blocks and a few bytes more, alone and with another after it.
         for len in 1..20 {
             for at in 0..len {
                 for special in [b'"', b'\\', b',', b'\n', b'\r', b'\t', 0x01, 0xc3, 0xff] {
                     let mut s = vec![b'x'; len];
                     s[at] = special;
-                    samples.push(s);
+                    samples.push(s.clone());
+                    for second in at + 1..len {
+                        s[second] = b'"';
+                        samples.push(s.clone());
+                        s[second] = b'x';
+                    }
                 }
             }
         }
@@ -200,13 +207,46 @@ mod tests {
         for t in samples() {
             let mut ours = Vec::new();
             write_json_text(&mut ours, &t);
+            make_utf8(&mut ours, 0);
             let serde = serde_json::to_vec(&String::from_utf8_lossy(&t)).unwrap();
             assert_eq!(
-                String::from_utf8_lossy(&ours),
-                String::from_utf8_lossy(&serde),
+                String::from_utf8(ours).unwrap(),
+                String::from_utf8(serde).unwrap(),
                 "{t:?}"
             );
         }
+    }
+
+    #[test]
+    fn text_written_together_is_made_utf8_as_each_would_be() {
+        let all = samples();
+        let mut ours = vec![b'['];
+        for (i, t) in all.iter().enumerate() {
+            if i > 0 {
+                ours.push(b',');
+            }
+            write_json_text(&mut ours, t);
+        }
+        ours.push(b']');
+        make_utf8(&mut ours, 1);
+        let each: Vec<String> = all
+            .iter()
+            .map(|t| String::from_utf8_lossy(t).into())
+            .collect();
+        assert_eq!(
+            String::from_utf8(ours).unwrap(),
+            serde_json::to_string(&each).unwrap()
+        );
+        let mut csv = b"x\n".to_vec();
+        let mut careful = csv.clone();
+        for t in &all {
+            write_csv_text(&mut csv, t);
+            csv.push(b'\n');
+            csv::write_text(&mut careful, &String::from_utf8_lossy(t));
+            careful.push(b'\n');
+        }
+        make_utf8(&mut csv, 2);
+        assert_eq!(csv, careful);
     }
 
     #[test]
@@ -214,6 +254,7 @@ mod tests {
         for t in samples() {
             let (mut ours, mut careful) = (Vec::new(), Vec::new());
             write_csv_text(&mut ours, &t);
+            make_utf8(&mut ours, 0);
             csv::write_text(&mut careful, &String::from_utf8_lossy(&t));
             assert_eq!(ours, careful, "{t:?}");
         }
