@@ -106,8 +106,15 @@ impl RowScanner {
         else {
             return pieces;
         };
+        // Once every byte has come, what is left is cut smaller, so that the threads share
+        // it rather than one decoding it while the other waits.
+        let piece_bytes = if complete {
+            self.piece_bytes.div_ceil(4)
+        } else {
+            self.piece_bytes
+        };
         loop {
-            let long_enough = *start + self.piece_bytes;
+            let long_enough = *start + piece_bytes;
             if *at < long_enough {
                 *at = follow_strings(body, *at, long_enough, strings);
                 if *at < long_enough {
