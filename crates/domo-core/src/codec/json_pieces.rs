@@ -65,7 +65,8 @@ struct Strings {
 /// Nothing here is trusted: a piece is decoded as a whole array of rows, which fails
 /// unless it starts and ends where rows do (that is where the piece before it ended, so
 /// by induction every piece is checked), and any failure decodes the whole answer again
-/// on one thread.
+/// on one thread. So while bytes still come, the scanner may run past the end of the
+/// rows into the rest of the answer: a piece cut there would not decode.
 struct RowScanner {
     piece_bytes: usize,
     scan: Scan,
@@ -106,9 +107,11 @@ impl RowScanner {
         else {
             return pieces;
         };
-        // Once every byte has come, what is left is cut smaller, so that the threads share
-        // it rather than one decoding it while the other waits.
+        // Once every byte has come, what is left (followed already, but too short for a
+        // piece) is followed again and cut smaller, so that the threads share it rather
+        // than one decoding it while the other waits. (A piece starts outside strings.)
         let piece_bytes = if complete {
+            (*at, *strings) = (*start, Strings::default());
             self.piece_bytes.div_ceil(4)
         } else {
             self.piece_bytes
@@ -156,7 +159,8 @@ fn follow_strings(body: &[u8], from: usize, to: usize, strings: &mut Strings) ->
     let mut quotes = 0;
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-        if !strings.escaped && bytescan::every_equal(word, b'\\') == 0 {
+        // (Any mark means a backslash: `equal` is exact enough for that.)
+        if !strings.escaped && bytescan::equal(word, b'\\') == 0 {
             quotes ^= bytescan::every_equal(word, b'"');
             continue;
         }
@@ -713,6 +717,24 @@ mod tests {
                 assert!(rows.len() > 1, "{rows:?}");
             }
         }
+    }
+
+    #[test]
+    fn the_rest_is_cut_smaller_once_everything_has_come() {
+        let body = tricky_answer(200);
+        let body = body.as_bytes();
+        let mut scanner = RowScanner::new(body.len());
+        // Everything but the last bytes arrives: too short for a piece.
+        assert!(scanner.scan(&body[..body.len() - 3], false).is_empty());
+        let pieces = scanner.scan(body, true);
+        assert_eq!(pieces.len(), 4, "{pieces:?}");
+        assert!(matches!(scanner.scan, Scan::Done { .. }));
+        let joined = decode(body, 2, 1 << 20, body.len()).unwrap();
+        assert_eq!(joined.batches.len(), 4);
+        assert_eq!(
+            arrow_select::concat::concat_batches(&joined.schema, &joined.batches).unwrap(),
+            decode_serial(body).unwrap().batches[0]
+        );
     }
 
     #[test]
