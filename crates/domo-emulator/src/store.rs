@@ -1486,6 +1486,27 @@ mod tests {
     }
 
     #[test]
+    fn exported_text_that_is_not_utf8_gets_replacement_characters() {
+        let (store, ds) = store_with(&[("s", DomoType::String), ("n", DomoType::Long)]);
+        store
+            .lock()
+            .execute_batch(&format!(
+                "INSERT INTO {} (s, n) VALUES ('caf' || CAST(x'c3' AS TEXT) || ',', 1)",
+                ds.data_table()
+            ))
+            .unwrap();
+        // What is already in the buffer is left as it is.
+        let mut out = vec![0xff];
+        let (_, n) = store.export_chunk(&ds, i64::MIN, &mut out, b"\\N").unwrap();
+        assert_eq!(n, 1);
+        assert_eq!(out[0], 0xff);
+        assert_eq!(
+            std::str::from_utf8(&out[1..]).unwrap(),
+            "\"caf\u{fffd},\",1\n"
+        );
+    }
+
+    #[test]
     fn a_query_nobody_listens_to_stops() {
         let (store, ds) = store_with(&[("s", DomoType::String)]);
         let (up, _) = store.start_upload(&ds.id, None, None).unwrap();

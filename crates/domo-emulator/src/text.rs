@@ -12,6 +12,7 @@
 
 use crate::csv;
 
+// (The same word tricks as domo-core's `codec::bytescan`, which this crate cannot use.)
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
@@ -82,12 +83,13 @@ fn find<const N: usize>(t: &[u8], mut from: usize, specials: [u8; N], controls: 
         }
         from += 8;
     }
-    // The last few bytes, padded with spaces (which are none of them).
-    let mut last = [b' '; 8];
-    let rest = &t[from..];
-    last[..rest.len()].copy_from_slice(rest);
-    let hits = marks(u64::from_le_bytes(last), specials, controls);
-    t.len().min(from + (hits.trailing_zeros() / 8) as usize)
+    // The last few bytes one by one (a padded copy of them would cost a call and a
+    // stalled load).
+    let special = |b: &u8| (controls && *b < 0x20) || specials.contains(b);
+    t[from..]
+        .iter()
+        .position(special)
+        .map_or(t.len(), |i| from + i)
 }
 
 /// Makes what was written to `out` from `from` on UTF-8, each invalid sequence replaced
@@ -183,11 +185,25 @@ mod tests {
         samples
             .extend((0u8..0x20).map(|c| vec![b'a', c, b'b', b'c', b'd', b'e', b'f', b'g', b'h']));
         samples.push(vec![b'o', b'k', 0xff, 0xfe, b'!']);
+        // Broken sequences on either side of what is escaped or quoted, and continuation
+        // bytes alone at either end.
+        samples.extend([
+            vec![0xc3, b'"', 0xa9],
+            vec![0xc3, b',', 0xa9],
+            vec![0xc3, b'\\', 0xa9],
+            vec![0xe2, 0x82, b'\n', 0xac],
+            vec![0xe2, 0x82, 0x01, 0xac],
+            vec![0xa9, b'x'],
+            vec![b'x', 0x80],
+            vec![0xf0, 0x9f, 0x8e],
+        ]);
         // Every position of a special byte in strings of every length up to two 8-byte
         // blocks and a few bytes more, alone and with another after it.
         for len in 1..20 {
             for at in 0..len {
-                for special in [b'"', b'\\', b',', b'\n', b'\r', b'\t', 0x01, 0xc3, 0xff] {
+                for special in [
+                    b'"', b'\\', b',', b'\n', b'\r', b'\t', 0x01, 0xc3, 0xa9, 0xff,
+                ] {
                     let mut s = vec![b'x'; len];
                     s[at] = special;
                     samples.push(s.clone());
