@@ -128,7 +128,6 @@ impl Columns {
         RowsSeed {
             builders: &mut self.builders,
             names: &self.names,
-            first_row: 0,
         }
     }
 
@@ -355,7 +354,6 @@ pub(crate) fn decode_rows(
     let seed = RowsSeed {
         builders: &mut builders,
         names: &columns.names,
-        first_row: 0,
     };
     let rows = match simdutf8::basic::from_utf8(rows_json) {
         Ok(text) => read_rows(seed, serde_json::Deserializer::from_str(text)),
@@ -617,8 +615,6 @@ fn parse_float(s: &str) -> Option<f64> {
 struct RowsSeed<'b> {
     builders: &'b mut [ColumnBuilder],
     names: &'b [String],
-    /// The answer's index of the first row read, for messages.
-    first_row: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
@@ -646,7 +642,7 @@ impl<'de> Visitor<'de> for RowsSeed<'_> {
             .next_element_seed(RowSeed {
                 builders: self.builders,
                 names: self.names,
-                row: self.first_row + rows,
+                row: rows,
             })?
             .is_some()
         {
