@@ -119,23 +119,32 @@ impl Client {
         }
         let call = Call::new(Method::POST, url).json(&body)?.once();
 
+        // The live service nests the new dataset under `dataSource`; older answers and
+        // other deployments give it flat. Either carries `dataSourceId` or `id`.
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
-        struct Created {
+        struct Ids {
             data_source_id: Option<String>,
             id: Option<String>,
         }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Created {
+            data_source: Option<Ids>,
+            #[serde(flatten)]
+            flat: Ids,
+        }
         let created: Created = self.transport.json(&call).await?;
-        let id =
-            created
-                .data_source_id
-                .or(created.id)
-                .ok_or_else(|| Error::UnexpectedResponse {
-                    message: "Domo created the dataset but did not say its id".into(),
-                    status: 200,
-                    request: call.info(),
-                    body: None,
-                })?;
+        let nested = created.data_source.and_then(|d| d.data_source_id.or(d.id));
+        let id = nested
+            .or(created.flat.data_source_id)
+            .or(created.flat.id)
+            .ok_or_else(|| Error::UnexpectedResponse {
+                message: "Domo created the dataset but did not say its id".into(),
+                status: 200,
+                request: call.info(),
+                body: None,
+            })?;
         self.dataset(&id)
     }
 }

@@ -183,10 +183,11 @@ pub async fn create_dataset(State(st): State<AppState>, body: Bytes) -> ApiResul
     let description = opt_str(&v, "description")?.unwrap_or("").to_owned();
     let columns = parse_columns(v.get("schema"))?;
     let ds = blocking(move || st.inner.store.create_dataset(&name, &description, columns)).await?;
-    let mut body = dataset_json(&ds);
-    body["dataSourceId"] = json!(ds.id);
-    body["schema"] = ds.schema_json();
-    ok(body)
+    // The live service answers the new dataset nested under `dataSource`.
+    let mut created = dataset_json(&ds);
+    created["dataSourceId"] = json!(ds.id);
+    created["schema"] = ds.schema_json();
+    ok(json!({ "dataSource": created }))
 }
 
 pub async fn get_dataset(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {

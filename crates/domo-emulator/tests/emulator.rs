@@ -107,7 +107,8 @@ fn create_validate_and_describe_datasets() {
         "schema": {"columns": [{"type": "STRING", "name": "Region Name"}, {"type": "DECIMAL", "name": "amt"}]}}),
     );
     assert_eq!(r.status, 200, "{}", r.text());
-    let v = r.json();
+    // Nested under `dataSource`, as the live service answers (domolibrary reads it there).
+    let v = r.json()["dataSource"].clone();
     let id = v["id"].as_str().unwrap();
     assert_eq!(v["dataSourceId"], id);
     assert_eq!(id.len(), 36);

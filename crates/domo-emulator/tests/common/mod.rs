@@ -174,7 +174,10 @@ impl Domo {
             &serde_json::json!({"userDefinedType": "api", "dataSourceName": "test", "schema": {"columns": columns}}),
         );
         assert_eq!(r.status, 200, "{}", r.text());
-        r.json()["id"].as_str().expect("id").to_owned()
+        r.json()["dataSource"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     pub fn start_upload(&self, id: &str, query: &str) -> i64 {
