@@ -149,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/api/data/ui/v3/datasources/{id}/tags",
             get(manage::get_tags)
-                .post(manage::add_tags)
+                .post(manage::set_tags)
                 .delete(manage::remove_tags),
         )
         .route("/api/content/v1/datasources/{id}/cards", get(manage::cards))

@@ -291,6 +291,8 @@ pub fn metadata_json(st: &AppState, id: &str) -> Result<Json, ApiError> {
     let ds = store.dataset(id)?;
     let mut body = dataset_json(&ds);
     body["owner"] = store.owner(id)?;
+    // Live metadata carries the tags as a JSON-encoded list in a string.
+    body["tags"] = json!(Json::from(store.tags(id)?).to_string());
     let cards = store.cards(id)?.len();
     body["cardCount"] = json!(cards);
     body["cardInfo"]["cardCount"] = json!(cards);
@@ -373,7 +375,10 @@ pub async fn get_tags(State(st): State<AppState>, Path(id): Path<String>) -> Api
     ok(json!({ "tags": tags }))
 }
 
-pub async fn add_tags(
+/// `POST .../tags` sets the dataset's tags to the list sent, as the live service does:
+/// clients written against it (domolibrary's `set_dataset_tags`, whose tag removal posts
+/// the tags that remain) rely on it replacing the list.
+pub async fn set_tags(
     State(st): State<AppState>,
     Path(id): Path<String>,
     c: Who,

@@ -376,12 +376,13 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Adds (`add`) or removes tags; returns the tags after the change.
+    /// Sets the tags (`replace`: the list becomes exactly `tags`, each once) or removes
+    /// the named ones; returns the tags after the change.
     pub fn change_tags(
         &self,
         dataset_id: &str,
         tags: &[String],
-        add: bool,
+        replace: bool,
         user: &str,
     ) -> Result<Vec<String>, ApiError> {
         let mut conn = self.lock();
@@ -390,7 +391,8 @@ impl Store {
         let mut current: Vec<String> = get_meta(&tx, dataset_id, "tags")?
             .and_then(|v| serde_json::from_value(v).ok())
             .unwrap_or_default();
-        if add {
+        if replace {
+            current.clear();
             for t in tags {
                 if !current.contains(t) {
                     current.push(t.clone());
@@ -400,13 +402,13 @@ impl Store {
             current.retain(|t| !tags.contains(t));
         }
         set_meta(&tx, dataset_id, "tags", &json!(current))?;
-        let verb = if add { "added" } else { "removed" };
+        let what = if replace { "set to" } else { "removed" };
         add_history(
             &tx,
             dataset_id,
             "TAGS",
             user,
-            &format!("tags {verb}: {}", tags.join(", ")),
+            &format!("tags {what}: {}", tags.join(", ")),
         )?;
         tx.commit()?;
         Ok(current)
