@@ -761,7 +761,13 @@ class Dataset:
     async def tags_async(self) -> list[str]:
         """Async twin of :meth:`tags`."""
     def add_tags(self, tags: Sequence[str]) -> None:
-        """Add tags. Raises ValueError for no tags or an empty one (nothing is sent)."""
+        """Add tags; those already there stay once.
+
+        Reads the current tags and posts the merged list, which is right whether Domo's
+        ``POST .../tags`` adds to the list (the contract's word) or replaces it (what the
+        live service does); nothing is sent when every tag is already there. Raises
+        ValueError for no tags or an empty one (nothing is sent).
+        """
     async def add_tags_async(self, tags: Sequence[str]) -> None:
         """Async twin of :meth:`add_tags`."""
     def remove_tags(self, tags: Sequence[str]) -> None:

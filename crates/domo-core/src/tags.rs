@@ -46,10 +46,21 @@ impl Dataset {
     }
 
     /// Adds tags (those already there stay once).
+    ///
+    /// The contract calls `POST .../tags` "add"; the live service replaces the list with
+    /// the one posted (clients written against it, such as domolibrary, rely on that). So
+    /// the current tags are read and the whole merged list is posted: right under either
+    /// reading, and nothing is sent when every tag is already there. A tag another writer
+    /// adds between the read and the post can be lost under the replacing reading.
     pub async fn add_tags(&self, tags: &[String]) -> Result<()> {
         check_tags(tags)?;
-        // Adding a tag twice leaves one: safe to repeat.
-        let mut call = Call::new(Method::POST, self.tags_url()).json(&tags)?;
+        let current = self.tags().await?;
+        let merged = merge_tags(&current, tags);
+        if merged.len() == current.len() {
+            return Ok(());
+        }
+        // Posting the same whole list again leaves the same tags: safe to repeat.
+        let mut call = Call::new(Method::POST, self.tags_url()).json(&merged)?;
         call.idempotent = true;
         self.send_change(call).await
     }
@@ -62,6 +73,17 @@ impl Dataset {
     }
 }
 
+/// `current` followed by those of `added` not already there, each once.
+fn merge_tags(current: &[String], added: &[String]) -> Vec<String> {
+    let mut merged = current.to_vec();
+    for tag in added {
+        if !merged.contains(tag) {
+            merged.push(tag.clone());
+        }
+    }
+    merged
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,5 +93,13 @@ mod tests {
         assert!(check_tags(&[]).is_err());
         assert!(check_tags(&["a".into(), " ".into()]).is_err());
         check_tags(&["finance".into()]).unwrap();
+    }
+
+    #[test]
+    fn merged_tags_keep_order_and_appear_once() {
+        let current = ["a".to_owned(), "b".to_owned()];
+        let added = ["b".to_owned(), "c".to_owned(), "c".to_owned()];
+        assert_eq!(merge_tags(&current, &added), ["a", "b", "c"]);
+        assert_eq!(merge_tags(&current, &current[..1]), ["a", "b"]);
     }
 }
