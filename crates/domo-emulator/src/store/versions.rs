@@ -35,6 +35,9 @@ pub(super) const RESET: &str =
     DELETE FROM sqlite_sequence WHERE name = '_indexes';";
 
 const DELETED: &str = "DELETED";
+/// A deleted version whose partition tag was then removed from the dataset (stage 2 of a
+/// partition delete): still listed as deleted, no longer holding its tag in place.
+const UNTAGGED: &str = "DELETED_UNTAGGED";
 /// How long an index request takes to complete unless configured otherwise.
 pub const DEFAULT_INDEX_DELAY_MS: i64 = 600;
 /// The longest configurable index delay, so a test cannot hang on a typo.
@@ -79,7 +82,7 @@ fn version_json(r: &rusqlite::Row<'_>, dataset_id: &str) -> rusqlite::Result<Jso
     let status = match state.as_str() {
         COMMITTED => "ACTIVE",
         PENDING_INDEX => "PENDING_INDEX",
-        DELETED => "DELETED",
+        DELETED | UNTAGGED => "DELETED",
         ABORTED => "ABORTED",
         _ => "IN_PROGRESS",
     };
@@ -94,7 +97,7 @@ fn version_json(r: &rusqlite::Row<'_>, dataset_id: &str) -> rusqlite::Result<Jso
         "committedTime": r.get::<_, Option<i64>>(5)?,
         "rowCount": r.get::<_, Option<i64>>(6)?,
         "indexed": state == COMMITTED,
-        "deleted": state == DELETED,
+        "deleted": state == DELETED || state == UNTAGGED,
     }))
 }
 
@@ -167,13 +170,33 @@ impl Store {
         let mut conn = self.lock();
         let tx = conn.transaction()?;
         let ds = load_dataset(&tx, dataset_id)?;
-        if !partitions_in(&tx, &ds)?.iter().any(|p| p.tag == tag) {
+        let live = partitions_in(&tx, &ds)?.iter().any(|p| p.tag == tag);
+        // Deleting the tag's data (stage 1) leaves the tag and its association in place
+        // for this call (stage 2) to remove.
+        let kept = tx
+            .query_row(
+                "SELECT 1 FROM _uploads WHERE dataset_id = ?1 AND data_tag = ?2 AND state = ?3
+                 LIMIT 1",
+                params![ds.id, tag, DELETED],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if !live && !kept {
             return Err(ApiError::not_found(format!(
                 "Partition '{tag}' not found in DataSource {}",
                 ds.id
             )));
         }
-        let removed = remove_partition(&tx, &ds, tag)?;
+        let removed = if live {
+            remove_partition(&tx, &ds, tag)?
+        } else {
+            0
+        };
+        tx.execute(
+            "UPDATE _uploads SET state = ?4 WHERE dataset_id = ?1 AND data_tag = ?2 AND state = ?3",
+            params![ds.id, tag, DELETED, UNTAGGED],
+        )?;
         refresh_counts(&tx, &ds, true)?;
         tx.commit()?;
         Ok(removed)
