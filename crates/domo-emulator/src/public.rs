@@ -26,6 +26,8 @@ use crate::store::{Action, Dataset, Execution, Stream};
 
 /// Access tokens live an hour, as Domo's do.
 const TOKEN_TTL_SECS: i64 = 3600;
+/// The `domain` of a token answer: the local Domo's instance name.
+const INSTANCE_DOMAIN: &str = "local";
 /// The public API pages lists by at most 50.
 const MAX_PAGE: usize = 50;
 
@@ -139,6 +141,8 @@ pub async fn token(
             "env": "local",
             "userId": 1,
             "role": "Admin",
+            // The instance the client belongs to, read by domolibrary and the R clients.
+            "domain": INSTANCE_DOMAIN,
             "jti": jti,
         }),
     ))
