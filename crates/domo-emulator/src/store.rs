@@ -353,7 +353,8 @@ impl Store {
         let ds = load_dataset(&conn, id)?;
         let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
         let invalid = |e: rusqlite::Error| {
-            ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e)))
+            let message = in_user_terms(&sqlite_message(&e), &ds);
+            ApiError::bad_request(format!("Invalid SQL: {message}"))
         };
         // rusqlite's statement says what the answer's columns are and refuses what is not
         // one read-only statement; the rows are read through `Cells`.
@@ -676,8 +677,30 @@ impl Store {
 fn sqlite_message(e: &rusqlite::Error) -> String {
     match e {
         rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        // SQLite's own words, without the statement it was given (the rewritten SQL).
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
         other => other.to_string(),
     }
+}
+
+/// A message about a query in the user's terms: the dataset's view, which the user wrote
+/// as `table`, is called `table` again.
+fn in_user_terms(message: &str, ds: &Dataset) -> String {
+    let quoted = ds.view();
+    let bare = quoted.trim_matches('"');
+    let message = message.replace(&quoted, "table");
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message.as_str();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    while let Some(at) = rest.find(bare) {
+        let before_ok = !rest[..at].chars().next_back().is_some_and(is_word);
+        let after_ok = !rest[at + bare.len()..].chars().next().is_some_and(is_word);
+        out.push_str(&rest[..at]);
+        out.push_str(if before_ok && after_ok { "table" } else { bare });
+        rest = &rest[at + bare.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn truncate(s: &str, max: usize) -> String {
