@@ -25,6 +25,7 @@ it is active as soon as the package is installed). It provides two fixtures:
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -337,6 +338,57 @@ class LocalDomo:
     def set_dataflow(self, dataset_id: str, dataflow: dict[str, Any]) -> None:
         """Make a dataset the output of ``dataflow`` (what ``Dataset.dataflow()`` reads)."""
         self._admin("POST", "/_emulator/dataflows", {"datasetId": dataset_id, "dataflow": dataflow})
+
+    @contextlib.contextmanager
+    def redirect_httpx(self) -> Iterator[None]:
+        """Send httpx requests for Domo hosts to this local Domo while the block runs.
+
+        Clients that build ``https://{instance}.domo.com/api/...`` or
+        ``https://api.domo.com/...`` URLs themselves on httpx (domolibrary, scripts) then run
+        unchanged against the emulator::
+
+            with LocalDomo() as domo, domo.redirect_httpx():
+                auth = DomoTokenAuth(domo_access_token=domo.token, domo_instance="acme")
+                await dataset_routes.get_dataset_by_id(dataset_id=..., auth=auth)
+
+        Requests whose host is ``domo.com`` or ends in ``.domo.com`` get this emulator's
+        scheme, host and port (and ``Host`` header); others are left alone. It replaces
+        ``httpx.Client.send`` and ``httpx.AsyncClient.send`` for the whole process, so use
+        it from one test at a time. httpx must be installed.
+        """
+        import httpx
+
+        target = httpx.URL(self.url)
+        host_header = f"{target.host}:{target.port}"
+
+        def to_local(request: httpx.Request) -> None:
+            host = request.url.host
+            if host == "domo.com" or host.endswith(".domo.com"):
+                request.url = request.url.copy_with(
+                    scheme=target.scheme, host=target.host, port=target.port
+                )
+                request.headers["Host"] = host_header
+
+        sync_send = httpx.Client.send
+        async_send = httpx.AsyncClient.send
+
+        def send(client: httpx.Client, request: httpx.Request, **kwargs: Any) -> Any:
+            to_local(request)
+            return sync_send(client, request, **kwargs)
+
+        async def send_async(
+            client: httpx.AsyncClient, request: httpx.Request, **kwargs: Any
+        ) -> Any:
+            to_local(request)
+            return await async_send(client, request, **kwargs)
+
+        httpx.Client.send = send  # type: ignore[assignment,method-assign]
+        httpx.AsyncClient.send = send_async  # type: ignore[assignment,method-assign]
+        try:
+            yield
+        finally:
+            httpx.Client.send = sync_send  # type: ignore[method-assign]
+            httpx.AsyncClient.send = async_send  # type: ignore[method-assign]
 
 
 # -- pytest plugin ------------------------------------------------------------------------
