@@ -25,6 +25,7 @@ import pytest
 pydomo = pytest.importorskip("pydomo")
 pd = pytest.importorskip("pandas")
 
+import domo_datasets as dd  # noqa: E402
 import numpy as np  # noqa: E402
 from domo_datasets.testing import LocalDomo  # noqa: E402
 from pydomo.datasets import Column, ColumnType, DataSetRequest, Schema  # noqa: E402
@@ -35,6 +36,75 @@ UTC = dt.UTC
 
 # Strings pandas' read_csv (inside pydomo's ds_get) turns into NaN by default.
 PANDAS_NA_STRINGS = {"", "NULL", "null"}
+
+
+# pydomo's dataset and stream calls and what each does against the local Domo: the test
+# that runs it, or why it cannot run. Its other calls (accounts, groups, pages, users)
+# are outside the Datasets API.
+CALLS: dict[str, str] = {
+    "Domo.ds_create": "runs: test_ds_create_is_read_back_by_domo_datasets",
+    "Domo.ds_delete": "runs: test_delete_get_and_file_round_trips",
+    "Domo.ds_get": "runs: test_ds_get_reads_what_domo_datasets_uploaded",
+    "Domo.ds_get_dict": "runs: test_delete_get_and_file_round_trips",
+    "Domo.ds_list": "runs: test_ds_meta_and_ds_list",
+    "Domo.ds_meta": "runs: test_ds_meta_and_ds_list",
+    "Domo.ds_query": "runs: test_ds_query_matches_domo_datasets",
+    "Domo.ds_update": "runs: test_ds_update_replaces_and_is_read_back",
+    "Domo.pdp_create": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
+    "Domo.pdp_delete": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
+    "Domo.pdp_list": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
+    "Domo.pdp_update": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
+    "DataSetClient.create": "runs: test_datasets_client_crud_import_export",
+    "DataSetClient.create_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.data_export": "runs: test_datasets_client_crud_import_export",
+    "DataSetClient.data_export_to_file": "runs: test_delete_get_and_file_round_trips",
+    "DataSetClient.data_import": "runs: test_datasets_client_crud_import_export",
+    "DataSetClient.data_import_from_file": "runs: test_delete_get_and_file_round_trips",
+    "DataSetClient.delete": "runs: test_datasets_client_crud_import_export",
+    "DataSetClient.delete_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.get": "runs: test_delete_get_and_file_round_trips",
+    "DataSetClient.get_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.list": "runs: test_ds_meta_and_ds_list",
+    "DataSetClient.list_pdps": "cannot run: PDP policies are not served",
+    "DataSetClient.query": "runs: test_ds_query_matches_domo_datasets",
+    "DataSetClient.update": "runs: test_datasets_client_crud_import_export",
+    "DataSetClient.update_pdp": "cannot run: PDP policies are not served",
+    "StreamClient.abort_current_execution": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.abort_execution": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.commit_execution": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.create": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.create_execution": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.delete": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.get": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.get_execution": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.list": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.list_executions": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.search": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.update": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.upload_csv_part_from_file": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.upload_gzip_part_from_file": "runs: test_streams_executions_parts_and_commit",
+    "StreamClient.upload_part": "runs: test_streams_executions_parts_and_commit",
+}
+
+
+def test_every_call_is_listed() -> None:
+    from pydomo.datasets import DataSetClient
+    from pydomo.streams import StreamClient
+
+    found = {f"Domo.{name}" for name in dir(pydomo.Domo) if name.startswith(("ds_", "pdp_"))}
+    for cls in (DataSetClient, StreamClient):
+        found |= {
+            f"{cls.__name__}.{name}"
+            for name in dir(cls)
+            if not name.startswith("_") and name != "print_json"
+        }
+    assert found == set(CALLS)
+    tests = {name for name, fn in globals().items() if name.startswith("test_") and callable(fn)}
+    for call, outcome in CALLS.items():
+        kind, _, detail = outcome.partition(": ")
+        assert kind in {"runs", "cannot run"}, call
+        if kind == "runs":
+            assert detail in tests, (call, detail)
 
 
 @pytest.fixture
@@ -312,6 +382,30 @@ def test_datasets_client_crud_import_export(domo: Any, domo_emulator: LocalDomo)
     domo.datasets.delete(ds_id)
     with pytest.raises(Exception, match="Not Found"):
         domo.ds_meta(ds_id)
+
+
+def test_delete_get_and_file_round_trips(
+    domo: Any, domo_emulator: LocalDomo, tmp_path: Path
+) -> None:
+    client = domo_emulator.client()
+    ds = client.create_dataset("files", {"name": "STRING", "n": "LONG"}, description="d")
+    assert domo.datasets.get(ds.id)["name"] == "files"
+
+    source = tmp_path / "in.csv"
+    source.write_text("a,1\nb,2\n")
+    domo.datasets.data_import_from_file(ds.id, str(source))
+    rows = ds.query("SELECT * FROM table ORDER BY `n`").to_pyarrow().to_pylist()
+    assert rows == [{"name": "a", "n": 1}, {"name": "b", "n": 2}]
+
+    target = tmp_path / "out.csv"
+    domo.datasets.data_export_to_file(ds.id, target, True).close()
+    assert target.read_text() == "name,n\na,1\nb,2\n"
+    # csv.DictReader inside: every value a string.
+    assert domo.ds_get_dict(ds.id) == [{"name": "a", "n": "1"}, {"name": "b", "n": "2"}]
+
+    domo.ds_delete(ds.id, prompt_before_delete=False)
+    with pytest.raises(dd.NotFoundError):
+        ds.metadata()
 
 
 def test_streams_executions_parts_and_commit(
