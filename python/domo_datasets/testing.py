@@ -205,6 +205,11 @@ class LocalDomo:
         (default 0.6 s; at most 60 s)."""
         self._admin("POST", "/_emulator/settings", {"indexDelayMs": round(seconds * 1000)})
 
+    def set_answer_row_cap(self, rows: int) -> None:
+        """Cut query answers after ``rows`` rows, as the live service cuts them after
+        1,000,000 (the default): lets a test read past the cap with a small dataset."""
+        self._admin("POST", "/_emulator/settings", {"answerRowCap": rows})
+
     def state(self) -> dict[str, Any]:
         """The emulator's state: datasets (id, name, rowCount, schema), uploads, faults."""
         result = self._admin("GET", "/_emulator/state")

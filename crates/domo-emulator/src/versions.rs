@@ -310,7 +310,14 @@ async fn settings(State(st): State<AppState>, body: Bytes) -> ApiResult {
         let ms = ms
             .as_i64()
             .ok_or_else(|| ApiError::bad_request("'indexDelayMs' must be an integer"))?;
+        let st = st.clone();
         blocking(move || st.inner.store.set_index_delay(ms)).await?;
+    }
+    if let Some(rows) = v.get("answerRowCap") {
+        let rows = rows
+            .as_i64()
+            .ok_or_else(|| ApiError::bad_request("'answerRowCap' must be an integer"))?;
+        blocking(move || st.inner.store.set_answer_row_cap(rows)).await?;
     }
     ok(json!({"ok": true}))
 }

@@ -43,6 +43,22 @@ pub const DEFAULT_INDEX_DELAY_MS: i64 = 600;
 /// The longest configurable index delay, so a test cannot hang on a typo.
 pub const MAX_INDEX_DELAY_MS: i64 = 60_000;
 
+/// The most rows a query answers, as the live service answers at most 1,000,000.
+pub const DEFAULT_ANSWER_ROW_CAP: i64 = 1_000_000;
+
+/// The configured answer row cap (the live one unless set).
+pub(super) fn answer_row_cap(conn: &Connection) -> Result<usize, ApiError> {
+    let cap: i64 = conn
+        .query_row(
+            "SELECT value FROM _emulator_settings WHERE key = 'answer_row_cap'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(DEFAULT_ANSWER_ROW_CAP);
+    Ok(usize::try_from(cap).unwrap_or(usize::MAX))
+}
+
 /// One partition: its tag, the version that wrote it, its rows, when that version committed.
 #[derive(Debug, Clone)]
 pub struct Partition {
@@ -256,6 +272,20 @@ impl Store {
         self.lock().execute(
             "INSERT OR REPLACE INTO _emulator_settings (key, value) VALUES ('index_delay_ms', ?1)",
             [ms],
+        )?;
+        Ok(())
+    }
+
+    /// Caps query answers at `rows` rows (at least 1).
+    pub fn set_answer_row_cap(&self, rows: i64) -> Result<(), ApiError> {
+        if rows < 1 {
+            return Err(ApiError::bad_request(
+                "answerRowCap must be a positive number of rows",
+            ));
+        }
+        self.lock().execute(
+            "INSERT OR REPLACE INTO _emulator_settings (key, value) VALUES ('answer_row_cap', ?1)",
+            [rows],
         )?;
         Ok(())
     }
