@@ -100,6 +100,12 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
         }
     };
     let n_bytes = bytes.len();
+    // A query's SQL, so tests can check what a client sent.
+    let sql = path
+        .contains("/execute/")
+        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .flatten()
+        .and_then(|v| v.get("sql")?.as_str().map(str::to_owned));
     let mut req = Request::from_parts(parts, Body::from(bytes));
     req.extensions_mut().insert(caller.clone());
 
@@ -115,6 +121,7 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
             "bytes": n_bytes,
             "fault": fault,
             "dropped": dropped,
+            "sql": sql,
         }));
     };
 
