@@ -748,6 +748,50 @@ impl PyDataset {
         spawn(async move { ds.query(&sql).await }).await.map(table)
     }
 
+    /// A polars LazyFrame over the dataset, reading only what the query needs: see
+    /// `domo_datasets.scan` (written in Python on top of `query` and `export`).
+    #[pyo3(signature = (*, key=None, max_rows_per_query=None))]
+    fn scan<'py>(
+        slf: &Bound<'py, Self>,
+        key: Option<String>,
+        max_rows_per_query: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("key", key)?;
+        if let Some(rows) = max_rows_per_query {
+            kwargs.set_item("max_rows_per_query", rows)?;
+        }
+        py.import("domo_datasets._scan")?
+            .getattr("scan")?
+            .call((slf,), Some(&kwargs))
+    }
+
+    /// Record batches of the chosen columns and rows, split past Domo's answer cap: see
+    /// `domo_datasets._scan.DatasetReader`.
+    #[pyo3(signature = (*, columns=None, r#where=None, limit=None, key=None, max_rows_per_query=None))]
+    fn reader<'py>(
+        slf: &Bound<'py, Self>,
+        columns: Option<Vec<String>>,
+        r#where: Option<String>,
+        limit: Option<i64>,
+        key: Option<String>,
+        max_rows_per_query: Option<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = slf.py();
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("columns", columns)?;
+        kwargs.set_item("where", r#where)?;
+        kwargs.set_item("limit", limit)?;
+        kwargs.set_item("key", key)?;
+        if let Some(rows) = max_rows_per_query {
+            kwargs.set_item("max_rows_per_query", rows)?;
+        }
+        py.import("domo_datasets._scan")?
+            .getattr("DatasetReader")?
+            .call((slf,), Some(&kwargs))
+    }
+
     #[pyo3(signature = (*, batch_size=65536))]
     fn export(&self, py: Python<'_>, batch_size: usize) -> PyResult<PyBatchStream> {
         let ds = self.inner.clone();

@@ -26,6 +26,7 @@ from domo_datasets._domo import (
     __version__,
     refresh_log_levels,
 )
+from domo_datasets._scan import DatasetReader, explain_scan, scan
 from domo_datasets.exceptions import (
     AuthError,
     BadRequestError,
@@ -47,6 +48,7 @@ __all__ = [
     "Client",
     "ConflictError",
     "Dataset",
+    "DatasetReader",
     "DomoError",
     "ForbiddenError",
     "NotFoundError",
@@ -58,5 +60,7 @@ __all__ = [
     "TransportError",
     "UnexpectedResponseError",
     "__version__",
+    "explain_scan",
     "refresh_log_levels",
+    "scan",
 ]

@@ -14,6 +14,8 @@ import pandas
 import polars
 import pyarrow
 
+from domo_datasets._scan import DatasetReader
+
 __version__: str
 
 DomoType: TypeAlias = Literal["STRING", "LONG", "DOUBLE", "DECIMAL", "DATE", "DATETIME"]
@@ -587,6 +589,39 @@ class Dataset:
         self, sql: str, *, page_size: int = 100000, prefetch: int = 2
     ) -> BatchStream:
         """Async twin of :meth:`query_pages`."""
+    def scan(
+        self, *, key: str | None = None, max_rows_per_query: int | None = None
+    ) -> polars.LazyFrame:
+        """A polars LazyFrame over the dataset that reads only what the query needs.
+
+        The schema is read now; rows when the frame is collected. Selected columns, the
+        filter's translatable parts and ``head(n)`` become the SQL sent; polars applies
+        the whole filter to what comes back, so nothing it cannot translate is lost.
+        Reads that may pass Domo's 1,000,000-row answer cap (``max_rows_per_query``) are
+        split over ``key`` (a LONG column whose values identify rows; by default one found
+        to be unique), or read through an export when nothing filters them.
+        ``domo_datasets.explain_scan(frame)`` shows the SQL without sending it. Same as
+        ``domo_datasets.scan(ds)``; needs polars.
+        """
+    def reader(
+        self,
+        *,
+        columns: Sequence[str] | None = None,
+        where: str | None = None,
+        limit: int | None = None,
+        key: str | None = None,
+        max_rows_per_query: int | None = None,
+    ) -> DatasetReader:
+        """Rows as record batches: only ``columns``, only rows matching the SQL condition
+        ``where``, at most ``limit``, split past Domo's answer cap as :meth:`scan` does.
+
+        The result is an Arrow stream (``pa.RecordBatchReader.from_stream(r)``,
+        ``pl.DataFrame(r)``, DuckDB's ``FROM r``) and an iterator of pyarrow tables; it
+        is read once. Reads the schema now, the rows when consumed; needs pyarrow.
+
+        Raises:
+            ValueError: If a column or the key is not in the dataset, or ``limit`` < 0.
+        """
     def export(self, *, batch_size: int = 65536) -> BatchStream:
         """Stream the whole dataset as Arrow record batches, typed by its schema.
 
