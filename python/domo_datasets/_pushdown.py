@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,7 @@ def _literal(node: Any, domo_type: str) -> str:
     raise _Untranslatable
 
 
-def _column(node: Any, types: dict[str, str]) -> tuple[str, str]:
+def _column(node: Any, types: Mapping[str, str]) -> tuple[str, str]:
     if isinstance(node, dict) and isinstance(node.get("Column"), str) and node["Column"] in types:
         name: str = node["Column"]
         return quote_identifier(name), types[name]
@@ -132,11 +132,11 @@ def _python_literal(value: Any, domo_type: str) -> str:
     if domo_type == "DATETIME" and isinstance(value, dt.datetime) and value.microsecond == 0:
         if value.tzinfo is not None:
             value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return "'" + value.strftime("%Y-%m-%d %H:%M:%S") + "'"
+        return "'" + str(value.strftime("%Y-%m-%d %H:%M:%S")) + "'"
     raise _Untranslatable
 
 
-def _translate(node: Any, types: dict[str, str], negated: bool) -> str:
+def _translate(node: Any, types: Mapping[str, str], negated: bool) -> str:
     """Exact SQL for ``node``, or _Untranslatable.
 
     Exact means: every row polars keeps, the SQL keeps too. Domo compares text as MySQL
@@ -227,7 +227,7 @@ def _conjuncts(node: Any) -> Iterator[Any]:
         yield node
 
 
-def predicate_to_sql(predicate: pl.Expr, types: dict[str, str]) -> tuple[str | None, bool]:
+def predicate_to_sql(predicate: pl.Expr, types: Mapping[str, str]) -> tuple[str | None, bool]:
     """The SQL condition for the parts of a polars predicate that translate exactly.
 
     Returns the condition (``None`` if no part translates) and whether all of it did.

@@ -20,7 +20,7 @@ import itertools
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from domo_datasets._pushdown import predicate_to_sql, quote_identifier
@@ -55,7 +55,7 @@ class _Plan:
     def __init__(
         self,
         dataset: Dataset,
-        schema: list[dict[str, Any]],
+        schema: Sequence[Mapping[str, Any]],
         columns: Sequence[str] | None,
         where: str | None,
         limit: int | None,
@@ -80,7 +80,7 @@ class _Plan:
         if where is not None and not where.strip():
             where = None
         self.dataset = dataset
-        self.schema = schema
+        self.schema = list(schema)
         self.types = {c["name"]: c["type"] for c in schema}
         self.columns = list(columns) or names[:1]
         self.where = where
@@ -153,7 +153,7 @@ class _Plan:
             distinct = answer.column(f"d{i}")[0].as_py()
             present = answer.column(f"n{i}")[0].as_py()
             if distinct == present == total:
-                return name
+                return str(name)
         return None
 
     def _pages_by_key(self, key: str) -> Iterator[Any]:
@@ -195,7 +195,7 @@ class _Plan:
 # -- polars ---------------------------------------------------------------------------------
 
 
-def polars_schema(schema: list[dict[str, Any]]) -> dict[str, Any]:
+def polars_schema(schema: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The polars schema of a dataset's columns."""
     import polars as pl
 
