@@ -1119,6 +1119,9 @@ fn apply_upload(
 ) -> Result<(), ApiError> {
     let data = ds.data_table();
     match (tag, action) {
+        // A tag restates its partition: APPEND with a tag is the contract's partition
+        // flow. What live Domo does with REPLACE and a tag is undocumented; it is read the
+        // way that cannot lose data, the same restatement, never a wipe of the dataset.
         (Some(t), _) => {
             tx.execute(
                 &format!("DELETE FROM {data} WHERE __domo_partition = ?1"),

