@@ -176,6 +176,85 @@ def _rows(domo: LocalDomo, ds_id: str) -> list[Any]:
     return rows
 
 
+# -- access, route by route -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["plain", "percent-encoded"])
+def test_every_dataset_route_refuses_a_user_without_access(
+    domo_client: dd.Client, domo_emulator: LocalDomo, encode: bool
+) -> None:
+    _users(domo_emulator)
+    routes = _instance_routes(domo_emulator)
+    assert len(routes) > 40
+    for route in routes:
+        ds = _owned_dataset(domo_client, domo_emulator)
+        before = _rows(domo_emulator, ds.id)
+        ids, body, headers = _sample(route, ds, domo_emulator, domo_client)
+        if encode:
+            ids["id"] = _encode_first(ids["id"])
+            ids["sid"] = _encode_first(ids["sid"])
+            if isinstance(body, dict) and "dataSourceId" in body:
+                # JSON's own escape for the same first character.
+                body = json.dumps(body).replace(
+                    f'"{ds.id}"', f'"\\u{ord(ds.id[0]):04x}{ds.id[1:]}"'
+                )
+                headers["Content-Type"] = "application/json"
+        path = _fill(route["path"], ids)
+        status, answer = _raw(
+            domo_emulator, route["method"], path, body=body, token=STRANGER_TOKEN, headers=headers
+        )
+        where = f"{route['method']} {path}: {answer[:300]!r}"
+        assert status == 403, where
+        error = json.loads(answer)
+        assert error["status"] == 403 and "toe" in error, where
+        # Nothing of the dataset in the answer, nothing changed.
+        assert b"one" not in answer and b"three" not in answer, where
+        assert _rows(domo_emulator, ds.id) == before, where
+        assert domo_client.dataset(ds.id).owner()["id"] == OWNER, where
+
+
+def test_every_dataset_route_serves_its_owner(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    _users(domo_emulator)
+    routes = _instance_routes(domo_emulator)
+    for route in routes:
+        ds = _owned_dataset(domo_client, domo_emulator)
+        ids, body, headers = _sample(route, ds, domo_emulator, domo_client)
+        path = _fill(route["path"], ids)
+        status, answer = _raw(
+            domo_emulator, route["method"], path, body=body, token=OWNER_TOKEN, headers=headers
+        )
+        assert 200 <= status < 300, f"{route['method']} {path}: {status} {answer[:300]!r}"
+
+
+def test_routes_declare_their_access(domo_emulator: LocalDomo) -> None:
+    status, body = _raw(domo_emulator, "GET", "/_emulator/routes")
+    assert status == 200
+    routes = json.loads(body)
+    by_route = {(r["method"], r["path"]): r["access"] for r in routes}
+    assert by_route[("POST", "/api/query/v1/execute/{id}")] == {
+        "kind": "dataset",
+        "by": "id",
+        "level": "CAN_VIEW",
+    }
+    assert by_route[("DELETE", "/api/data/v3/datasources/{id}")]["level"] == "CO_OWNER"
+    assert by_route[("POST", "/api/data/v1/streams/{sid}/executions")] == {
+        "kind": "stream",
+        "by": "sid",
+        "level": "CAN_EDIT",
+    }
+    assert by_route[("POST", "/api/dataprocessing/v2/dataflows/data-version-hydrate")] == {
+        "kind": "body",
+        "by": "dataSourceId",
+        "level": "CAN_VIEW",
+    }
+    # Every route that names a dataset in its path declares which parameter it is.
+    for r in routes:
+        if "{id}" in r["path"] and r["path"].startswith("/api/"):
+            assert r["access"]["kind"] == "dataset", r
+
+
 # -- partitioned uploads -----------------------------------------------------------------------
 
 
