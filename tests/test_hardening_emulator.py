@@ -255,6 +255,117 @@ def test_routes_declare_their_access(domo_emulator: LocalDomo) -> None:
             assert r["access"]["kind"] == "dataset", r
 
 
+# -- SQL confined to its dataset --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM v_1",
+        'SELECT * FROM "v_1"',
+        "SELECT * FROM d_1",
+        "SELECT * FROM s_2",
+        "SELECT * FROM s_1",
+        "SELECT name, sql FROM sqlite_master",
+        "SELECT * FROM sqlite_schema",
+        "SELECT * FROM _users",
+        "SELECT * FROM _datasets",
+        "SELECT `id` FROM table UNION ALL SELECT 1 FROM v_1",
+        "SELECT * FROM pragma_table_info('v_1')",
+        "PRAGMA table_info(v_1)",
+        "ATTACH DATABASE ':memory:' AS other",
+        "SELECT (SELECT count(*) FROM v_1) AS n FROM table",
+    ],
+)
+def test_sql_reads_only_its_own_dataset(
+    domo_client: dd.Client, domo_emulator: LocalDomo, sql: str
+) -> None:
+    domo_emulator.add_user("9", token="secret-user-token", password="secret-user-password")
+    other = domo_client.create_dataset("other", {"secret": "STRING"})
+    other.append_rows([{"secret": "do-not-read"}])
+    mine = domo_client.create_dataset("mine", SMALL)
+    mine.append_rows([{"id": 1, "code": "x"}])
+    assert domo_emulator.state()["datasets"][0]["id"] == other.id  # other is v_1
+    with pytest.raises(dd.DomoError) as info:
+        mine.query(sql)
+    assert info.value.status == 400
+    text = str(info.value) + str(info.value.body)
+    for leak in ("do-not-read", "secret", "v_1", "_users"):
+        assert leak not in text
+    # The dataset's own table, functions and recursion still work.
+    assert mine.query("SELECT `id` FROM table").to_pyarrow().to_pylist() == [{"id": 1}]
+    got = mine.query(
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3) "
+        "SELECT SUM(n) AS s, UPPER('a') AS u FROM c"
+    ).to_pyarrow()
+    assert got.to_pylist() == [{"s": 6, "u": "A"}]
+
+
+# -- query time limit -------------------------------------------------------------------------
+
+RUNAWAY = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT COUNT(*) FROM c"
+
+
+def test_runaway_query_is_cut_off_while_other_requests_are_served(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("t", SMALL)
+    domo_emulator.set_query_timeout(3)
+    outcome: dict[str, Any] = {}
+
+    def runaway() -> None:
+        outcome["answer"] = _raw(
+            domo_emulator,
+            "POST",
+            f"/api/query/v1/execute/{ds.id}",
+            body={"sql": RUNAWAY},
+            token=domo_emulator.token,
+        )
+
+    worker = threading.Thread(target=runaway)
+    worker.start()
+    try:
+        # The admin routes answer while the query runs.
+        status, _ = _raw(domo_emulator, "GET", "/_emulator/faults")
+        assert status == 200
+        assert worker.is_alive()
+        # The limit can be changed while a query holds the store.
+        status, _ = _raw(
+            domo_emulator, "POST", "/_emulator/settings", body={"queryTimeoutMs": 3000}
+        )
+        assert status == 200
+    finally:
+        worker.join(60)
+    assert not worker.is_alive()
+    status, body = outcome["answer"]
+    assert status == 400
+    error = json.loads(body)
+    assert error["status"] == 400 and "timed out" in error["message"] and error["toe"]
+    # The client sees it as a DomoError, and the next query runs.
+    with pytest.raises(dd.DomoError) as info:
+        ds.query(RUNAWAY)
+    assert info.value.status == 400
+    ds.append_rows([{"id": 1, "code": "x"}])
+    assert ds.query("SELECT COUNT(*) AS n FROM table").to_pyarrow().to_pylist() == [{"n": 1}]
+
+
+def test_query_time_limit_setting_is_checked_and_reset(domo_emulator: LocalDomo) -> None:
+    for bad in (0, -5, "soon", 10**12):
+        status, body = _raw(
+            domo_emulator, "POST", "/_emulator/settings", body={"queryTimeoutMs": bad}
+        )
+        assert status == 400, body
+    domo_emulator.set_query_timeout(0.5)
+    domo_emulator.reset()
+    ds = domo_emulator.client().create_dataset("t", SMALL)
+    # Back to the default: a query needing more than half a second is not cut off.
+    heavy = (
+        "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 3000000) "
+        "SELECT COUNT(*) AS n FROM c"
+    )
+    assert ds.query(heavy).to_pyarrow().to_pylist() == [{"n": 3_000_000}]
+
+
 # -- partitioned uploads -----------------------------------------------------------------------
 
 

@@ -204,6 +204,13 @@ class LocalDomo:
         (default 0.6 s; at most 60 s)."""
         self._admin("POST", "/_emulator/settings", {"indexDelayMs": round(seconds * 1000)})
 
+    def set_query_timeout(self, seconds: float | None) -> None:
+        """How long a query may run before it is interrupted and answered with HTTP 400
+        ("Query timed out"); ``None`` restores the default, 60 s as on live Domo.
+        :meth:`reset` restores it too."""
+        ms = None if seconds is None else max(1, round(seconds * 1000))
+        self._admin("POST", "/_emulator/settings", {"queryTimeoutMs": ms})
+
     def state(self) -> dict[str, Any]:
         """The emulator's state: datasets (id, name, rowCount, schema), uploads, faults."""
         result = self._admin("GET", "/_emulator/state")

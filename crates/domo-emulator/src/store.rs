@@ -3,12 +3,17 @@
 //! staging table per dataset where upload parts wait, invisible, until their commit.
 //! Both APIs share it: a dataset made through one is seen by the other.
 
+use std::collections::HashSet;
+use std::ffi::c_int;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Value as Json, json};
@@ -179,6 +184,116 @@ const ABORTED: &str = "ABORTED";
 
 pub struct Store {
     conn: Mutex<Connection>,
+    limits: Arc<QueryLimits>,
+}
+
+/// How long a query may run unless configured otherwise: about what the live service
+/// allows (api-facts: "runs at most ~60 s").
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many SQLite virtual-machine steps pass between two looks at the clock.
+const PROGRESS_STEPS: c_int = 10_000;
+
+/// What a user's SQL may read and until when it may run. The authorizer and progress
+/// handler that enforce it are installed on the connection once, at open; they act only
+/// while a user's query is armed (`Armed`), so the store's own SQL is unaffected.
+#[derive(Default)]
+struct QueryLimits {
+    scope: Mutex<Option<Scope>>,
+    timeout: Mutex<Option<Duration>>,
+    /// Set by the progress handler when it interrupts a query past its deadline.
+    timed_out: AtomicBool,
+    /// Set by the authorizer when it refuses something a query names.
+    denied: AtomicBool,
+}
+
+/// The objects one armed query may read, and its deadline.
+struct Scope {
+    /// `v_N`: what `table` is rewritten to.
+    view: String,
+    /// `d_N`: the view's table.
+    data: String,
+    /// Every table, view and index of the database, lowercased (SQLite's names are
+    /// case-insensitive): what a query may not read unless it is `view` or `data`.
+    stored: HashSet<String>,
+    deadline: Instant,
+}
+
+fn lock_any<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl QueryLimits {
+    fn timeout(&self) -> Duration {
+        lock_any(&self.timeout).unwrap_or(DEFAULT_QUERY_TIMEOUT)
+    }
+
+    /// Statement by statement, as SQLite compiles it: a user's query may select, call
+    /// functions and recurse, and read its own dataset's view and the table under it.
+    /// Anything else (another dataset, the emulator's tables, `sqlite_master`, PRAGMA,
+    /// ATTACH, writes) is refused.
+    fn authorize(&self, ctx: AuthContext<'_>) -> Authorization {
+        let scope = lock_any(&self.scope);
+        let Some(scope) = scope.as_ref() else {
+            return Authorization::Allow;
+        };
+        let allowed = match ctx.action {
+            AuthAction::Select | AuthAction::Recursive | AuthAction::Function { .. } => true,
+            // The view's own table is read through it, but SQLite does not always name
+            // the view as the accessor (a query reading no column checks the table
+            // alone): that table holds only this dataset's rows, so it is allowed. A
+            // name that is no stored object is a CTE's, whose reads are its own.
+            AuthAction::Read { table_name, .. } => {
+                let name = table_name.to_ascii_lowercase();
+                name == scope.view
+                    || name == scope.data
+                    || !(scope.stored.contains(&name)
+                        || name.starts_with("sqlite_")
+                        || name.starts_with("pragma_"))
+            }
+            _ => false,
+        };
+        if allowed {
+            Authorization::Allow
+        } else {
+            self.denied.store(true, Ordering::Relaxed);
+            Authorization::Deny
+        }
+    }
+
+    /// Called every `PROGRESS_STEPS` steps; `true` interrupts the statement.
+    fn past_deadline(&self) -> bool {
+        let late = lock_any(&self.scope)
+            .as_ref()
+            .is_some_and(|s| Instant::now() >= s.deadline);
+        if late {
+            self.timed_out.store(true, Ordering::Relaxed);
+        }
+        late
+    }
+}
+
+/// A user's query in progress: its scope stays armed until this is dropped, even when
+/// the query panics.
+struct Armed<'a>(&'a QueryLimits);
+
+impl<'a> Armed<'a> {
+    fn new(limits: &'a QueryLimits, ds: &Dataset, stored: HashSet<String>) -> Self {
+        limits.timed_out.store(false, Ordering::Relaxed);
+        limits.denied.store(false, Ordering::Relaxed);
+        *lock_any(&limits.scope) = Some(Scope {
+            view: format!("v_{}", ds.seq),
+            data: format!("d_{}", ds.seq),
+            stored,
+            deadline: Instant::now() + limits.timeout(),
+        });
+        Armed(limits)
+    }
+}
+
+impl Drop for Armed<'_> {
+    fn drop(&mut self) {
+        *lock_any(&self.0.scope) = None;
+    }
 }
 
 impl Store {
@@ -247,9 +362,21 @@ impl Store {
         }
         conn.execute_batch(manage::MANAGE_TABLES)?;
         conn.execute_batch(versions::SCHEMA)?;
+        let limits = Arc::new(QueryLimits::default());
+        let mut conn = conn;
+        let l = limits.clone();
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| l.authorize(ctx)))?;
+        let l = limits.clone();
+        conn.progress_handler(PROGRESS_STEPS, Some(move || l.past_deadline()))?;
         Ok(Store {
             conn: Mutex::new(conn),
+            limits,
         })
+    }
+
+    /// Sets how long later queries may run (`None`: the default).
+    pub fn set_query_timeout(&self, timeout: Option<Duration>) {
+        *lock_any(&self.limits.timeout) = timeout;
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -312,6 +439,7 @@ impl Store {
         tx.execute_batch(manage::MANAGE_RESET)?;
         tx.execute_batch(versions::RESET)?;
         tx.commit()?;
+        self.set_query_timeout(None);
         Ok(())
     }
 
@@ -351,82 +479,114 @@ impl Store {
     ) -> Result<(), ApiError> {
         let conn = self.lock();
         let ds = load_dataset(&conn, id)?;
-        let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
-        let invalid = |e: rusqlite::Error| {
-            ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e)))
-        };
-        // rusqlite's statement says what the answer's columns are and refuses what is not
-        // one read-only statement; the rows are read through `Cells`.
-        let stmt = conn.prepare(&rewritten).map_err(invalid)?;
-        if !stmt.readonly() {
-            return Err(ApiError::bad_request("Only SELECT queries are supported"));
-        }
-        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-        let declared: Vec<Option<DomoType>> = stmt
-            .columns()
-            .map(|c| c.decl_type().and_then(DomoType::from_decltype))
-            .collect();
-        // Nothing is bound: a parameter is refused rather than read as NULL.
-        let parameters = stmt.parameter_count();
-        if parameters > 0 {
-            return Err(invalid(rusqlite::Error::InvalidParameterCount(
-                0, parameters,
+        let stored = conn
+            .prepare("SELECT lower(name) FROM sqlite_schema UNION SELECT lower(name) FROM sqlite_temp_schema")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<HashSet<String>, _>>()?;
+        let limits = &*self.limits;
+        let armed = Armed::new(limits, &ds, stored);
+        let out = query_in(&conn, &ds, sql_text, emit);
+        drop(armed);
+        if limits.timed_out.load(Ordering::Relaxed) {
+            // A query past its time would be as slow again if retried, so this is the
+            // client's 400 rather than a 5xx that clients retry.
+            return Err(ApiError::bad_request(format!(
+                "Query timed out: it ran longer than {} s",
+                limits.timeout().as_secs_f64()
             )));
         }
-        drop(stmt);
-        let rows = || Cells::prepare(&conn, &rewritten).map_err(invalid);
-        if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
-            if emit(QueryEvent::Columns { names, types }).is_break() {
-                return Ok(());
-            }
-            let (num_rows, _) = render_rows(rows()?, &declared, &[], &mut |chunk| {
-                emit(QueryEvent::Rows(chunk))
-            })?;
-            if let Some(num_rows) = num_rows {
-                let _ = emit(QueryEvent::Done { num_rows });
-            }
+        if out.is_err() && limits.denied.load(Ordering::Relaxed) {
+            // Names neither what was refused nor its columns: another dataset's
+            // existence or schema is none of this query's business.
+            return Err(ApiError::bad_request(
+                "Invalid SQL: a query can read only its own dataset, as `table`",
+            ));
+        }
+        out
+    }
+}
+
+/// `Store::query_stream` once the dataset is found and the query armed.
+fn query_in(
+    conn: &Connection,
+    ds: &Dataset,
+    sql_text: &str,
+    emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
+) -> Result<(), ApiError> {
+    let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
+    let invalid =
+        |e: rusqlite::Error| ApiError::bad_request(format!("Invalid SQL: {}", sqlite_message(&e)));
+    // rusqlite's statement says what the answer's columns are and refuses what is not
+    // one read-only statement; the rows are read through `Cells`.
+    let stmt = conn.prepare(&rewritten).map_err(invalid)?;
+    if !stmt.readonly() {
+        return Err(ApiError::bad_request("Only SELECT queries are supported"));
+    }
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let declared: Vec<Option<DomoType>> = stmt
+        .columns()
+        .map(|c| c.decl_type().and_then(DomoType::from_decltype))
+        .collect();
+    // Nothing is bound: a parameter is refused rather than read as NULL.
+    let parameters = stmt.parameter_count();
+    if parameters > 0 {
+        return Err(invalid(rusqlite::Error::InvalidParameterCount(
+            0, parameters,
+        )));
+    }
+    drop(stmt);
+    let rows = || Cells::prepare(conn, &rewritten).map_err(invalid);
+    if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
+        if emit(QueryEvent::Columns { names, types }).is_break() {
             return Ok(());
         }
-        let mut rows_json = Vec::new();
-        let (mut num_rows, seen) =
-            render_rows(rows()?, &declared, &[], &mut collect_into(&mut rows_json))?;
-        let types: Vec<DomoType> = declared
-            .iter()
-            .zip(&seen)
-            .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
-            .collect();
-        // An expression mixing text and numbers is reported as STRING; its numbers are then
-        // sent as strings too, so a client decoding by the reported type is not surprised.
-        let as_text: Vec<usize> = (0..types.len())
-            .filter(|&i| {
-                types[i] == DomoType::String
-                    && declared[i].is_none()
-                    && (seen[i].int || seen[i].real)
-            })
-            .collect();
-        if !as_text.is_empty() {
-            rows_json.clear();
-            (num_rows, _) = render_rows(
-                rows()?,
-                &declared,
-                &as_text,
-                &mut collect_into(&mut rows_json),
-            )?;
+        let (num_rows, _) = render_rows(rows()?, &declared, &[], &mut |chunk| {
+            emit(QueryEvent::Rows(chunk))
+        })?;
+        if let Some(num_rows) = num_rows {
+            let _ = emit(QueryEvent::Done { num_rows });
         }
-        // (Collected whole, so never cut short.)
-        let num_rows = num_rows.unwrap_or_default();
-        for event in [
-            QueryEvent::Columns { names, types },
-            QueryEvent::Rows(rows_json),
-            QueryEvent::Done { num_rows },
-        ] {
-            if emit(event).is_break() {
-                break;
-            }
-        }
-        Ok(())
+        return Ok(());
     }
+    let mut rows_json = Vec::new();
+    let (mut num_rows, seen) =
+        render_rows(rows()?, &declared, &[], &mut collect_into(&mut rows_json))?;
+    let types: Vec<DomoType> = declared
+        .iter()
+        .zip(&seen)
+        .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
+        .collect();
+    // An expression mixing text and numbers is reported as STRING; its numbers are then
+    // sent as strings too, so a client decoding by the reported type is not surprised.
+    let as_text: Vec<usize> = (0..types.len())
+        .filter(|&i| {
+            types[i] == DomoType::String && declared[i].is_none() && (seen[i].int || seen[i].real)
+        })
+        .collect();
+    if !as_text.is_empty() {
+        rows_json.clear();
+        (num_rows, _) = render_rows(
+            rows()?,
+            &declared,
+            &as_text,
+            &mut collect_into(&mut rows_json),
+        )?;
+    }
+    // (Collected whole, so never cut short.)
+    let num_rows = num_rows.unwrap_or_default();
+    for event in [
+        QueryEvent::Columns { names, types },
+        QueryEvent::Rows(rows_json),
+        QueryEvent::Done { num_rows },
+    ] {
+        if emit(event).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
 
+impl Store {
     // ---- uploads ----
 
     pub fn start_upload(
@@ -1469,7 +1629,7 @@ mod tests {
                 panic!("{sql} was answered");
             };
             assert!(e.message.starts_with("Invalid SQL: "), "{}", e.message);
-            assert!(e.message.contains("parameters"), "{}", e.message);
+            assert!(e.message.contains("parameters"), "{sql}: {}", e.message);
         }
     }
 

@@ -269,9 +269,31 @@ pub(crate) async fn index_status(
     ok(index_json(&r))
 }
 
-/// `POST /_emulator/settings {"indexDelayMs": n}`.
+/// The longest configurable query time limit, so a test cannot hang on a typo.
+const MAX_QUERY_TIMEOUT_MS: u64 = 3_600_000;
+
+/// `POST /_emulator/settings {"indexDelayMs": n, "queryTimeoutMs": n}`; a null
+/// `queryTimeoutMs` restores the default (about the live service's 60 s).
 pub(crate) async fn settings(State(st): State<AppState>, body: Bytes) -> ApiResult {
     let v = json_body(&body, false)?;
+    if let Some(ms) = v.get("queryTimeoutMs") {
+        let timeout = match ms {
+            Json::Null => None,
+            ms => Some(
+                ms.as_u64()
+                    .filter(|ms| (1..=MAX_QUERY_TIMEOUT_MS).contains(ms))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "'queryTimeoutMs' must be an integer from 1 to {MAX_QUERY_TIMEOUT_MS}, or null"
+                        ))
+                    })?,
+            ),
+        };
+        // Set without the store's lock, which a runaway query may be holding.
+        st.inner
+            .store
+            .set_query_timeout(timeout.map(std::time::Duration::from_millis));
+    }
     if let Some(ms) = v.get("indexDelayMs") {
         let ms = ms
             .as_i64()
