@@ -366,6 +366,104 @@ def test_query_time_limit_setting_is_checked_and_reset(domo_emulator: LocalDomo)
     assert ds.query(heavy).to_pyarrow().to_pylist() == [{"n": 3_000_000}]
 
 
+# -- admin routes and Host ---------------------------------------------------------------------
+
+
+def test_admin_routes_refuse_cross_site_requests(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("keep", SMALL)
+    port = domo_emulator.port
+    refused = [
+        ({"Content-Type": "text/plain"}, "{}", 415),
+        ({"Content-Type": "application/x-www-form-urlencoded"}, "a=1", 415),
+        ({"Content-Type": "multipart/form-data; boundary=x"}, "--x--", 415),
+        ({}, None, 415),
+        ({"Content-Type": "application/json", "Origin": "http://evil.example"}, "{}", 403),
+        ({"Content-Type": "application/json", "Origin": "null"}, "{}", 403),
+        (
+            {"Content-Type": "application/json", "Origin": f"http://evil.example:{port}"},
+            "{}",
+            403,
+        ),
+        ({"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"}, "{}", 403),
+    ]
+    for headers, body, expected in refused:
+        status, answer = _raw(domo_emulator, "POST", "/_emulator/reset", body=body, headers=headers)
+        assert status == expected, (headers, answer)
+        assert json.loads(answer)["status"] == expected
+    assert [d["id"] for d in domo_emulator.state()["datasets"]] == [ds.id]
+    # This server's own origin is fine.
+    for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+        status, _ = _raw(
+            domo_emulator,
+            "POST",
+            "/_emulator/faults",
+            body={"path": "/nothing"},
+            headers={"Origin": origin},
+        )
+        assert status == 200
+    status, _ = _raw(domo_emulator, "POST", "/_emulator/reset", body={})
+    assert status == 200
+    assert domo_emulator.state()["datasets"] == []
+
+
+def test_requests_naming_another_host_are_refused(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("t", SMALL)
+    port = domo_emulator.port
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1:{port + 1}", "127.0.0.1"):
+        for method, path in (
+            ("GET", f"/api/data/v3/datasources/{ds.id}"),
+            ("GET", "/_emulator/state"),
+        ):
+            status, body = _raw(
+                domo_emulator,
+                method,
+                path,
+                token=domo_emulator.token,
+                headers={"Host": host},
+            )
+            assert status == 421, (host, path, body)
+            assert ds.id.encode() not in body
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}", f"[::1]:{port}"):
+        status, _ = _raw(
+            domo_emulator,
+            "GET",
+            f"/api/data/v3/datasources/{ds.id}",
+            token=domo_emulator.token,
+            headers={"Host": host},
+        )
+        assert status == 200, host
+
+
+# -- bodies authenticated before they are read ------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, "not-a-token"])
+def test_unauthenticated_body_is_refused_before_it_is_sent(
+    domo_client: dd.Client, domo_emulator: LocalDomo, token: str | None
+) -> None:
+    ds = domo_client.create_dataset("t", SMALL)
+    conn = http.client.HTTPConnection("127.0.0.1", domo_emulator.port, timeout=20)
+    try:
+        conn.putrequest("PUT", f"/api/data/v3/datasources/{ds.id}/uploads/1/parts/1")
+        conn.putheader("Content-Type", "text/csv")
+        conn.putheader("Content-Length", str(100 * 1024 * 1024))
+        if token is not None:
+            conn.putheader("X-DOMO-Developer-Token", token)
+        conn.endheaders()
+        # Not one byte of the 100 MB is sent: the answer must come without it.
+        resp = conn.getresponse()
+        assert resp.status == 401
+        assert json.loads(resp.read())["status"] == 401
+    finally:
+        conn.close()
+    log = domo_emulator.requests(method="PUT")
+    assert [(e["status"], e["bytes"]) for e in log] == [(401, 0)]
+
+
 # -- partitioned uploads -----------------------------------------------------------------------
 
 

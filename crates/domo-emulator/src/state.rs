@@ -24,6 +24,8 @@ pub struct AppState {
 
 pub(crate) struct Inner {
     pub store: Store,
+    /// The host the server was asked to bind, which a `Host` header may name.
+    pub host: String,
     pub token: String,
     pub email: String,
     pub password: String,
@@ -53,6 +55,7 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
+                host: config.host.clone(),
                 token: config.token.clone(),
                 email: config.email.clone(),
                 password: config.password.clone(),
