@@ -464,6 +464,35 @@ def test_unauthenticated_body_is_refused_before_it_is_sent(
     assert [(e["status"], e["bytes"]) for e in log] == [(401, 0)]
 
 
+# -- stored secrets ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_state_file_is_private_and_holds_no_clear_secrets(tmp_path: Path) -> None:
+    data = tmp_path / "state"
+    with LocalDomo(data_dir=data) as domo:
+        domo.add_user("5", token="tok-5-plain-secret", password="pw-5-plain-secret")
+        ds = domo.client().create_dataset("t", SMALL)
+        ds.append_rows([{"id": 1, "code": "x"}])
+        ds.share([{"id": "5", "type": "USER", "accessLevel": "CAN_VIEW"}])
+    files = sorted(data.iterdir())
+    assert data / "domo.sqlite" in files
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+        raw = f.read_bytes()
+        assert b"tok-5-plain-secret" not in raw and b"pw-5-plain-secret" not in raw, f
+    with sqlite3.connect(data / "domo.sqlite") as db:
+        columns = [r[1] for r in db.execute("PRAGMA table_info(_users)")]
+        assert "token" not in columns and "password" not in columns
+    # The token still works after a restart: the digest is what is looked up.
+    with LocalDomo(data_dir=data) as domo:
+        user = dd.Client(domo.url, token="tok-5-plain-secret")
+        got = user.dataset(ds.id).query("SELECT `id` FROM table").to_pyarrow().to_pylist()
+        assert got == [{"id": 1}]
+        with pytest.raises(dd.AuthError):
+            dd.Client(domo.url, token="tok-5").dataset(ds.id).metadata()
+
+
 # -- partitioned uploads -----------------------------------------------------------------------
 
 

@@ -322,6 +322,7 @@ class LocalDomo:
         datasets shared with them, and changes only those where they have ``CAN_EDIT`` or
         ``CO_OWNER`` (403 otherwise). The emulator's own token is the administrator
         (user ``"1"``), who owns every dataset. :meth:`reset` removes seeded users.
+        The emulator keeps only SHA-256 digests of ``token`` and ``password``.
         """
         payload: dict[str, Any] = {"id": str(id), "email": email}
         if name is not None:

@@ -27,6 +27,7 @@ mod access;
 mod admin;
 mod auth;
 mod csv;
+mod digest;
 mod errors;
 mod manage;
 mod public;

@@ -44,10 +44,17 @@ impl AppState {
     pub fn new(config: &Config) -> Result<AppState, EmulatorError> {
         let store = match &config.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| EmulatorError::DataDir {
-                    path: dir.clone(),
-                    source,
-                })?;
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                // A folder the emulator creates is its owner's alone, like the file in it.
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder
+                    .create(dir)
+                    .map_err(|source| EmulatorError::DataDir {
+                        path: dir.clone(),
+                        source,
+                    })?;
                 Store::open(Some(&dir.join("domo.sqlite")))?
             }
             None => Store::open(None)?,

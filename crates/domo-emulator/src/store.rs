@@ -301,6 +301,12 @@ impl Store {
     pub fn open(path: Option<&Path>) -> rusqlite::Result<Store> {
         let conn = match path {
             Some(p) => {
+                private_file(p).map_err(|e| {
+                    rusqlite::Error::SqliteFailure(
+                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                        Some(format!("cannot make {} private: {e}", p.display())),
+                    )
+                })?;
                 let c = Connection::open(p)?;
                 // WAL keeps a crash from losing committed uploads and lets the file be
                 // read while the emulator runs.
@@ -361,6 +367,7 @@ impl Store {
             )?;
         }
         conn.execute_batch(manage::MANAGE_TABLES)?;
+        manage::hash_stored_credentials(&conn)?;
         conn.execute_batch(versions::SCHEMA)?;
         let limits = Arc::new(QueryLimits::default());
         let mut conn = conn;
@@ -831,6 +838,31 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+/// Creates the state file readable by its owner only (or makes an existing one so): it
+/// holds everyone's data. SQLite gives its `-wal` and `-shm` files the same mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            if std::fs::exists(&side)? {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn sqlite_message(e: &rusqlite::Error) -> String {
