@@ -493,6 +493,55 @@ def test_state_file_is_private_and_holds_no_clear_secrets(tmp_path: Path) -> Non
             dd.Client(domo.url, token="tok-5").dataset(ds.id).metadata()
 
 
+# -- commit applied, reply lost ----------------------------------------------------------------
+
+
+def test_drop_reply_fault_applies_the_commit_and_sends_nothing(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("t", SMALL)
+    base = f"/api/data/v3/datasources/{ds.id}/uploads"
+    token = domo_emulator.token
+    status, body = _raw(domo_emulator, "POST", base, body={}, token=token)
+    assert status == 200
+    upload = json.loads(body)["uploadId"]
+    status, _ = _raw(
+        domo_emulator,
+        "PUT",
+        f"{base}/{upload}/parts/1",
+        body="1,a\n2,b\n",
+        token=token,
+        headers={"Content-Type": "text/csv"},
+    )
+    assert status == 200
+    domo_emulator.inject_fault(f"{base}/*/commit", method="PUT", drop_reply=True)
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        _raw(
+            domo_emulator, "PUT", f"{base}/{upload}/commit", body={"action": "APPEND"}, token=token
+        )
+    # No reply came, yet the commit was applied.
+    assert _rows(domo_emulator, ds.id) == [[1, "a"], [2, "b"]]
+    [commit] = domo_emulator.requests(f"{base}/*/commit")
+    assert commit["dropped"] is True and commit["status"] == 200
+    # The rule was used up: a second commit of the same upload gets its answer.
+    status, _ = _raw(
+        domo_emulator, "PUT", f"{base}/{upload}/commit", body={"action": "APPEND"}, token=token
+    )
+    assert status != 200
+    assert _rows(domo_emulator, ds.id) == [[1, "a"], [2, "b"]]
+
+
+def test_drop_reply_cannot_be_combined(domo_emulator: LocalDomo) -> None:
+    for rule in ({"drop": True}, {"status": 503}):
+        status, _ = _raw(
+            domo_emulator,
+            "POST",
+            "/_emulator/faults",
+            body={"path": "/api/**", "drop_reply": True, **rule},
+        )
+        assert status == 400
+
+
 # -- partitioned uploads -----------------------------------------------------------------------
 
 

@@ -227,6 +227,7 @@ class LocalDomo:
         retry_after: int | None = None,
         delay_ms: int = 0,
         drop: bool = False,
+        drop_reply: bool = False,
         count: int = 1,
         skip: int = 0,
         body: str | None = None,
@@ -239,7 +240,11 @@ class LocalDomo:
         let through, wait ``delay_ms`` and then: have their connection dropped (``drop``),
         or get HTTP ``status`` with ``body`` (a Domo-shaped JSON error by default) and a
         ``Retry-After`` header if ``retry_after`` is given, or, with neither, are handled
-        normally after the delay. Faulted requests never reach the emulated API.
+        normally after the delay. Faulted requests never reach the emulated API, except
+        with ``drop_reply``: the request is served in full (a commit is applied, its rows
+        become visible) and then the connection is closed without the reply, the
+        ambiguous "applied, but the answer was lost" case a client must survive without
+        applying the request twice.
 
         Args:
             path: A path glob: ``*`` matches within one segment, ``**`` across segments,
@@ -248,7 +253,10 @@ class LocalDomo:
             status: HTTP status to answer with.
             retry_after: Seconds to put in a ``Retry-After`` header.
             delay_ms: Milliseconds to wait before acting.
-            drop: Close the connection without answering.
+            drop: Close the connection without answering, before the request is served.
+            drop_reply: Serve the request, then close the connection without its reply
+                (the request log shows the status the lost reply had, and
+                ``dropped: True``). Not combinable with ``drop`` or ``status``.
             count: How many matching requests to fault.
             skip: How many matching requests to let through first.
             body: Response body instead of the default JSON error.
@@ -262,6 +270,8 @@ class LocalDomo:
             "count": count,
             "skip": skip,
         }
+        if drop_reply:
+            rule["drop_reply"] = True
         if status is not None:
             rule["status"] = status
         if retry_after is not None:

@@ -158,12 +158,19 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
         log(resp.status().as_u16(), n_bytes, Some(fault.id), false);
         return resp;
     }
-    if !fault.drop {
+    let status = if fault.drop {
+        None
+    } else {
+        // The request is served in full (a commit is applied) before its reply is lost.
         let resp = next.run(req).await;
-        log(resp.status().as_u16(), n_bytes, Some(fault.id), false);
-        return resp;
-    }
-    log(0, n_bytes, Some(fault.id), true);
+        if !fault.drop_reply {
+            log(resp.status().as_u16(), n_bytes, Some(fault.id), false);
+            return resp;
+        }
+        Some(resp.status().as_u16())
+    };
+    // `status` is what the lost reply would have said; 0 when nothing was served.
+    log(status.unwrap_or(0), n_bytes, Some(fault.id), true);
     match ctl {
         Some(ctl) => {
             ctl.kill();

@@ -159,6 +159,7 @@ impl AppState {
             retry_after: rule.spec.retry_after,
             delay: Duration::from_millis(rule.spec.delay_ms),
             drop: rule.spec.drop,
+            drop_reply: rule.spec.drop_reply,
             body: rule.spec.body.clone(),
             content_type: rule.spec.content_type.clone(),
         };
@@ -219,6 +220,7 @@ impl FaultRule {
         json!({
             "id": self.id, "method": s.method, "path": s.path, "status": s.status,
             "retry_after": s.retry_after, "delay_ms": s.delay_ms, "drop": s.drop,
+            "drop_reply": s.drop_reply,
             "count": s.count, "skip": s.skip, "body": s.body, "content_type": s.content_type,
         })
     }
@@ -243,6 +245,10 @@ pub(crate) struct FaultSpec {
     pub delay_ms: u64,
     #[serde(default)]
     pub drop: bool,
+    /// Serve the request in full (a commit is applied), then close the connection
+    /// without sending the reply: the "applied, answer lost" case.
+    #[serde(default)]
+    pub drop_reply: bool,
     #[serde(default = "one")]
     pub count: i64,
     #[serde(default)]
@@ -261,9 +267,14 @@ impl FaultSpec {
         if let Some(s) = self.status.filter(|s| !(100..=599).contains(s)) {
             return Err(ApiError::bad_request(format!("invalid status {s}")));
         }
-        if self.drop && self.status.is_some() {
+        if (self.drop || self.drop_reply) && self.status.is_some() {
             return Err(ApiError::bad_request(
                 "a fault either drops the connection or answers a status, not both",
+            ));
+        }
+        if self.drop && self.drop_reply {
+            return Err(ApiError::bad_request(
+                "a fault drops the connection either before serving (drop) or after (drop_reply), not both",
             ));
         }
         Ok(())
@@ -289,6 +300,7 @@ pub(crate) struct FiredFault {
     pub retry_after: Option<u64>,
     pub delay: Duration,
     pub drop: bool,
+    pub drop_reply: bool,
     pub body: Option<String>,
     pub content_type: Option<String>,
 }
