@@ -349,6 +349,33 @@ def test_runaway_query_is_cut_off_while_other_requests_are_served(
     assert ds.query("SELECT COUNT(*) AS n FROM table").to_pyarrow().to_pylist() == [{"n": 1}]
 
 
+def test_a_long_query_does_not_hold_up_writes(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = domo_client.create_dataset("t", SMALL)
+    domo_emulator.set_query_timeout(4)
+    domo_emulator.clear_requests()
+    query = f"/api/query/v1/execute/{ds.id}"
+    worker = threading.Thread(
+        target=_raw,
+        args=(domo_emulator, "POST", query),
+        kwargs={"body": {"sql": RUNAWAY}, "token": domo_emulator.token},
+    )
+    worker.start()
+    try:
+        # Give the query time to start (it then runs for 4 s).
+        threading.Event().wait(0.5)
+        ds.append_rows([{"id": 1, "code": "x"}])
+        ds.upload(pa.table({"id": [2], "code": ["y"]}))
+        assert ds.export().read_all().num_rows == 2
+    finally:
+        worker.join(60)
+    # Each request is logged when it is answered: the writes and the export were
+    # answered while the query still ran.
+    order = [e["path"] == query for e in domo_emulator.requests()]
+    assert order[-1] is True and order.count(True) == 1, order
+
+
 def test_query_time_limit_setting_is_checked_and_reset(domo_emulator: LocalDomo) -> None:
     for bad in (0, -5, "soon", 10**12):
         status, body = _raw(

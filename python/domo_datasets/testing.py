@@ -68,14 +68,15 @@ class LocalDomo:
     """A local Domo emulator running in this process.
 
     The emulator starts serving when the object is created and stops on :meth:`stop` or
-    when the ``with`` block ends. State is kept in memory unless ``data_dir`` is given, in
-    which case it survives restarts.
+    when the ``with`` block ends. State is kept for this process only (in a private
+    temporary folder, removed on :meth:`stop`) unless ``data_dir`` is given, in which case
+    it survives restarts.
 
     Args:
         host: Interface to bind; loopback by default. Binding anything else exposes the
             emulator, which accepts a well-known token, to the network.
         port: Port to bind; ``0`` picks a free one (see :attr:`url`).
-        data_dir: Folder to keep state in, or ``None`` for in-memory state.
+        data_dir: Folder to keep state in, or ``None`` for state of this process only.
         token: Developer token the emulator accepts.
         email: Email of the user who can log in with :meth:`Client.login`.
         password: That user's password.

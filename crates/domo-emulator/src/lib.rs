@@ -64,7 +64,8 @@ pub struct Config {
     pub host: String,
     /// Port to bind; default 0 picks a free one.
     pub port: u16,
-    /// `None` keeps everything in memory; `Some(dir)` keeps it in `dir/domo.sqlite`,
+    /// `None` keeps everything for this process only (in a private temporary folder,
+    /// removed when the emulator stops); `Some(dir)` keeps it in `dir/domo.sqlite`,
     /// surviving restarts.
     pub data_dir: Option<PathBuf>,
     /// The developer token accepted in `X-DOMO-Developer-Token`.

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::ffi::c_int;
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -182,9 +182,63 @@ const PENDING_INDEX: &str = "PENDING_INDEX";
 const COMMITTED: &str = "COMMITTED";
 const ABORTED: &str = "ABORTED";
 
+/// The writer connection makes every change; queries and exports run on reader
+/// connections of the same database in WAL mode, so a long read never holds the lock an
+/// upload waits for, and writes never stall a read (each read sees the last commit
+/// before it started).
 pub struct Store {
     conn: Mutex<Connection>,
+    path: PathBuf,
+    /// Idle readers, ready for the next query or export chunk.
+    readers: Mutex<Vec<Reader>>,
+    timeout: Arc<Mutex<Option<Duration>>>,
+    /// The private folder of a store kept for this process only, removed on drop.
+    scratch: Option<PathBuf>,
+}
+
+/// Readers kept open between requests; more are opened when more reads run at once.
+const IDLE_READERS: usize = 4;
+
+/// A read-only connection with its own query limits (the authorizer and progress
+/// handler are per connection, so each reader confines its own query).
+struct Reader {
+    conn: Connection,
     limits: Arc<QueryLimits>,
+}
+
+/// A reader lent out by `Store::reader`, given back to the pool when dropped.
+struct Lent<'a> {
+    store: &'a Store,
+    reader: Option<Reader>,
+}
+
+impl std::ops::Deref for Lent<'_> {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        // Taken only in drop.
+        self.reader.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let mut idle = lock_any(&self.store.readers);
+            if idle.len() < IDLE_READERS {
+                idle.push(reader);
+            }
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.scratch {
+            // Open connections do not keep unlinked files from going (POSIX); elsewhere
+            // the folder is left to the system's temporary-file cleaning.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 /// How long a query may run unless configured otherwise: about what the live service
@@ -194,12 +248,13 @@ pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
 const PROGRESS_STEPS: c_int = 10_000;
 
 /// What a user's SQL may read and until when it may run. The authorizer and progress
-/// handler that enforce it are installed on the connection once, at open; they act only
-/// while a user's query is armed (`Armed`), so the store's own SQL is unaffected.
+/// handler that enforce it are installed on a reader once, at open; they act only while
+/// a user's query is armed (`Armed`), so the store's own reads (exports) are unaffected.
 #[derive(Default)]
 struct QueryLimits {
     scope: Mutex<Option<Scope>>,
-    timeout: Mutex<Option<Duration>>,
+    /// Shared by every reader: the store's setting.
+    timeout: Arc<Mutex<Option<Duration>>>,
     /// Set by the progress handler when it interrupts a query past its deadline.
     timed_out: AtomicBool,
     /// Set by the authorizer when it refuses something a query names.
@@ -299,23 +354,40 @@ impl Drop for Armed<'_> {
 impl Store {
     /// Opens the durable store at `path`, or an in-memory one for `None`.
     pub fn open(path: Option<&Path>) -> rusqlite::Result<Store> {
-        let conn = match path {
-            Some(p) => {
-                private_file(p).map_err(|e| {
-                    rusqlite::Error::SqliteFailure(
-                        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
-                        Some(format!("cannot make {} private: {e}", p.display())),
-                    )
-                })?;
-                let c = Connection::open(p)?;
-                // WAL keeps a crash from losing committed uploads and lets the file be
-                // read while the emulator runs.
-                c.pragma_update(None, "journal_mode", "WAL")?;
-                c.pragma_update(None, "synchronous", "NORMAL")?;
-                c
-            }
-            None => Connection::open_in_memory()?,
+        let cannot = |what: &str, e: std::io::Error| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("{what}: {e}")),
+            )
         };
+        // Readers and the writer share one database, which takes a file: a store kept
+        // for this process only lives in a private temporary folder.
+        let (path, scratch) = match path {
+            Some(p) => (p.to_owned(), None),
+            None => {
+                let dir = std::env::temp_dir().join(format!(
+                    "domo-emulator-{}-{}",
+                    std::process::id(),
+                    crate::auth::random_token(12)
+                ));
+                let mut builder = std::fs::DirBuilder::new();
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder
+                    .create(&dir)
+                    .map_err(|e| cannot(&format!("cannot create {}", dir.display()), e))?;
+                (dir.join("domo.sqlite"), Some(dir))
+            }
+        };
+        private_file(&path)
+            .map_err(|e| cannot(&format!("cannot make {} private", path.display()), e))?;
+        let conn = Connection::open(&path)?;
+        // WAL lets readers and the writer work side by side, keeps a crash from losing
+        // committed uploads, and lets the file be read while the emulator runs. A store
+        // for this process only has no crash to survive.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let sync = if scratch.is_some() { "OFF" } else { "NORMAL" };
+        conn.pragma_update(None, "synchronous", sync)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         sql::register_functions(&conn)?;
         conn.execute_batch(
@@ -369,21 +441,48 @@ impl Store {
         conn.execute_batch(manage::MANAGE_TABLES)?;
         manage::hash_stored_credentials(&conn)?;
         conn.execute_batch(versions::SCHEMA)?;
-        let limits = Arc::new(QueryLimits::default());
-        let mut conn = conn;
-        let l = limits.clone();
-        conn.authorizer(Some(move |ctx: AuthContext<'_>| l.authorize(ctx)))?;
-        let l = limits.clone();
-        conn.progress_handler(PROGRESS_STEPS, Some(move || l.past_deadline()))?;
         Ok(Store {
             conn: Mutex::new(conn),
-            limits,
+            path,
+            readers: Mutex::new(Vec::new()),
+            timeout: Arc::default(),
+            scratch,
         })
     }
 
     /// Sets how long later queries may run (`None`: the default).
     pub fn set_query_timeout(&self, timeout: Option<Duration>) {
-        *lock_any(&self.limits.timeout) = timeout;
+        *lock_any(&self.timeout) = timeout;
+    }
+
+    /// An idle reader, or a new one.
+    fn reader(&self) -> Result<Lent<'_>, ApiError> {
+        let idle = lock_any(&self.readers).pop();
+        let reader = match idle {
+            Some(r) => r,
+            None => self.open_reader()?,
+        };
+        Ok(Lent {
+            store: self,
+            reader: Some(reader),
+        })
+    }
+
+    fn open_reader(&self) -> rusqlite::Result<Reader> {
+        let mut conn = Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Writes go through the writer only; the authorizer refuses them in user SQL too.
+        conn.pragma_update(None, "query_only", true)?;
+        sql::register_functions(&conn)?;
+        let limits = Arc::new(QueryLimits {
+            timeout: self.timeout.clone(),
+            ..QueryLimits::default()
+        });
+        let l = limits.clone();
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| l.authorize(ctx)))?;
+        let l = limits.clone();
+        conn.progress_handler(PROGRESS_STEPS, Some(move || l.past_deadline()))?;
+        Ok(Reader { conn, limits })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -484,15 +583,16 @@ impl Store {
         sql_text: &str,
         emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
     ) -> Result<(), ApiError> {
-        let conn = self.lock();
-        let ds = load_dataset(&conn, id)?;
+        let reader = self.reader()?;
+        let conn = &reader.conn;
+        let ds = load_dataset(conn, id)?;
         let stored = conn
             .prepare("SELECT lower(name) FROM sqlite_schema UNION SELECT lower(name) FROM sqlite_temp_schema")?
             .query_map([], |r| r.get(0))?
             .collect::<Result<HashSet<String>, _>>()?;
-        let limits = &*self.limits;
+        let limits = &*reader.limits;
         let armed = Armed::new(limits, &ds, stored);
-        let out = query_in(&conn, &ds, sql_text, emit);
+        let out = query_in(conn, &ds, sql_text, emit);
         drop(armed);
         if limits.timed_out.load(Ordering::Relaxed) {
             // A query past its time would be as slow again if retried, so this is the
@@ -783,9 +883,9 @@ impl Store {
         out: &mut Vec<u8>,
         null: &[u8],
     ) -> Result<(i64, usize), ApiError> {
-        let conn = self.lock();
+        let reader = self.reader()?;
         let mut rows = Cells::prepare(
-            &conn,
+            &reader.conn,
             &format!(
                 "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
                 ds.column_list(),
