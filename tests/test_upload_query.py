@@ -368,15 +368,15 @@ async def test_append_then_replace_async(all_types_ds: dd.Dataset) -> None:
     assert_tables_equal((await all_types_ds.query_async(SELECT_ALL)).to_pyarrow(), third)
 
 
-def test_replace_partition_keeps_other_partitions(domo_client: dd.Client) -> None:
+def test_partition_upload_keeps_other_partitions(domo_client: dd.Client) -> None:
     ds = domo_client.create_dataset("partitioned", {"id": "LONG", "p": "STRING"})
 
     def rows(ids: range, tag: str) -> pa.Table:
         return pa.table({"id": pa.array(ids, pa.int64()), "p": pa.array([tag] * len(ids))})
 
-    ds.upload(rows(range(0, 5), "a"), mode="replace", partition="a")
-    ds.upload(rows(range(5, 8), "b"), mode="replace", partition="b")
-    ds.upload(rows(range(100, 102), "a"), mode="replace", partition="a")
+    ds.upload(rows(range(0, 5), "a"), partition="a")
+    ds.upload(rows(range(5, 8), "b"), partition="b")
+    ds.upload(rows(range(100, 102), "a"), partition="a")
     got = ds.query(SELECT_ALL).to_pyarrow().to_pylist()
     assert got == [{"id": i, "p": "b"} for i in range(5, 8)] + [
         {"id": i, "p": "a"} for i in (100, 101)

@@ -669,10 +669,14 @@ class Dataset:
         on any failure nothing is committed and the dataset is unchanged.
 
         Args:
-            mode: ``"append"`` adds the rows; ``"replace"`` replaces all rows (or, with
-                ``partition``, only that partition's rows).
-            partition: A partition tag to write into: the upload replaces that
-                partition's rows and leaves the others alone.
+            mode: ``"append"`` adds the rows; ``"replace"`` replaces all rows. With
+                ``partition``, only ``"append"`` is accepted.
+            partition: A partition tag to write into: the upload restates that
+                partition (its rows are replaced) and leaves the others alone. It is
+                committed as Domo's partition flow commits it, ``APPEND`` with the tag.
+                ``mode="replace"`` with a partition raises ValueError before anything
+                is sent: replacing the whole dataset and restating one partition are
+                different intents.
             partition_param: Send the tag as ``dataTag`` (current Domo) or as the
                 deprecated ``restateDataTag`` that older instances expect.
             part_size: Target size of one part's CSV before compression, in bytes.
@@ -684,8 +688,9 @@ class Dataset:
                 an :class:`UploadProgress` after each part.
 
         Raises:
-            ValueError: For a bad mode, part size, concurrency or partition, or data that
-                does not fit the dataset's schema, before any data is sent.
+            ValueError: For a bad mode, part size, concurrency or partition,
+                ``mode="replace"`` with a partition, or data that does not fit the
+                dataset's schema, before any data is sent.
             FileNotFoundError: If a CSV path does not exist.
         """
     async def upload_async(

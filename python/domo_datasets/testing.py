@@ -69,14 +69,15 @@ class LocalDomo:
     """A local Domo emulator running in this process.
 
     The emulator starts serving when the object is created and stops on :meth:`stop` or
-    when the ``with`` block ends. State is kept in memory unless ``data_dir`` is given, in
-    which case it survives restarts.
+    when the ``with`` block ends. State is kept for this process only (in a private
+    temporary folder, removed on :meth:`stop`) unless ``data_dir`` is given, in which case
+    it survives restarts.
 
     Args:
         host: Interface to bind; loopback by default. Binding anything else exposes the
             emulator, which accepts a well-known token, to the network.
         port: Port to bind; ``0`` picks a free one (see :attr:`url`).
-        data_dir: Folder to keep state in, or ``None`` for in-memory state.
+        data_dir: Folder to keep state in, or ``None`` for state of this process only.
         token: Developer token the emulator accepts.
         email: Email of the user who can log in with :meth:`Client.login`.
         password: That user's password.
@@ -210,6 +211,13 @@ class LocalDomo:
         1,000,000 (the default): lets a test read past the cap with a small dataset."""
         self._admin("POST", "/_emulator/settings", {"answerRowCap": rows})
 
+    def set_query_timeout(self, seconds: float | None) -> None:
+        """How long a query may run before it is interrupted and answered with HTTP 400
+        ("Query timed out"); ``None`` restores the default, 60 s as on live Domo.
+        :meth:`reset` restores it too."""
+        ms = None if seconds is None else max(1, round(seconds * 1000))
+        self._admin("POST", "/_emulator/settings", {"queryTimeoutMs": ms})
+
     def state(self) -> dict[str, Any]:
         """The emulator's state: datasets (id, name, rowCount, schema), uploads, faults."""
         result = self._admin("GET", "/_emulator/state")
@@ -226,6 +234,7 @@ class LocalDomo:
         retry_after: int | None = None,
         delay_ms: int = 0,
         drop: bool = False,
+        drop_reply: bool = False,
         count: int = 1,
         skip: int = 0,
         body: str | None = None,
@@ -238,7 +247,11 @@ class LocalDomo:
         let through, wait ``delay_ms`` and then: have their connection dropped (``drop``),
         or get HTTP ``status`` with ``body`` (a Domo-shaped JSON error by default) and a
         ``Retry-After`` header if ``retry_after`` is given, or, with neither, are handled
-        normally after the delay. Faulted requests never reach the emulated API.
+        normally after the delay. Faulted requests never reach the emulated API, except
+        with ``drop_reply``: the request is served in full (a commit is applied, its rows
+        become visible) and then the connection is closed without the reply, the
+        ambiguous "applied, but the answer was lost" case a client must survive without
+        applying the request twice.
 
         Args:
             path: A path glob: ``*`` matches within one segment, ``**`` across segments,
@@ -247,7 +260,10 @@ class LocalDomo:
             status: HTTP status to answer with.
             retry_after: Seconds to put in a ``Retry-After`` header.
             delay_ms: Milliseconds to wait before acting.
-            drop: Close the connection without answering.
+            drop: Close the connection without answering, before the request is served.
+            drop_reply: Serve the request, then close the connection without its reply
+                (the request log shows the status the lost reply had, and
+                ``dropped: True``). Not combinable with ``drop`` or ``status``.
             count: How many matching requests to fault.
             skip: How many matching requests to let through first.
             body: Response body instead of the default JSON error.
@@ -261,6 +277,8 @@ class LocalDomo:
             "count": count,
             "skip": skip,
         }
+        if drop_reply:
+            rule["drop_reply"] = True
         if status is not None:
             rule["status"] = status
         if retry_after is not None:
@@ -322,6 +340,7 @@ class LocalDomo:
         datasets shared with them, and changes only those where they have ``CAN_EDIT`` or
         ``CO_OWNER`` (403 otherwise). The emulator's own token is the administrator
         (user ``"1"``), who owns every dataset. :meth:`reset` removes seeded users.
+        The emulator keeps only SHA-256 digests of ``token`` and ``password``.
         """
         payload: dict[str, Any] = {"id": str(id), "email": email}
         if name is not None:

@@ -152,6 +152,17 @@ impl UploadOptions {
                 "partition must be a non-empty tag of at most {MAX_PARTITION_LEN} characters without control characters, not {tag:?}"
             )));
         }
+        // The contract's partition flow commits APPEND with the tag; what live Domo does
+        // with REPLACE and a tag is undocumented, and one reading deletes every other
+        // partition. The two intents are told apart instead of guessed.
+        if let (Some(tag), UploadMode::Replace) = (&self.partition, self.mode) {
+            return Err(Error::invalid(format!(
+                "mode=\"replace\" cannot be combined with partition={tag:?}: mode=\"replace\" replaces \
+                 the whole dataset, while a partition restates only its own rows. To restate \
+                 partition {tag:?}, use mode=\"append\" with partition={tag:?}; to replace the whole \
+                 dataset, leave partition out"
+            )));
+        }
         Ok(())
     }
 }
@@ -547,6 +558,11 @@ mod tests {
             },
             UploadOptions {
                 partition: Some(" ".into()),
+                ..Default::default()
+            },
+            UploadOptions {
+                mode: UploadMode::Replace,
+                partition: Some("2026-12-01".into()),
                 ..Default::default()
             },
         ];

@@ -1,5 +1,5 @@
-//! The `/_emulator/` admin routes, and the layer every `/api` request goes through:
-//! request log, fault injection, then authentication.
+//! The `/_emulator/` admin routes, and the layer every request goes through: host and
+//! origin checks, authentication, request log, fault injection.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::auth::{self, Api, AuthKind, Verdict};
 use crate::errors::{ApiError, error_body, json_response};
 use crate::server::ConnCtl;
 use crate::state::{AppState, FaultSpec, FiredFault};
-use crate::store::{ADMIN_ID, Dataset};
+use crate::store::Dataset;
 
 /// Parts are up to ~50 MB; leave generous room.
 pub const BODY_LIMIT: usize = 512 * 1024 * 1024;
@@ -42,18 +42,27 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Wraps every request: API requests (`/api`, `/v1`, `/oauth`) are logged, may be
-/// faulted, and must be authenticated; `/_emulator` requests must come from loopback.
+/// Wraps every request. Whatever the path: the `Host` must name this server (a page
+/// whose name was rebound to 127.0.0.1 names its own host). `/_emulator` requests must
+/// come from loopback and from no other site. API requests (`/api`, `/v1`, `/oauth`) are
+/// authenticated before their body is read, then logged, and may be faulted.
 pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
+    let ctl = req.extensions().get::<Arc<ConnCtl>>().cloned();
+    if let Some(ctl) = &ctl
+        && let Err(e) = check_host(req.headers(), ctl.local.port(), &st.inner.host)
+    {
+        return e.into_response();
+    }
     if path.starts_with("/_emulator") {
-        let remote = req
-            .extensions()
-            .get::<Arc<ConnCtl>>()
-            .is_some_and(|c| !c.peer.ip().is_loopback());
+        let remote = ctl.as_ref().is_some_and(|c| !c.peer.ip().is_loopback());
         if remote {
             return ApiError::new(StatusCode::FORBIDDEN, "admin routes are loopback-only")
                 .into_response();
+        }
+        let port = ctl.as_ref().map(|c| c.local.port());
+        if let Err(e) = check_admin_request(req.method(), req.headers(), port, &st.inner.host) {
+            return e.into_response();
         }
         return next.run(req).await;
     }
@@ -78,12 +87,52 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
             AuthKind::None
         };
         (kind, Verdict::Allowed)
+    } else if path == LOGIN_PATH {
+        // Login checks the credentials in its body.
+        (AuthKind::None, Verdict::Allowed)
     } else {
         auth::check(&st, req.headers(), api, &path)
     };
     let content_type = header_str(req.headers(), header::CONTENT_TYPE);
     let content_encoding = header_str(req.headers(), header::CONTENT_ENCODING);
-    let ctl = req.extensions().get::<Arc<ConnCtl>>().cloned();
+
+    let log = |status: u16, bytes: &Bytes, fault: Option<u64>, dropped: bool| {
+        // A query's SQL, so tests can check what a client sent.
+        let sql = path
+            .contains("/execute/")
+            .then(|| serde_json::from_slice::<serde_json::Value>(bytes).ok())
+            .flatten()
+            .and_then(|v| v.get("sql")?.as_str().map(str::to_owned));
+        st.log_request(json!({
+            "method": method,
+            "path": path,
+            "query": query,
+            "status": status,
+            "auth": auth_kind.name(),
+            "content_type": content_type,
+            "content_encoding": content_encoding,
+            "bytes": bytes.len(),
+            "fault": fault,
+            "dropped": dropped,
+            "sql": sql,
+        }));
+    };
+
+    // A request without valid credentials is answered before its body is read: nobody
+    // unauthenticated can make the emulator hold a large body in memory.
+    let refusal = match verdict {
+        Verdict::Allowed => None,
+        Verdict::Unauthorized(message) => Some(ApiError::new(StatusCode::UNAUTHORIZED, message)),
+        Verdict::Forbidden(message) => Some(ApiError::new(StatusCode::FORBIDDEN, message)),
+    };
+    if let Some(e) = refusal {
+        let mut resp = e.into_response();
+        // The unread body leaves the connection in no state for another request.
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        log(resp.status().as_u16(), &Bytes::new(), None, false);
+        return resp;
+    }
 
     // Read the whole body first: it gives the log its size, and a dropped connection
     // then happens after the request was fully sent, which is the ambiguous case
@@ -99,87 +148,139 @@ pub async fn layer(State(st): State<AppState>, req: Request, next: Next) -> Resp
             .into_response();
         }
     };
-    let n_bytes = bytes.len();
-    // A query's SQL, so tests can check what a client sent.
-    let sql = path
-        .contains("/execute/")
-        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .flatten()
-        .and_then(|v| v.get("sql")?.as_str().map(str::to_owned));
-    let mut req = Request::from_parts(parts, Body::from(bytes));
-    req.extensions_mut().insert(caller.clone());
+    let mut req = Request::from_parts(parts, Body::from(bytes.clone()));
+    req.extensions_mut().insert(caller);
 
-    let log = |status: u16, fault: Option<u64>, dropped: bool| {
-        st.log_request(json!({
-            "method": method,
-            "path": path,
-            "query": query,
-            "status": status,
-            "auth": auth_kind.name(),
-            "content_type": content_type,
-            "content_encoding": content_encoding,
-            "bytes": n_bytes,
-            "fault": fault,
-            "dropped": dropped,
-            "sql": sql,
-        }));
+    let Some(fault) = st.take_fault(&method, &path) else {
+        let resp = next.run(req).await;
+        log(resp.status().as_u16(), &bytes, None, false);
+        return resp;
     };
-
-    // A seeded user may only do what their access to the dataset allows.
-    if verdict == Verdict::Allowed
-        && caller.0 != ADMIN_ID
-        && let Err(e) = crate::manage::check_access(&st, &caller, &method, &path).await
-    {
-        let resp = e.into_response();
-        log(resp.status().as_u16(), None, false);
+    if !fault.delay.is_zero() {
+        tokio::time::sleep(fault.delay).await;
+    }
+    if let Some(status) = fault.status {
+        let resp = fault_response(status, &fault);
+        log(resp.status().as_u16(), &bytes, Some(fault.id), false);
         return resp;
     }
-    if let Some(fault) = st.take_fault(&method, &path) {
-        if !fault.delay.is_zero() {
-            tokio::time::sleep(fault.delay).await;
-        }
-        if fault.drop {
-            log(0, Some(fault.id), true);
-            match ctl {
-                Some(ctl) => {
-                    ctl.kill();
-                    // The connection task drops this future along with the socket.
-                    return std::future::pending().await;
-                }
-                None => {
-                    return ApiError::new(
-                        StatusCode::BAD_GATEWAY,
-                        "drop fault: this server was not started by Emulator::start",
-                    )
-                    .into_response();
-                }
-            }
-        }
-        if let Some(status) = fault.status {
-            let resp = fault_response(status, &fault);
-            log(resp.status().as_u16(), Some(fault.id), false);
+    let status = if fault.drop {
+        None
+    } else {
+        // The request is served in full (a commit is applied) before its reply is lost.
+        let resp = next.run(req).await;
+        if !fault.drop_reply {
+            log(resp.status().as_u16(), &bytes, Some(fault.id), false);
             return resp;
         }
-        let resp = authenticated(&path, verdict, req, next).await;
-        log(resp.status().as_u16(), Some(fault.id), false);
-        return resp;
+        Some(resp.status().as_u16())
+    };
+    // `status` is what the lost reply would have said; 0 when nothing was served.
+    log(status.unwrap_or(0), &bytes, Some(fault.id), true);
+    match ctl {
+        Some(ctl) => {
+            ctl.kill();
+            // The connection task drops this future along with the socket.
+            std::future::pending().await
+        }
+        None => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "drop fault: this server was not started by Emulator::start",
+        )
+        .into_response(),
     }
-    let resp = authenticated(&path, verdict, req, next).await;
-    log(resp.status().as_u16(), None, false);
-    resp
 }
 
-async fn authenticated(path: &str, verdict: Verdict, req: Request, next: Next) -> Response {
-    match verdict {
-        _ if path == LOGIN_PATH => next.run(req).await,
-        Verdict::Allowed => next.run(req).await,
-        Verdict::Unauthorized(message) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, message).into_response()
-        }
-        Verdict::Forbidden(message) => {
-            ApiError::new(StatusCode::FORBIDDEN, message).into_response()
+/// The host part of a `Host` (or an origin's authority) and its port, if given.
+fn split_host(authority: &str) -> Option<(&str, Option<&str>)> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':')?),
+        };
+        return Some((host, port));
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => Some((host, Some(port))),
+        None => Some((authority, None)),
+    }
+}
+
+/// Whether `authority` names this server: an IP address (a DNS name rebound to loopback
+/// is not one), `localhost`, or the host it was configured to bind; with its port.
+fn names_this_server(authority: &str, port: u16, bound_host: &str) -> bool {
+    let Some((host, given_port)) = split_host(authority) else {
+        return false;
+    };
+    let port_ok = match given_port {
+        Some(p) => p.parse::<u16>().is_ok_and(|p| p == port),
+        None => port == 80,
+    };
+    let bound = bound_host.trim_start_matches('[').trim_end_matches(']');
+    port_ok
+        && (host.parse::<std::net::IpAddr>().is_ok()
+            || host.eq_ignore_ascii_case("localhost")
+            || host.eq_ignore_ascii_case(bound))
+}
+
+/// Refuses a request whose `Host` names another server (DNS rebinding). A request with no
+/// `Host` at all (HTTP/1.0) cannot come from a browser page and is let through.
+fn check_host(headers: &HeaderMap, port: u16, bound_host: &str) -> Result<(), ApiError> {
+    let Some(value) = headers.get(header::HOST) else {
+        return Ok(());
+    };
+    match value.to_str() {
+        Ok(host) if names_this_server(host.trim(), port, bound_host) => Ok(()),
+        _ => Err(ApiError::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "the Host header does not name this emulator",
+        )),
+    }
+}
+
+/// Admin routes change or wipe all state, so no other site may drive them: an `Origin`
+/// must be this server's, and a request with a body must say it is JSON (which a form or
+/// a simple cross-site `fetch` cannot do without a preflight the emulator never grants).
+fn check_admin_request(
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+    port: Option<u16>,
+    bound_host: &str,
+) -> Result<(), ApiError> {
+    let forbidden = |m: &str| Err(ApiError::new(StatusCode::FORBIDDEN, m.to_owned()));
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let same = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.strip_prefix("http://"))
+            .zip(port)
+            .is_some_and(|(authority, port)| names_this_server(authority, port, bound_host));
+        if !same {
+            return forbidden("admin routes refuse requests from another origin");
         }
     }
+    if headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"))
+    {
+        return forbidden("admin routes refuse cross-site requests");
+    }
+    if *method != axum::http::Method::GET && *method != axum::http::Method::HEAD {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "admin requests other than GET must have Content-Type: application/json",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn fault_response(status: u16, fault: &FiredFault) -> Response {

@@ -23,9 +23,11 @@
 //! Every dataset has a stream (id `1000 + n`, the `streamId` the instance API reports),
 //! whose executions are uploads with the same staging and commit semantics.
 
+mod access;
 mod admin;
 mod auth;
 mod csv;
+mod digest;
 mod errors;
 mod manage;
 mod public;
@@ -46,7 +48,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post, put};
+use axum::routing::get;
+use serde_json::{Value as Json, json};
 
 pub use errors::EmulatorError;
 pub use state::AppState;
@@ -61,7 +64,8 @@ pub struct Config {
     pub host: String,
     /// Port to bind; default 0 picks a free one.
     pub port: u16,
-    /// `None` keeps everything in memory; `Some(dir)` keeps it in `dir/domo.sqlite`,
+    /// `None` keeps everything for this process only (in a private temporary folder,
+    /// removed when the emulator stops); `Some(dir)` keeps it in `dir/domo.sqlite`,
     /// surviving restarts.
     pub data_dir: Option<PathBuf>,
     /// The developer token accepted in `X-DOMO-Developer-Token`.
@@ -85,150 +89,219 @@ impl Default for Config {
 }
 
 /// The HTTP application over `state`: the instance API under `/api`, the public API
-/// under `/oauth` and `/v1`, and the admin routes under `/_emulator`. `Emulator::start` serves this; dropped-connection faults need
-/// that server and answer 502 under any other.
+/// under `/oauth` and `/v1`, and the admin routes under `/_emulator`. `Emulator::start`
+/// serves this; dropped-connection faults need that server and answer 502 under any other.
+///
+/// Every route is registered with the access it needs (see `access`): which path
+/// parameter or body field names its dataset or stream, and at which level.
 pub fn router(state: AppState) -> Router {
+    use access::Access::{Admin, BodyDataset, Dataset, Open, Stream};
+    use access::Level::{Edit, Own, View};
     const DS3: &str = "/api/data/v3/datasources/{id}";
     const DS2: &str = "/api/data/v2/datasources/{id}";
-    Router::new()
-        .route("/api/content/v2/authentication", post(routes::login))
-        .route("/api/data/v2/datasources", post(routes::create_dataset))
-        .route(DS3, get(routes::get_dataset).delete(routes::delete_dataset))
-        .route(
-            "/api/query/v1/datasources/{id}/schema/indexed",
-            get(routes::schema),
+    const QDS: &str = "/api/query/v1/datasources/{id}";
+    const STREAMS: &str = "/api/data/v1/streams";
+    const PUB: &str = "/v1/streams/{id}";
+    let ds = |l| Dataset("id", l);
+    let p3 = |rest: &str| format!("{DS3}{rest}");
+    let p2 = |rest: &str| format!("{DS2}{rest}");
+    let table = access::Table::new(state.clone())
+        .post("/api/content/v2/authentication", Open, routes::login)
+        .post("/api/data/v2/datasources", Open, routes::create_dataset)
+        .get(DS3, ds(View), routes::get_dataset)
+        .delete(DS3, ds(Own), routes::delete_dataset)
+        .get(&format!("{QDS}/schema/indexed"), ds(View), routes::schema)
+        .post("/api/query/v1/execute/{id}", ds(View), routes::query)
+        .post(&p3("/uploads"), ds(Edit), routes::start_upload)
+        .post(&p3("/uploads/"), ds(Edit), routes::start_upload)
+        .put(
+            &p3("/uploads/{upload}/parts/{part}"),
+            ds(Edit),
+            routes::put_part,
         )
-        .route("/api/query/v1/execute/{id}", post(routes::query))
-        .route(&format!("{DS3}/uploads"), post(routes::start_upload))
-        .route(&format!("{DS3}/uploads/"), post(routes::start_upload))
-        .route(
-            &format!("{DS3}/uploads/{{upload}}/parts/{{part}}"),
-            put(routes::put_part),
+        .put(&p3("/uploads/{upload}/commit"), ds(Edit), routes::commit)
+        .get(&p3("/permissions"), ds(View), manage::get_permissions)
+        .put(&p3("/permissions"), ds(Edit), manage::put_permissions)
+        .delete(
+            &p3("/permissions/{kind}/{entity}"),
+            ds(Edit),
+            manage::revoke,
         )
-        .route(
-            &format!("{DS3}/uploads/{{upload}}/commit"),
-            put(routes::commit),
-        )
-        .route(
-            &format!("{DS3}/permissions"),
-            get(manage::get_permissions).put(manage::put_permissions),
-        )
-        .route(
-            &format!("{DS3}/permissions/{{kind}}/{{entity}}"),
-            delete(manage::revoke),
-        )
-        .route(&format!("{DS3}/share"), post(manage::share))
-        .route(
-            &format!("{DS3}/USERS/{{user}}"),
-            delete(manage::remove_user),
-        )
-        .route(&format!("{DS3}/users"), delete(manage::remove_users))
-        .route(
-            &format!("{DS3}/owner"),
-            get(manage::get_owner).put(manage::put_owner),
-        )
-        .route(&format!("{DS3}/properties"), put(manage::set_properties))
-        .route(DS2, get(manage::details))
-        .route(&format!("{DS2}/copy/status"), get(manage::copy_status))
-        .route(&format!("{DS2}/copy/log"), get(manage::copy_log))
-        .route(&format!("{DS2}/history"), get(manage::history))
-        .route(&format!("{DS2}/schemas"), post(manage::alter_schema))
-        .route(
-            &format!("{DS2}/data"),
-            get(manage::get_data).put(manage::put_data),
-        )
-        .route(
-            &format!("{DS2}/query"),
-            get(manage::get_query).put(manage::put_query),
-        )
-        .route(
-            &format!("{DS2}/sql"),
-            get(manage::get_sql).put(manage::put_sql),
-        )
-        .route(&format!("{DS2}/dataflow"), get(manage::dataflow))
-        .route(
+        .post(&p3("/share"), ds(Edit), manage::share)
+        .delete(&p3("/USERS/{user}"), ds(Edit), manage::remove_user)
+        .delete(&p3("/users"), ds(Edit), manage::remove_users)
+        .get(&p3("/owner"), ds(View), manage::get_owner)
+        .put(&p3("/owner"), ds(Own), manage::put_owner)
+        .put(&p3("/properties"), ds(Edit), manage::set_properties)
+        .get(DS2, ds(View), manage::details)
+        .get(&p2("/copy/status"), ds(View), manage::copy_status)
+        .get(&p2("/copy/log"), ds(View), manage::copy_log)
+        .get(&p2("/history"), ds(View), manage::history)
+        .post(&p2("/schemas"), ds(Edit), manage::alter_schema)
+        .get(&p2("/data"), ds(View), manage::get_data)
+        .put(&p2("/data"), ds(Edit), manage::put_data)
+        .get(&p2("/query"), ds(View), manage::get_query)
+        .put(&p2("/query"), ds(Edit), manage::put_query)
+        .get(&p2("/sql"), ds(View), manage::get_sql)
+        .put(&p2("/sql"), ds(Edit), manage::put_sql)
+        .get(&p2("/dataflow"), ds(View), manage::dataflow)
+        .get(
             "/api/data/ui/v3/datasources/{id}/tags",
-            get(manage::get_tags)
-                .post(manage::set_tags)
-                .delete(manage::remove_tags),
+            ds(View),
+            manage::get_tags,
         )
-        .route("/api/content/v1/datasources/{id}/cards", get(manage::cards))
-        .route(
-            "/api/data/v2/datasources/{id}/dataversions/latest",
-            get(routes::export),
+        .post(
+            "/api/data/ui/v3/datasources/{id}/tags",
+            ds(Edit),
+            manage::set_tags,
         )
-        .route("/oauth/token", get(public::token).post(public::token))
-        .route(
-            "/v1/datasets",
-            get(public::list_datasets).post(public::create_dataset),
+        .delete(
+            "/api/data/ui/v3/datasources/{id}/tags",
+            ds(Edit),
+            manage::remove_tags,
         )
-        .route(
-            "/v1/datasets/{id}",
-            get(public::get_dataset)
-                .put(public::update_dataset)
-                .delete(public::delete_dataset),
+        .get(
+            "/api/content/v1/datasources/{id}/cards",
+            ds(View),
+            manage::cards,
         )
-        .route(
-            "/v1/datasets/{id}/data",
-            get(public::export).put(public::import),
+        .get(&p2("/dataversions/latest"), ds(View), routes::export)
+        .get(
+            &p3("/dataversions/details"),
+            ds(View),
+            versions::data_versions,
         )
+        .get(&format!("{QDS}/partition"), ds(View), versions::partitions)
+        .post(
+            &format!("{QDS}/partition/list"),
+            ds(View),
+            versions::search_partitions,
+        )
+        .delete(
+            &format!("{QDS}/partition/{{tag}}"),
+            ds(Edit),
+            versions::delete_partition,
+        )
+        .delete(
+            &format!("{QDS}/tag/{{tag}}/data"),
+            ds(Edit),
+            versions::delete_data_version,
+        )
+        .post(
+            "/api/dataprocessing/v2/dataflows/data-version-hydrate",
+            BodyDataset("dataSourceId", View),
+            versions::magic_versions,
+        )
+        .post(&p3("/indexes"), ds(Edit), versions::index)
+        .put(&p3("/indexes/{index}"), ds(Edit), versions::reindex)
+        .get(
+            &p3("/indexes/{index}/statuses"),
+            ds(View),
+            versions::index_status,
+        )
+        .post(STREAMS, Open, versions::create_stream)
+        .get(
+            &format!("{STREAMS}/{{sid}}"),
+            Stream("sid", View),
+            versions::get_stream,
+        )
+        .put(
+            &format!("{STREAMS}/{{sid}}"),
+            Stream("sid", Edit),
+            versions::update_stream,
+        )
+        .get(
+            &format!("{STREAMS}/{{sid}}/history/aggregate"),
+            Stream("sid", View),
+            versions::history,
+        )
+        .post(
+            &format!("{STREAMS}/{{sid}}/executions"),
+            Stream("sid", Edit),
+            versions::execute,
+        )
+        .get("/oauth/token", Open, public::token)
+        .post("/oauth/token", Open, public::token)
+        .get("/v1/datasets", Open, public::list_datasets)
+        .post("/v1/datasets", Open, public::create_dataset)
+        .get("/v1/datasets/{id}", ds(View), public::get_dataset)
+        .put("/v1/datasets/{id}", ds(Edit), public::update_dataset)
+        .delete("/v1/datasets/{id}", ds(Own), public::delete_dataset)
+        .get("/v1/datasets/{id}/data", ds(View), public::export)
+        .put("/v1/datasets/{id}/data", ds(Edit), public::import)
         // Same handler as the instance route: same SQL, same answer.
-        .route("/v1/datasets/query/execute/{id}", post(routes::query))
+        .post("/v1/datasets/query/execute/{id}", ds(View), routes::query)
         // pydomo creates and lists streams at "/v1/streams/", with the slash.
-        .route(
-            "/v1/streams",
-            get(public::list_streams).post(public::create_stream),
+        .get("/v1/streams", Open, public::list_streams)
+        .post("/v1/streams", Open, public::create_stream)
+        .get("/v1/streams/", Open, public::list_streams)
+        .post("/v1/streams/", Open, public::create_stream)
+        .get("/v1/streams/search", Open, public::search_streams)
+        .get(PUB, Stream("id", View), public::get_stream)
+        .patch(PUB, Stream("id", Edit), public::update_stream)
+        .delete(PUB, Stream("id", Own), public::delete_stream)
+        .get(
+            &format!("{PUB}/executions"),
+            Stream("id", View),
+            public::list_executions,
         )
-        .route(
-            "/v1/streams/",
-            get(public::list_streams).post(public::create_stream),
+        .post(
+            &format!("{PUB}/executions"),
+            Stream("id", Edit),
+            public::create_execution,
         )
-        .route("/v1/streams/search", get(public::search_streams))
-        .route(
-            "/v1/streams/{id}",
-            get(public::get_stream)
-                .patch(public::update_stream)
-                .delete(public::delete_stream),
+        .put(
+            &format!("{PUB}/executions/abort"),
+            Stream("id", Edit),
+            public::abort_current_execution,
         )
-        .route(
-            "/v1/streams/{id}/executions",
-            get(public::list_executions).post(public::create_execution),
+        .get(
+            &format!("{PUB}/executions/{{eid}}"),
+            Stream("id", View),
+            public::get_execution,
         )
-        .route(
-            "/v1/streams/{id}/executions/abort",
-            put(public::abort_current_execution),
+        .put(
+            &format!("{PUB}/executions/{{eid}}/part/{{part}}"),
+            Stream("id", Edit),
+            public::put_part,
         )
-        .route(
-            "/v1/streams/{id}/executions/{eid}",
-            get(public::get_execution),
+        .put(
+            &format!("{PUB}/executions/{{eid}}/commit"),
+            Stream("id", Edit),
+            public::commit_execution,
         )
-        .route(
-            "/v1/streams/{id}/executions/{eid}/part/{part}",
-            put(public::put_part),
+        .put(
+            &format!("{PUB}/executions/{{eid}}/abort"),
+            Stream("id", Edit),
+            public::abort_execution,
         )
+        .post("/_emulator/reset", Admin, admin::reset)
+        .get("/_emulator/state", Admin, admin::state)
+        .post("/_emulator/users", Admin, manage::add_user)
+        .post("/_emulator/cards", Admin, manage::add_card)
+        .post("/_emulator/dataflows", Admin, manage::set_dataflow)
+        .post("/_emulator/settings", Admin, versions::settings)
+        .post("/_emulator/faults", Admin, admin::add_fault)
+        .get("/_emulator/faults", Admin, admin::list_faults)
+        .delete("/_emulator/faults", Admin, admin::clear_faults)
+        .get("/_emulator/requests", Admin, admin::requests)
+        .delete("/_emulator/requests", Admin, admin::clear_requests);
+    let (routes, entries) = table.finish();
+    let listing = Json::Array(
+        entries
+            .iter()
+            .map(|e| json!({"method": e.method, "path": e.path, "access": e.access.to_json()}))
+            .collect(),
+    );
+    routes
+        // What the emulator serves and the access each route needs, so a test can walk
+        // every route without keeping its own copy of the list.
         .route(
-            "/v1/streams/{id}/executions/{eid}/commit",
-            put(public::commit_execution),
-        )
-        .route(
-            "/v1/streams/{id}/executions/{eid}/abort",
-            put(public::abort_execution),
-        )
-        .merge(versions::routes())
-        .route("/_emulator/reset", post(admin::reset))
-        .route("/_emulator/state", get(admin::state))
-        .route("/_emulator/users", post(manage::add_user))
-        .route("/_emulator/cards", post(manage::add_card))
-        .route("/_emulator/dataflows", post(manage::set_dataflow))
-        .route(
-            "/_emulator/faults",
-            post(admin::add_fault)
-                .get(admin::list_faults)
-                .delete(admin::clear_faults),
-        )
-        .route(
-            "/_emulator/requests",
-            get(admin::requests).delete(admin::clear_requests),
+            "/_emulator/routes",
+            get(move || {
+                let listing = listing.clone();
+                async move { errors::json_response(axum::http::StatusCode::OK, &listing) }
+            }),
         )
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

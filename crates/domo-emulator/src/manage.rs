@@ -1,90 +1,23 @@
 //! Dataset administration routes: access (permissions, share, revoke, owner), tags,
 //! properties, details, history, copy status, cards, stored data/query/SQL/dataflow, and
-//! schema alteration; plus access enforcement for seeded users and the admin routes that
-//! seed users, cards and dataflows.
+//! schema alteration; plus the admin routes that seed users, cards and dataflows.
 
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde_json::{Value as Json, json};
 
 use crate::auth::Caller;
 use crate::errors::ApiError;
 use crate::routes::{ApiResult, Params, blocking, dataset_json, json_body, ok, params};
 use crate::state::AppState;
-use crate::store::{ACCESS_LEVELS, ADMIN_ID, Column, GRANTEE_TYPES, Grant, REVOKE_TYPES, rank};
+use crate::store::{ACCESS_LEVELS, ADMIN_ID, Column, GRANTEE_TYPES, Grant, REVOKE_TYPES};
 use crate::types::DomoType;
 
 type Who = Option<Extension<Caller>>;
 
 fn who(c: Who) -> String {
     c.map_or_else(|| ADMIN_ID.to_owned(), |Extension(c)| c.0)
-}
-
-/// Path prefixes followed by a dataset id.
-const DATASET_PREFIXES: &[&str] = &[
-    "/api/data/v3/datasources/",
-    "/api/data/v2/datasources/",
-    "/api/data/ui/v3/datasources/",
-    "/api/query/v1/datasources/",
-    "/api/query/v1/execute/",
-    "/api/content/v1/datasources/",
-];
-
-/// The dataset a path is about and the rest of the path after its id.
-fn dataset_of(path: &str) -> Option<(&str, &str)> {
-    let rest = DATASET_PREFIXES.iter().find_map(|p| path.strip_prefix(p))?;
-    let (id, suffix) = rest.split_once('/').unwrap_or((rest, ""));
-    (!id.is_empty()).then_some((id, suffix))
-}
-
-/// The access level a request needs: reading needs any access, giving ownership away or
-/// deleting needs co-ownership, every other change needs CAN_EDIT.
-fn required(method: &str, path: &str, suffix: &str) -> &'static str {
-    let reads = method == "GET"
-        || method == "HEAD"
-        || path.starts_with("/api/query/v1/execute/")
-        || (method == "POST" && suffix == "partition/list");
-    if reads {
-        "CAN_VIEW"
-    } else if suffix == "owner" || (suffix.is_empty() && method == "DELETE") {
-        "CO_OWNER"
-    } else {
-        "CAN_EDIT"
-    }
-}
-
-/// Refuses, with Domo's 403, a seeded user's request beyond their access to the dataset.
-pub async fn check_access(
-    st: &AppState,
-    caller: &Caller,
-    method: &str,
-    path: &str,
-) -> Result<(), ApiError> {
-    let Some((id, suffix)) = dataset_of(path) else {
-        return Ok(());
-    };
-    let need = required(method, path, suffix);
-    let (st, user, id) = (st.clone(), caller.0.clone(), id.to_owned());
-    let have = blocking({
-        let (user, id) = (user.clone(), id.clone());
-        move || st.inner.store.access_rank(&id, &user)
-    })
-    .await?;
-    match have {
-        // No such dataset: the route answers its 404.
-        None => Ok(()),
-        Some(have) if have >= rank(need) => Ok(()),
-        Some(0) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("User {user} does not have access to DataSource {id}"),
-        )),
-        Some(_) => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            format!("User {user} needs {need} access to DataSource {id} for this request"),
-        )),
-    }
 }
 
 fn one_of(what: &str, value: &str, allowed: &[&str]) -> Result<String, ApiError> {
@@ -617,24 +550,4 @@ pub async fn set_dataflow(State(st): State<AppState>, body: Bytes) -> ApiResult 
         .ok_or_else(|| ApiError::bad_request("'dataflow' is required"))?;
     blocking(move || st.inner.store.store_value(&id, "dataflow", &flow, ADMIN_ID)).await?;
     ok(json!({"ok": true}))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_name_their_dataset_and_the_access_they_need() {
-        let p = "/api/data/v3/datasources/abc/permissions/USER/7";
-        assert_eq!(dataset_of(p), Some(("abc", "permissions/USER/7")));
-        assert_eq!(dataset_of("/api/query/v1/execute/abc"), Some(("abc", "")));
-        assert_eq!(dataset_of("/api/data/v2/datasources"), None);
-        assert_eq!(required("GET", p, "permissions"), "CAN_VIEW");
-        assert_eq!(
-            required("POST", "/api/query/v1/execute/abc", ""),
-            "CAN_VIEW"
-        );
-        assert_eq!(required("POST", p, "share"), "CAN_EDIT");
-        assert_eq!(required("PUT", p, "owner"), "CO_OWNER");
-    }
 }

@@ -20,6 +20,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 /// Per-connection handle, attached to every request as an extension.
 pub(crate) struct ConnCtl {
     pub peer: SocketAddr,
+    /// The address the connection came in on: its port is the one a `Host` must name.
+    pub local: SocketAddr,
     kill: Notify,
 }
 
@@ -66,8 +68,12 @@ async fn serve_conn(
     app: Router,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let Ok(local) = stream.local_addr() else {
+        return;
+    };
     let ctl = Arc::new(ConnCtl {
         peer,
+        local,
         kill: Notify::new(),
     });
     let req_ctl = ctl.clone();

@@ -24,6 +24,8 @@ pub struct AppState {
 
 pub(crate) struct Inner {
     pub store: Store,
+    /// The host the server was asked to bind, which a `Host` header may name.
+    pub host: String,
     pub token: String,
     pub email: String,
     pub password: String,
@@ -42,10 +44,17 @@ impl AppState {
     pub fn new(config: &Config) -> Result<AppState, EmulatorError> {
         let store = match &config.data_dir {
             Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|source| EmulatorError::DataDir {
-                    path: dir.clone(),
-                    source,
-                })?;
+                let mut builder = std::fs::DirBuilder::new();
+                builder.recursive(true);
+                // A folder the emulator creates is its owner's alone, like the file in it.
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder
+                    .create(dir)
+                    .map_err(|source| EmulatorError::DataDir {
+                        path: dir.clone(),
+                        source,
+                    })?;
                 Store::open(Some(&dir.join("domo.sqlite")))?
             }
             None => Store::open(None)?,
@@ -53,6 +62,7 @@ impl AppState {
         Ok(AppState {
             inner: Arc::new(Inner {
                 store,
+                host: config.host.clone(),
                 token: config.token.clone(),
                 email: config.email.clone(),
                 password: config.password.clone(),
@@ -149,6 +159,7 @@ impl AppState {
             retry_after: rule.spec.retry_after,
             delay: Duration::from_millis(rule.spec.delay_ms),
             drop: rule.spec.drop,
+            drop_reply: rule.spec.drop_reply,
             body: rule.spec.body.clone(),
             content_type: rule.spec.content_type.clone(),
         };
@@ -209,6 +220,7 @@ impl FaultRule {
         json!({
             "id": self.id, "method": s.method, "path": s.path, "status": s.status,
             "retry_after": s.retry_after, "delay_ms": s.delay_ms, "drop": s.drop,
+            "drop_reply": s.drop_reply,
             "count": s.count, "skip": s.skip, "body": s.body, "content_type": s.content_type,
         })
     }
@@ -233,6 +245,10 @@ pub(crate) struct FaultSpec {
     pub delay_ms: u64,
     #[serde(default)]
     pub drop: bool,
+    /// Serve the request in full (a commit is applied), then close the connection
+    /// without sending the reply: the "applied, answer lost" case.
+    #[serde(default)]
+    pub drop_reply: bool,
     #[serde(default = "one")]
     pub count: i64,
     #[serde(default)]
@@ -251,9 +267,14 @@ impl FaultSpec {
         if let Some(s) = self.status.filter(|s| !(100..=599).contains(s)) {
             return Err(ApiError::bad_request(format!("invalid status {s}")));
         }
-        if self.drop && self.status.is_some() {
+        if (self.drop || self.drop_reply) && self.status.is_some() {
             return Err(ApiError::bad_request(
                 "a fault either drops the connection or answers a status, not both",
+            ));
+        }
+        if self.drop && self.drop_reply {
+            return Err(ApiError::bad_request(
+                "a fault drops the connection either before serving (drop) or after (drop_reply), not both",
             ));
         }
         Ok(())
@@ -279,6 +300,7 @@ pub(crate) struct FiredFault {
     pub retry_after: Option<u64>,
     pub delay: Duration,
     pub drop: bool,
+    pub drop_reply: bool,
     pub body: Option<String>,
     pub content_type: Option<String>,
 }

@@ -3,12 +3,17 @@
 //! staging table per dataset where upload parts wait, invisible, until their commit.
 //! Both APIs share it: a dataset made through one is seen by the other.
 
+use std::collections::HashSet;
+use std::ffi::c_int;
 use std::io::Write;
 use std::ops::ControlFlow;
-use std::path::Path;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use rand::Rng;
+use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
 use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Value as Json, json};
@@ -177,24 +182,212 @@ const PENDING_INDEX: &str = "PENDING_INDEX";
 const COMMITTED: &str = "COMMITTED";
 const ABORTED: &str = "ABORTED";
 
+/// The writer connection makes every change; queries and exports run on reader
+/// connections of the same database in WAL mode, so a long read never holds the lock an
+/// upload waits for, and writes never stall a read (each read sees the last commit
+/// before it started).
 pub struct Store {
     conn: Mutex<Connection>,
+    path: PathBuf,
+    /// Idle readers, ready for the next query or export chunk.
+    readers: Mutex<Vec<Reader>>,
+    timeout: Arc<Mutex<Option<Duration>>>,
+    /// The private folder of a store kept for this process only, removed on drop.
+    scratch: Option<PathBuf>,
+}
+
+/// Readers kept open between requests; more are opened when more reads run at once.
+const IDLE_READERS: usize = 4;
+
+/// A read-only connection with its own query limits (the authorizer and progress
+/// handler are per connection, so each reader confines its own query).
+struct Reader {
+    conn: Connection,
+    limits: Arc<QueryLimits>,
+}
+
+/// A reader lent out by `Store::reader`, given back to the pool when dropped.
+struct Lent<'a> {
+    store: &'a Store,
+    reader: Option<Reader>,
+}
+
+impl std::ops::Deref for Lent<'_> {
+    type Target = Reader;
+    fn deref(&self) -> &Reader {
+        // Taken only in drop.
+        self.reader.as_ref().unwrap_or_else(|| unreachable!())
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let mut idle = lock_any(&self.store.readers);
+            if idle.len() < IDLE_READERS {
+                idle.push(reader);
+            }
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.scratch {
+            // Open connections do not keep unlinked files from going (POSIX); elsewhere
+            // the folder is left to the system's temporary-file cleaning.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// How long a query may run unless configured otherwise: about what the live service
+/// allows (api-facts: "runs at most ~60 s").
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(60);
+/// How many SQLite virtual-machine steps pass between two looks at the clock.
+const PROGRESS_STEPS: c_int = 10_000;
+
+/// What a user's SQL may read and until when it may run. The authorizer and progress
+/// handler that enforce it are installed on a reader once, at open; they act only while
+/// a user's query is armed (`Armed`), so the store's own reads (exports) are unaffected.
+#[derive(Default)]
+struct QueryLimits {
+    scope: Mutex<Option<Scope>>,
+    /// Shared by every reader: the store's setting.
+    timeout: Arc<Mutex<Option<Duration>>>,
+    /// Set by the progress handler when it interrupts a query past its deadline.
+    timed_out: AtomicBool,
+    /// Set by the authorizer when it refuses something a query names.
+    denied: AtomicBool,
+}
+
+/// The objects one armed query may read, and its deadline.
+struct Scope {
+    /// `v_N`: what `table` is rewritten to.
+    view: String,
+    /// `d_N`: the view's table.
+    data: String,
+    /// Every table, view and index of the database, lowercased (SQLite's names are
+    /// case-insensitive): what a query may not read unless it is `view` or `data`.
+    stored: HashSet<String>,
+    deadline: Instant,
+}
+
+fn lock_any<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl QueryLimits {
+    fn timeout(&self) -> Duration {
+        lock_any(&self.timeout).unwrap_or(DEFAULT_QUERY_TIMEOUT)
+    }
+
+    /// Statement by statement, as SQLite compiles it: a user's query may select, call
+    /// functions and recurse, and read its own dataset's view and the table under it.
+    /// Anything else (another dataset, the emulator's tables, `sqlite_master`, PRAGMA,
+    /// ATTACH, writes) is refused.
+    fn authorize(&self, ctx: AuthContext<'_>) -> Authorization {
+        let scope = lock_any(&self.scope);
+        let Some(scope) = scope.as_ref() else {
+            return Authorization::Allow;
+        };
+        let allowed = match ctx.action {
+            AuthAction::Select | AuthAction::Recursive | AuthAction::Function { .. } => true,
+            // The view's own table is read through it, but SQLite does not always name
+            // the view as the accessor (a query reading no column checks the table
+            // alone): that table holds only this dataset's rows, so it is allowed. A
+            // name that is no stored object is a CTE's, whose reads are its own.
+            AuthAction::Read { table_name, .. } => {
+                let name = table_name.to_ascii_lowercase();
+                name == scope.view
+                    || name == scope.data
+                    || !(scope.stored.contains(&name)
+                        || name.starts_with("sqlite_")
+                        || name.starts_with("pragma_"))
+            }
+            _ => false,
+        };
+        if allowed {
+            Authorization::Allow
+        } else {
+            self.denied.store(true, Ordering::Relaxed);
+            Authorization::Deny
+        }
+    }
+
+    /// Called every `PROGRESS_STEPS` steps; `true` interrupts the statement.
+    fn past_deadline(&self) -> bool {
+        let late = lock_any(&self.scope)
+            .as_ref()
+            .is_some_and(|s| Instant::now() >= s.deadline);
+        if late {
+            self.timed_out.store(true, Ordering::Relaxed);
+        }
+        late
+    }
+}
+
+/// A user's query in progress: its scope stays armed until this is dropped, even when
+/// the query panics.
+struct Armed<'a>(&'a QueryLimits);
+
+impl<'a> Armed<'a> {
+    fn new(limits: &'a QueryLimits, ds: &Dataset, stored: HashSet<String>) -> Self {
+        limits.timed_out.store(false, Ordering::Relaxed);
+        limits.denied.store(false, Ordering::Relaxed);
+        *lock_any(&limits.scope) = Some(Scope {
+            view: format!("v_{}", ds.seq),
+            data: format!("d_{}", ds.seq),
+            stored,
+            deadline: Instant::now() + limits.timeout(),
+        });
+        Armed(limits)
+    }
+}
+
+impl Drop for Armed<'_> {
+    fn drop(&mut self) {
+        *lock_any(&self.0.scope) = None;
+    }
 }
 
 impl Store {
     /// Opens the durable store at `path`, or an in-memory one for `None`.
     pub fn open(path: Option<&Path>) -> rusqlite::Result<Store> {
-        let conn = match path {
-            Some(p) => {
-                let c = Connection::open(p)?;
-                // WAL keeps a crash from losing committed uploads and lets the file be
-                // read while the emulator runs.
-                c.pragma_update(None, "journal_mode", "WAL")?;
-                c.pragma_update(None, "synchronous", "NORMAL")?;
-                c
-            }
-            None => Connection::open_in_memory()?,
+        let cannot = |what: &str, e: std::io::Error| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CANTOPEN),
+                Some(format!("{what}: {e}")),
+            )
         };
+        // Readers and the writer share one database, which takes a file: a store kept
+        // for this process only lives in a private temporary folder.
+        let (path, scratch) = match path {
+            Some(p) => (p.to_owned(), None),
+            None => {
+                let dir = std::env::temp_dir().join(format!(
+                    "domo-emulator-{}-{}",
+                    std::process::id(),
+                    crate::auth::random_token(12)
+                ));
+                let mut builder = std::fs::DirBuilder::new();
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+                builder
+                    .create(&dir)
+                    .map_err(|e| cannot(&format!("cannot create {}", dir.display()), e))?;
+                (dir.join("domo.sqlite"), Some(dir))
+            }
+        };
+        private_file(&path)
+            .map_err(|e| cannot(&format!("cannot make {} private", path.display()), e))?;
+        let conn = Connection::open(&path)?;
+        // WAL lets readers and the writer work side by side, keeps a crash from losing
+        // committed uploads, and lets the file be read while the emulator runs. A store
+        // for this process only has no crash to survive.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        let sync = if scratch.is_some() { "OFF" } else { "NORMAL" };
+        conn.pragma_update(None, "synchronous", sync)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         sql::register_functions(&conn)?;
         conn.execute_batch(
@@ -246,10 +439,50 @@ impl Store {
             )?;
         }
         conn.execute_batch(manage::MANAGE_TABLES)?;
+        manage::hash_stored_credentials(&conn)?;
         conn.execute_batch(versions::SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            path,
+            readers: Mutex::new(Vec::new()),
+            timeout: Arc::default(),
+            scratch,
         })
+    }
+
+    /// Sets how long later queries may run (`None`: the default).
+    pub fn set_query_timeout(&self, timeout: Option<Duration>) {
+        *lock_any(&self.timeout) = timeout;
+    }
+
+    /// An idle reader, or a new one.
+    fn reader(&self) -> Result<Lent<'_>, ApiError> {
+        let idle = lock_any(&self.readers).pop();
+        let reader = match idle {
+            Some(r) => r,
+            None => self.open_reader()?,
+        };
+        Ok(Lent {
+            store: self,
+            reader: Some(reader),
+        })
+    }
+
+    fn open_reader(&self) -> rusqlite::Result<Reader> {
+        let mut conn = Connection::open(&self.path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Writes go through the writer only; the authorizer refuses them in user SQL too.
+        conn.pragma_update(None, "query_only", true)?;
+        sql::register_functions(&conn)?;
+        let limits = Arc::new(QueryLimits {
+            timeout: self.timeout.clone(),
+            ..QueryLimits::default()
+        });
+        let l = limits.clone();
+        conn.authorizer(Some(move |ctx: AuthContext<'_>| l.authorize(ctx)))?;
+        let l = limits.clone();
+        conn.progress_handler(PROGRESS_STEPS, Some(move || l.past_deadline()))?;
+        Ok(Reader { conn, limits })
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -312,6 +545,7 @@ impl Store {
         tx.execute_batch(manage::MANAGE_RESET)?;
         tx.execute_batch(versions::RESET)?;
         tx.commit()?;
+        self.set_query_timeout(None);
         Ok(())
     }
 
@@ -349,92 +583,127 @@ impl Store {
         sql_text: &str,
         emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
     ) -> Result<(), ApiError> {
-        let conn = self.lock();
-        let ds = load_dataset(&conn, id)?;
-        let cap = versions::answer_row_cap(&conn)?;
-        let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
-        let invalid = |e: rusqlite::Error| {
-            let message = in_user_terms(&sqlite_message(&e), &ds);
-            ApiError::bad_request(format!("Invalid SQL: {message}"))
-        };
-        // rusqlite's statement says what the answer's columns are and refuses what is not
-        // one read-only statement; the rows are read through `Cells`.
-        let stmt = conn.prepare(&rewritten).map_err(invalid)?;
-        if !stmt.readonly() {
-            return Err(ApiError::bad_request("Only SELECT queries are supported"));
-        }
-        let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-        let declared: Vec<Option<DomoType>> = stmt
-            .columns()
-            .map(|c| c.decl_type().and_then(DomoType::from_decltype))
-            .collect();
-        // Nothing is bound: a parameter is refused rather than read as NULL.
-        let parameters = stmt.parameter_count();
-        if parameters > 0 {
-            return Err(invalid(rusqlite::Error::InvalidParameterCount(
-                0, parameters,
+        let reader = self.reader()?;
+        let conn = &reader.conn;
+        let ds = load_dataset(conn, id)?;
+        let stored = conn
+            .prepare("SELECT lower(name) FROM sqlite_schema UNION SELECT lower(name) FROM sqlite_temp_schema")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<HashSet<String>, _>>()?;
+        let cap = versions::answer_row_cap(conn)?;
+        let limits = &*reader.limits;
+        let armed = Armed::new(limits, &ds, stored);
+        let out = query_in(conn, &ds, sql_text, cap, emit);
+        drop(armed);
+        if limits.timed_out.load(Ordering::Relaxed) {
+            // A query past its time would be as slow again if retried, so this is the
+            // client's 400 rather than a 5xx that clients retry.
+            return Err(ApiError::bad_request(format!(
+                "Query timed out: it ran longer than {} s",
+                limits.timeout().as_secs_f64()
             )));
         }
-        drop(stmt);
-        let rows = || Cells::prepare(&conn, &rewritten).map_err(invalid);
-        if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
-            if emit(QueryEvent::Columns { names, types }).is_break() {
-                return Ok(());
-            }
-            let (num_rows, _) = render_rows(rows()?, &declared, &[], cap, &mut |chunk| {
-                emit(QueryEvent::Rows(chunk))
-            })?;
-            if let Some(num_rows) = num_rows {
-                let _ = emit(QueryEvent::Done { num_rows });
-            }
+        if out.is_err() && limits.denied.load(Ordering::Relaxed) {
+            // Names neither what was refused nor its columns: another dataset's
+            // existence or schema is none of this query's business.
+            return Err(ApiError::bad_request(
+                "Invalid SQL: a query can read only its own dataset, as `table`",
+            ));
+        }
+        out
+    }
+}
+
+/// `Store::query_stream` once the dataset is found and the query armed.
+fn query_in(
+    conn: &Connection,
+    ds: &Dataset,
+    sql_text: &str,
+    cap: usize,
+    emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
+) -> Result<(), ApiError> {
+    let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
+    let invalid = |e: rusqlite::Error| {
+        let message = in_user_terms(&sqlite_message(&e), ds);
+        ApiError::bad_request(format!("Invalid SQL: {message}"))
+    };
+    // rusqlite's statement says what the answer's columns are and refuses what is not
+    // one read-only statement; the rows are read through `Cells`.
+    let stmt = conn.prepare(&rewritten).map_err(invalid)?;
+    if !stmt.readonly() {
+        return Err(ApiError::bad_request("Only SELECT queries are supported"));
+    }
+    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let declared: Vec<Option<DomoType>> = stmt
+        .columns()
+        .map(|c| c.decl_type().and_then(DomoType::from_decltype))
+        .collect();
+    // Nothing is bound: a parameter is refused rather than read as NULL.
+    let parameters = stmt.parameter_count();
+    if parameters > 0 {
+        return Err(invalid(rusqlite::Error::InvalidParameterCount(
+            0, parameters,
+        )));
+    }
+    drop(stmt);
+    let rows = || Cells::prepare(conn, &rewritten).map_err(invalid);
+    if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
+        if emit(QueryEvent::Columns { names, types }).is_break() {
             return Ok(());
         }
-        let mut rows_json = Vec::new();
-        let (mut num_rows, seen) = render_rows(
+        let (num_rows, _) = render_rows(rows()?, &declared, &[], cap, &mut |chunk| {
+            emit(QueryEvent::Rows(chunk))
+        })?;
+        if let Some(num_rows) = num_rows {
+            let _ = emit(QueryEvent::Done { num_rows });
+        }
+        return Ok(());
+    }
+    let mut rows_json = Vec::new();
+    let (mut num_rows, seen) = render_rows(
+        rows()?,
+        &declared,
+        &[],
+        cap,
+        &mut collect_into(&mut rows_json),
+    )?;
+    let types: Vec<DomoType> = declared
+        .iter()
+        .zip(&seen)
+        .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
+        .collect();
+    // An expression mixing text and numbers is reported as STRING; its numbers are then
+    // sent as strings too, so a client decoding by the reported type is not surprised.
+    let as_text: Vec<usize> = (0..types.len())
+        .filter(|&i| {
+            types[i] == DomoType::String && declared[i].is_none() && (seen[i].int || seen[i].real)
+        })
+        .collect();
+    if !as_text.is_empty() {
+        rows_json.clear();
+        (num_rows, _) = render_rows(
             rows()?,
             &declared,
-            &[],
+            &as_text,
             cap,
             &mut collect_into(&mut rows_json),
         )?;
-        let types: Vec<DomoType> = declared
-            .iter()
-            .zip(&seen)
-            .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
-            .collect();
-        // An expression mixing text and numbers is reported as STRING; its numbers are then
-        // sent as strings too, so a client decoding by the reported type is not surprised.
-        let as_text: Vec<usize> = (0..types.len())
-            .filter(|&i| {
-                types[i] == DomoType::String
-                    && declared[i].is_none()
-                    && (seen[i].int || seen[i].real)
-            })
-            .collect();
-        if !as_text.is_empty() {
-            rows_json.clear();
-            (num_rows, _) = render_rows(
-                rows()?,
-                &declared,
-                &as_text,
-                cap,
-                &mut collect_into(&mut rows_json),
-            )?;
-        }
-        // (Collected whole, so never cut short.)
-        let num_rows = num_rows.unwrap_or_default();
-        for event in [
-            QueryEvent::Columns { names, types },
-            QueryEvent::Rows(rows_json),
-            QueryEvent::Done { num_rows },
-        ] {
-            if emit(event).is_break() {
-                break;
-            }
-        }
-        Ok(())
     }
+    // (Collected whole, so never cut short.)
+    let num_rows = num_rows.unwrap_or_default();
+    for event in [
+        QueryEvent::Columns { names, types },
+        QueryEvent::Rows(rows_json),
+        QueryEvent::Done { num_rows },
+    ] {
+        if emit(event).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
 
+impl Store {
     // ---- uploads ----
 
     pub fn start_upload(
@@ -624,9 +893,9 @@ impl Store {
         out: &mut Vec<u8>,
         null: &[u8],
     ) -> Result<(i64, usize), ApiError> {
-        let conn = self.lock();
+        let reader = self.reader()?;
         let mut rows = Cells::prepare(
-            &conn,
+            &reader.conn,
             &format!(
                 "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
                 ds.column_list(),
@@ -679,6 +948,31 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+/// Creates the state file readable by its owner only (or makes an existing one so): it
+/// holds everyone's data. SQLite gives its `-wal` and `-shm` files the same mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            if std::fs::exists(&side)? {
+                std::fs::set_permissions(&side, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 fn sqlite_message(e: &rusqlite::Error) -> String {
@@ -1149,6 +1443,9 @@ fn apply_upload(
 ) -> Result<(), ApiError> {
     let data = ds.data_table();
     match (tag, action) {
+        // A tag restates its partition: APPEND with a tag is the contract's partition
+        // flow. What live Domo does with REPLACE and a tag is undocumented; it is read the
+        // way that cannot lose data, the same restatement, never a wipe of the dataset.
         (Some(t), _) => {
             tx.execute(
                 &format!("DELETE FROM {data} WHERE __domo_partition = ?1"),
@@ -1498,7 +1795,7 @@ mod tests {
                 panic!("{sql} was answered");
             };
             assert!(e.message.starts_with("Invalid SQL: "), "{}", e.message);
-            assert!(e.message.contains("parameters"), "{}", e.message);
+            assert!(e.message.contains("parameters"), "{sql}: {}", e.message);
         }
     }
 

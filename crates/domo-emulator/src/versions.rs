@@ -5,10 +5,8 @@
 //! Times follow the live service: dataset and data-version times in epoch milliseconds,
 //! stream and execution times in epoch seconds.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::routing::{delete, get, post, put};
 use serde_json::{Value as Json, json};
 
 use crate::errors::ApiError;
@@ -16,59 +14,19 @@ use crate::routes::{ApiResult, Params, blocking, json_body, ok, opt_str, params,
 use crate::state::AppState;
 use crate::store::{Action, Execution, Partition, Stream, now_ms};
 
-const DS3: &str = "/api/data/v3/datasources/{id}";
-const QDS: &str = "/api/query/v1/datasources/{id}";
-const STREAMS: &str = "/api/data/v1/streams";
-
 /// Page sizes the partition search accepts.
 const MAX_PARTITION_PAGE: i64 = 1000;
 const MAX_MAGIC_PAGE: i64 = 5000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(&format!("{DS3}/dataversions/details"), get(data_versions))
-        .route(&format!("{QDS}/partition"), get(partitions))
-        .route(&format!("{QDS}/partition/list"), post(search_partitions))
-        .route(
-            &format!("{QDS}/partition/{{tag}}"),
-            delete(delete_partition),
-        )
-        .route(
-            &format!("{QDS}/tag/{{tag}}/data"),
-            delete(delete_data_version),
-        )
-        .route(
-            "/api/dataprocessing/v2/dataflows/data-version-hydrate",
-            post(magic_versions),
-        )
-        .route(&format!("{DS3}/indexes"), post(index))
-        .route(&format!("{DS3}/indexes/{{index}}"), put(reindex))
-        .route(
-            &format!("{DS3}/indexes/{{index}}/statuses"),
-            get(index_status),
-        )
-        .route(STREAMS, post(create_stream))
-        .route(
-            &format!("{STREAMS}/{{sid}}"),
-            get(get_stream).put(update_stream),
-        )
-        .route(
-            &format!("{STREAMS}/{{sid}}/history/aggregate"),
-            get(history),
-        )
-        .route(&format!("{STREAMS}/{{sid}}/executions"), post(execute))
-        .route("/_emulator/settings", post(settings))
-}
-
 // ---- data versions and partitions ----
 
-async fn data_versions(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+pub(crate) async fn data_versions(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let ds_id = id.clone();
     let versions = blocking(move || st.inner.store.data_versions(&ds_id)).await?;
     ok(json!({"dataSourceId": id, "versions": versions}))
 }
 
-async fn partitions(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
+pub(crate) async fn partitions(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
     let parts = blocking(move || st.inner.store.partitions(&id)).await?;
     ok(Json::Array(
         parts
@@ -103,7 +61,7 @@ fn int_field(v: &Json, key: &str, default: i64, max: i64) -> Result<i64, ApiErro
 
 /// `POST .../partition/list`: `paginationFields` (sort and MIN/MAX filter on
 /// `datecompleted`, `partitionid` or `rowcount`), `limit`, `offset`.
-async fn search_partitions(
+pub(crate) async fn search_partitions(
     State(st): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
@@ -193,7 +151,7 @@ async fn search_partitions(
     ok(Json::Array(page))
 }
 
-async fn delete_data_version(
+pub(crate) async fn delete_data_version(
     State(st): State<AppState>,
     Path((id, tag)): Path<(String, String)>,
 ) -> ApiResult {
@@ -202,7 +160,7 @@ async fn delete_data_version(
     ok(json!({"dataSourceId": id, "partitionId": tag, "deleted": true, "rowsDeleted": rows}))
 }
 
-async fn delete_partition(
+pub(crate) async fn delete_partition(
     State(st): State<AppState>,
     Path((id, tag)): Path<(String, String)>,
 ) -> ApiResult {
@@ -212,7 +170,11 @@ async fn delete_partition(
 }
 
 /// `POST /api/dataprocessing/v2/dataflows/data-version-hydrate?engine=MAGIC&limit&offset`.
-async fn magic_versions(State(st): State<AppState>, q: Params, body: Bytes) -> ApiResult {
+pub(crate) async fn magic_versions(
+    State(st): State<AppState>,
+    q: Params,
+    body: Bytes,
+) -> ApiResult {
     let q = params(q);
     let v = json_body(&body, false)?;
     let ds_id = opt_str(&v, "dataSourceId")?
@@ -270,7 +232,11 @@ fn index_json(r: &crate::store::IndexRequest) -> Json {
     })
 }
 
-async fn index(State(st): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn index(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let ids = data_ids(&json_body(&body, true)?)?;
     let (r, rows) = blocking(move || st.inner.store.request_index(&id, ids)).await?;
     let mut answer = index_json(&r);
@@ -283,7 +249,7 @@ fn index_id(s: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::not_found(format!("Index {s} not found")))
 }
 
-async fn reindex(
+pub(crate) async fn reindex(
     State(st): State<AppState>,
     Path((id, index)): Path<(String, String)>,
     body: Bytes,
@@ -294,7 +260,7 @@ async fn reindex(
     ok(index_json(&r))
 }
 
-async fn index_status(
+pub(crate) async fn index_status(
     State(st): State<AppState>,
     Path((id, index)): Path<(String, String)>,
 ) -> ApiResult {
@@ -303,9 +269,31 @@ async fn index_status(
     ok(index_json(&r))
 }
 
-/// `POST /_emulator/settings {"indexDelayMs": n}`.
-async fn settings(State(st): State<AppState>, body: Bytes) -> ApiResult {
+/// The longest configurable query time limit, so a test cannot hang on a typo.
+const MAX_QUERY_TIMEOUT_MS: u64 = 3_600_000;
+
+/// `POST /_emulator/settings {"indexDelayMs": n, "queryTimeoutMs": n}`; a null
+/// `queryTimeoutMs` restores the default (about the live service's 60 s).
+pub(crate) async fn settings(State(st): State<AppState>, body: Bytes) -> ApiResult {
     let v = json_body(&body, false)?;
+    if let Some(ms) = v.get("queryTimeoutMs") {
+        let timeout = match ms {
+            Json::Null => None,
+            ms => Some(
+                ms.as_u64()
+                    .filter(|ms| (1..=MAX_QUERY_TIMEOUT_MS).contains(ms))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "'queryTimeoutMs' must be an integer from 1 to {MAX_QUERY_TIMEOUT_MS}, or null"
+                        ))
+                    })?,
+            ),
+        };
+        // Set without the store's lock, which a runaway query may be holding.
+        st.inner
+            .store
+            .set_query_timeout(timeout.map(std::time::Duration::from_millis));
+    }
     if let Some(ms) = v.get("indexDelayMs") {
         let ms = ms
             .as_i64()
@@ -475,7 +463,7 @@ fn update_method(v: &Json) -> Result<Option<Action>, ApiError> {
     opt_str(v, "updateMethod")?.map(Action::parse).transpose()
 }
 
-async fn stream_answer(st: AppState, id: i64) -> ApiResult {
+pub(crate) async fn stream_answer(st: AppState, id: i64) -> ApiResult {
     let (s, config, executions) = blocking(move || {
         let s = st.inner.store.stream(id)?;
         let config = st.inner.store.stream_config(&s.dataset.id)?;
@@ -488,7 +476,7 @@ async fn stream_answer(st: AppState, id: i64) -> ApiResult {
 
 /// `POST /api/data/v1/streams`: a dataset (`dataSource.name`, `description`, and, as the
 /// emulator needs one, `schemaDefinition.columns`) and its connector stream.
-async fn create_stream(State(st): State<AppState>, body: Bytes) -> ApiResult {
+pub(crate) async fn create_stream(State(st): State<AppState>, body: Bytes) -> ApiResult {
     let v = json_body(&body, false)?;
     let source = v
         .get("dataSource")
@@ -520,11 +508,11 @@ async fn create_stream(State(st): State<AppState>, body: Bytes) -> ApiResult {
     stream_answer(st, id).await
 }
 
-async fn get_stream(State(st): State<AppState>, Path(sid): Path<String>) -> ApiResult {
+pub(crate) async fn get_stream(State(st): State<AppState>, Path(sid): Path<String>) -> ApiResult {
     stream_answer(st, stream_id(&sid)?).await
 }
 
-async fn update_stream(
+pub(crate) async fn update_stream(
     State(st): State<AppState>,
     Path(sid): Path<String>,
     body: Bytes,
@@ -553,7 +541,7 @@ async fn update_stream(
 }
 
 /// Newest first, as Domo lists them.
-async fn history(State(st): State<AppState>, Path(sid): Path<String>) -> ApiResult {
+pub(crate) async fn history(State(st): State<AppState>, Path(sid): Path<String>) -> ApiResult {
     let id = stream_id(&sid)?;
     let executions = blocking(move || st.inner.store.executions(id)).await?;
     ok(Json::Array(
@@ -566,7 +554,11 @@ async fn history(State(st): State<AppState>, Path(sid): Path<String>) -> ApiResu
     ))
 }
 
-async fn execute(State(st): State<AppState>, Path(sid): Path<String>, body: Bytes) -> ApiResult {
+pub(crate) async fn execute(
+    State(st): State<AppState>,
+    Path(sid): Path<String>,
+    body: Bytes,
+) -> ApiResult {
     let id = stream_id(&sid)?;
     json_body(&body, true)?;
     let e = blocking(move || st.inner.store.execute_stream(id)).await?;

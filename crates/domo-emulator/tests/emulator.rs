@@ -643,7 +643,7 @@ fn faults_status_retry_after_and_skip() {
         d.addr(),
         "POST",
         "/_emulator/faults",
-        &[],
+        &[("Content-Type", "application/json")],
         br#"{"path": "/api/**", "status": 42}"#,
     )
     .unwrap();

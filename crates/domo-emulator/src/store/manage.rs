@@ -39,6 +39,36 @@ pub fn rank(level: &str) -> u8 {
     }
 }
 
+/// What the store keeps of a developer token.
+fn token_digest(token: &str) -> String {
+    crate::digest::sha256_hex(token.as_bytes())
+}
+
+/// Stores made when users' credentials were kept in clear: their users table becomes
+/// one of digests.
+pub(super) fn hash_stored_credentials(conn: &Connection) -> rusqlite::Result<()> {
+    let clear = conn
+        .prepare("SELECT 1 FROM pragma_table_info('_users') WHERE name = 'token'")?
+        .exists([])?;
+    if !clear {
+        return Ok(());
+    }
+    let users: Vec<(String, String, String, Option<String>)> = conn
+        .prepare("SELECT id, name, email, token FROM _users")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    conn.execute_batch("DROP TABLE _users;")?;
+    conn.execute_batch(MANAGE_TABLES)?;
+    for (id, name, email, token) in users {
+        // The old clear passwords are dropped: nothing logs a seeded user in by password.
+        conn.execute(
+            "INSERT INTO _users (id, name, email, token_sha256) VALUES (?1, ?2, ?3, ?4)",
+            params![id, name, email, token.as_deref().map(token_digest)],
+        )?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct User {
     pub id: String,
@@ -52,8 +82,8 @@ pub(super) const MANAGE_TABLES: &str = "
         id TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         email TEXT NOT NULL DEFAULT '',
-        token TEXT UNIQUE,
-        password TEXT
+        token_sha256 TEXT UNIQUE,
+        password_sha256 TEXT
     );
     CREATE TABLE IF NOT EXISTS _permissions (
         dataset_id TEXT NOT NULL,
@@ -170,9 +200,18 @@ impl Store {
             return Err(ApiError::conflict("user 1 is the emulator's administrator"));
         }
         let conn = self.lock();
+        // Only digests are kept: the state file never holds a usable credential. A
+        // password gets a random salt; a token is looked up by its digest.
+        let password_sha256 = password.map(|p| {
+            let salt = crate::auth::random_token(16);
+            format!(
+                "{salt}${}",
+                crate::digest::sha256_hex(format!("{salt}{p}").as_bytes())
+            )
+        });
         conn.execute(
-            "INSERT OR REPLACE INTO _users (id, name, email, token, password) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, name, email, token, password],
+            "INSERT OR REPLACE INTO _users (id, name, email, token_sha256, password_sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, name, email, token.map(token_digest), password_sha256],
         )
         .map_err(|e| ApiError::conflict(format!("cannot add user {id}: {}", sqlite_message(&e))))?;
         Ok(User {
@@ -187,14 +226,14 @@ impl Store {
     pub fn user_by_token(&self, token: &str) -> Option<User> {
         let conn = self.lock();
         conn.query_row(
-            "SELECT id, name, email, token FROM _users WHERE token = ?1",
-            [token],
+            "SELECT id, name, email FROM _users WHERE token_sha256 = ?1",
+            [token_digest(token)],
             |r| {
                 Ok(User {
                     id: r.get(0)?,
                     name: r.get(1)?,
                     email: r.get(2)?,
-                    token: r.get(3)?,
+                    token: Some(token.to_owned()),
                 })
             },
         )
