@@ -27,8 +27,10 @@ from domo_datasets._domo import (
     refresh_log_levels,
 )
 from domo_datasets.exceptions import (
+    AnswerTooLargeError,
     AuthError,
     BadRequestError,
+    CommitOutcomeUnknownError,
     ConflictError,
     DomoError,
     ForbiddenError,
@@ -41,10 +43,12 @@ from domo_datasets.exceptions import (
 )
 
 __all__ = [
+    "AnswerTooLargeError",
     "AuthError",
     "BadRequestError",
     "BatchStream",
     "Client",
+    "CommitOutcomeUnknownError",
     "ConflictError",
     "Dataset",
     "DomoError",
