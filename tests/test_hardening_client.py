@@ -360,7 +360,7 @@ def test_export_to_does_not_follow_a_planted_link(tmp_path: Path) -> None:
     victim = elsewhere / "victim.txt"
     victim.write_text("keep me")
     target = folder / "data.csv"
-    # The name the temporary file used to have, predictable from the process id.
+    # A name predictable from the process id: `<file>.partial-<pid>`.
     planted = folder / f"data.csv.partial-{os.getpid()}"
     planted.symlink_to(victim)
     with Hostile(answer_normally) as server:
