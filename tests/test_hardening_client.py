@@ -540,6 +540,18 @@ def test_echoed_password_is_masked_in_login_errors() -> None:
         assert "***" in str(caught.value)
 
 
+async def test_echoed_password_is_masked_in_async_login_errors() -> None:
+    def script(h: Handler) -> None:
+        body = json.loads(h.seen.body)
+        h.reply_json(400, {"status": 400, "message": f"no user with {body['password']}"})
+
+    with Hostile(script) as server:
+        with pytest.raises(dd.BadRequestError) as caught:
+            await dd.Client.login_async(server.url, "me@example.com", PASSWORD)
+        assert_no_secret(caught.value, PASSWORD)
+        assert caught.value.message == "Bad Request: no user with ***"
+
+
 def trickler(h: Handler) -> None:
     if h.path.split("?")[0].endswith(SCHEMA_SUFFIX):
         h.reply_json(200, schema_answer(COLUMNS))
