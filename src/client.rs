@@ -12,6 +12,13 @@ use crate::runtime::{block_on, spawn};
 use crate::stream::{PyStream, stream_spec};
 
 /// A connection to one Domo instance.
+///
+/// Settings beside the timeouts: `deadline` (seconds one request may take in all, retries
+/// and reading the answer included; None for no limit), `max_answer_bytes` (the most an
+/// answer read whole may decompress to, default 2 GiB) and `max_record_bytes` (the longest
+/// export record, default 64 MiB); past either limit, AnswerTooLargeError. Redirects are
+/// followed only within the instance's origin (at most 5 hops): the token and request
+/// bodies never go to another server. A token echoed by a server is masked in errors.
 #[pyclass(module = "domo_datasets._domo", name = "Client", frozen)]
 #[derive(Clone)]
 pub struct PyClient {
@@ -27,17 +34,37 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
     Duration::try_from_secs_f64(value).map_err(|e| PyValueError::new_err(format!("{name}: {e}")))
 }
 
-fn options(
+/// The settings every way of making a client takes.
+struct Settings {
     connect_timeout: f64,
     read_timeout: f64,
+    deadline: Option<f64>,
+    max_answer_bytes: u64,
+    max_record_bytes: u64,
     max_retries: u32,
     retry_max_elapsed: f64,
     verify_tls: bool,
     user_agent: Option<String>,
-) -> PyResult<ClientOptions> {
+}
+
+fn options(settings: Settings) -> PyResult<ClientOptions> {
+    let Settings {
+        connect_timeout,
+        read_timeout,
+        deadline,
+        max_answer_bytes,
+        max_record_bytes,
+        max_retries,
+        retry_max_elapsed,
+        verify_tls,
+        user_agent,
+    } = settings;
     Ok(ClientOptions {
         connect_timeout: seconds("connect_timeout", connect_timeout)?,
         read_timeout: seconds("read_timeout", read_timeout)?,
+        deadline: deadline.map(|d| seconds("deadline", d)).transpose()?,
+        max_answer_bytes,
+        max_record_bytes,
         retry: RetryPolicy {
             max_retries,
             max_elapsed: seconds("retry_max_elapsed", retry_max_elapsed)?,
@@ -51,7 +78,7 @@ fn options(
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (instance, *, token=None, session_token=None, connect_timeout=10.0, read_timeout=300.0, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[pyo3(signature = (instance, *, token=None, session_token=None, connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         instance: &str,
@@ -59,6 +86,9 @@ impl PyClient {
         session_token: Option<String>,
         connect_timeout: f64,
         read_timeout: f64,
+        deadline: Option<f64>,
+        max_answer_bytes: u64,
+        max_record_bytes: u64,
         max_retries: u32,
         retry_max_elapsed: f64,
         verify_tls: bool,
@@ -78,20 +108,23 @@ impl PyClient {
                 ));
             }
         };
-        let options = options(
+        let options = options(Settings {
             connect_timeout,
             read_timeout,
+            deadline,
+            max_answer_bytes,
+            max_record_bytes,
             max_retries,
             retry_max_elapsed,
             verify_tls,
             user_agent,
-        )?;
+        })?;
         let inner = domo_core::Client::new(instance, credentials, &options).map_err(to_py)?;
         Ok(PyClient { inner })
     }
 
     #[staticmethod]
-    #[pyo3(signature = (instance, email, password, *, connect_timeout=10.0, read_timeout=300.0, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[pyo3(signature = (instance, email, password, *, connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
     #[allow(clippy::too_many_arguments)]
     fn login(
         py: Python<'_>,
@@ -100,19 +133,25 @@ impl PyClient {
         password: String,
         connect_timeout: f64,
         read_timeout: f64,
+        deadline: Option<f64>,
+        max_answer_bytes: u64,
+        max_record_bytes: u64,
         max_retries: u32,
         retry_max_elapsed: f64,
         verify_tls: bool,
         user_agent: Option<String>,
     ) -> PyResult<Self> {
-        let options = options(
+        let options = options(Settings {
             connect_timeout,
             read_timeout,
+            deadline,
+            max_answer_bytes,
+            max_record_bytes,
             max_retries,
             retry_max_elapsed,
             verify_tls,
             user_agent,
-        )?;
+        })?;
         let inner = block_on(py, async move {
             domo_core::Client::login(&instance, &email, &password, &options).await
         })?;
@@ -120,7 +159,7 @@ impl PyClient {
     }
 
     #[staticmethod]
-    #[pyo3(signature = (instance, email, password, *, connect_timeout=10.0, read_timeout=300.0, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[pyo3(signature = (instance, email, password, *, connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
     #[allow(clippy::too_many_arguments)]
     async fn login_async(
         instance: String,
@@ -128,19 +167,25 @@ impl PyClient {
         password: String,
         connect_timeout: f64,
         read_timeout: f64,
+        deadline: Option<f64>,
+        max_answer_bytes: u64,
+        max_record_bytes: u64,
         max_retries: u32,
         retry_max_elapsed: f64,
         verify_tls: bool,
         user_agent: Option<String>,
     ) -> PyResult<Self> {
-        let options = options(
+        let options = options(Settings {
             connect_timeout,
             read_timeout,
+            deadline,
+            max_answer_bytes,
+            max_record_bytes,
             max_retries,
             retry_max_elapsed,
             verify_tls,
             user_agent,
-        )?;
+        })?;
         let inner = spawn(async move {
             domo_core::Client::login(&instance, &email, &password, &options).await
         })

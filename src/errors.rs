@@ -71,6 +71,22 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
             None,
             body.clone(),
         ),
+        Error::AnswerTooLarge { status, .. } => (
+            "AnswerTooLargeError",
+            err.to_string(),
+            Some(*status),
+            None,
+            None,
+            None,
+        ),
+        Error::CommitOutcomeUnknown { .. } => (
+            "CommitOutcomeUnknownError",
+            err.to_string(),
+            None,
+            None,
+            None,
+            None,
+        ),
         Error::Transport { timeout, .. } => (
             if *timeout {
                 "TimeoutError"

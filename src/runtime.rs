@@ -27,16 +27,35 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// How long an interrupted blocking call waits for its work to stop (files it was writing
+/// removed) before raising.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// A future and where its result goes. Fields drop in order: when the task is aborted, the
+/// future (and whatever it cleans up when dropped) is gone before the sender, so a closed
+/// channel means the work has stopped.
+struct Job<F, T> {
+    future: std::pin::Pin<Box<F>>,
+    tx: mpsc::SyncSender<T>,
+}
+
 /// Runs `future` on the shared runtime and waits for it without holding the GIL. A
-/// KeyboardInterrupt (or any pending signal exception) cancels the future and is raised.
+/// KeyboardInterrupt (or any pending signal exception) cancels the future, waits (briefly)
+/// for it to stop, and is raised.
 pub fn block_on<F, T>(py: Python<'_>, future: F) -> PyResult<T>
 where
     F: Future<Output = domo_core::Result<T>> + Send + 'static,
     T: Send + 'static,
 {
     let (tx, rx) = mpsc::sync_channel(1);
+    let job = Job {
+        future: Box::pin(future),
+        tx,
+    };
     let task = AbortOnDrop(runtime().spawn(async move {
-        let _ = tx.send(future.await);
+        let mut job = job;
+        let result = job.future.as_mut().await;
+        let _ = job.tx.send(result);
     }));
     let mut rx = rx;
     loop {
@@ -45,7 +64,15 @@ where
         rx = back;
         match received {
             Ok(result) => return result.map_err(to_py),
-            Err(mpsc::RecvTimeoutError::Timeout) => py.check_signals()?,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if let Err(signal) = py.check_signals() {
+                    task.0.abort();
+                    py.detach(move || {
+                        let _ = rx.recv_timeout(STOP_WAIT);
+                    });
+                    return Err(signal);
+                }
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 drop(task);
                 return Err(pyo3::exceptions::PyRuntimeError::new_err(

@@ -28,8 +28,10 @@ from domo_datasets._domo import (
 )
 from domo_datasets._scan import DatasetReader, explain_scan, scan
 from domo_datasets.exceptions import (
+    AnswerTooLargeError,
     AuthError,
     BadRequestError,
+    CommitOutcomeUnknownError,
     ConflictError,
     DomoError,
     ForbiddenError,
@@ -42,10 +44,12 @@ from domo_datasets.exceptions import (
 )
 
 __all__ = [
+    "AnswerTooLargeError",
     "AuthError",
     "BadRequestError",
     "BatchStream",
     "Client",
+    "CommitOutcomeUnknownError",
     "ConflictError",
     "Dataset",
     "DatasetReader",

@@ -267,11 +267,30 @@ class Client:
             Give exactly one of ``token`` and ``session_token``.
         connect_timeout: Seconds to wait for a TCP/TLS connection.
         read_timeout: Seconds to wait for any read on an open connection.
+        deadline: Seconds one request may take in all, from its first attempt to the last
+            byte of its answer, retries included; ``None`` (the default) for no limit. A
+            server sending a byte now and then keeps a call alive past ``read_timeout``,
+            never past ``deadline``: the call raises :class:`TimeoutError`. An export is
+            one request, so its whole download (and its consumer's pace) counts.
+        max_answer_bytes: The most bytes an answer read whole (a query's result, a JSON
+            answer) may have once decompressed; more raises
+            :class:`AnswerTooLargeError`. Default 2 GiB. Exports stream and are not
+            limited by it.
+        max_record_bytes: The longest one record (row) of an export may be, in bytes;
+            a longer one (say, an unclosed quote) raises :class:`AnswerTooLargeError`
+            instead of filling memory. Default 64 MiB.
         max_retries: Retries of a request that is safe to repeat, after a connection error,
             HTTP 429/502/503/504 or Domo's 403 rate limit. ``0`` disables retries.
         retry_max_elapsed: Upper bound, in seconds, on the time spent retrying one request.
         verify_tls: Verify the server's certificate. Turn off only for a trusted proxy.
         user_agent: Appended to the default ``domo-datasets/<version>`` User-Agent.
+
+    Requests go to the instance's origin (scheme, host and port) only. A redirect is
+    followed when it stays on that origin (checked at every hop, at most 5 hops); a
+    redirect to any other origin is not followed and raises
+    :class:`UnexpectedResponseError`, so the token and the request body never reach
+    another server. Text a server sends back (error bodies, messages) is searched for the
+    token, which is replaced by ``***`` in every exception.
 
     Raises:
         ValueError: If the instance, token or a setting is not valid.
@@ -285,6 +304,9 @@ class Client:
         session_token: str | None = None,
         connect_timeout: float = 10.0,
         read_timeout: float = 300.0,
+        deadline: float | None = None,
+        max_answer_bytes: int = 2147483648,
+        max_record_bytes: int = 67108864,
         max_retries: int = 5,
         retry_max_elapsed: float = 120.0,
         verify_tls: bool = True,
@@ -298,6 +320,9 @@ class Client:
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 300.0,
+        deadline: float | None = None,
+        max_answer_bytes: int = 2147483648,
+        max_record_bytes: int = 67108864,
         max_retries: int = 5,
         retry_max_elapsed: float = 120.0,
         verify_tls: bool = True,
@@ -316,6 +341,9 @@ class Client:
         *,
         connect_timeout: float = 10.0,
         read_timeout: float = 300.0,
+        deadline: float | None = None,
+        max_answer_bytes: int = 2147483648,
+        max_record_bytes: int = 67108864,
         max_retries: int = 5,
         retry_max_elapsed: float = 120.0,
         verify_tls: bool = True,
@@ -569,6 +597,8 @@ class Dataset:
         Raises:
             ValueError: If ``sql`` is empty.
             BadRequestError: If Domo rejects the SQL.
+            AnswerTooLargeError: If the answer is larger than the client's
+                ``max_answer_bytes`` once decompressed.
         """
     async def query_async(self, sql: str) -> Table:
         """Async twin of :meth:`query`."""
@@ -629,14 +659,30 @@ class Dataset:
         in memory. Closing or dropping the stream stops the download. A batch holds at
         most ``batch_size`` rows; batches also end where the download is cut for decoding
         on several cores (about 1 MB of CSV each), so most hold fewer.
+
+        Raises:
+            UnexpectedResponseError: If the answer is not the dataset's CSV: an HTML page
+                (even after blank lines), JSON, a header row that does not name the
+                schema's columns in order (the message names both), or CSV that cannot
+                be read as the schema's types. Raised by the call or by the stream.
+            AnswerTooLargeError: If a record is longer than the client's
+                ``max_record_bytes``.
         """
     async def export_async(self, *, batch_size: int = 65536) -> BatchStream:
         """Async twin of :meth:`export`: returns once the download has started."""
     def export_to(self, path: str | os.PathLike[str]) -> int:
         """Download the dataset as a CSV file (header row, nulls as ``\\N``), undecoded.
 
-        The file appears only once complete (the data goes to a temporary file beside it
-        first), so a failed download never leaves a partial file. Returns the bytes written.
+        The file appears only once complete: the data goes first to a new file with an
+        unpredictable name in the same folder, created exclusively (an existing file or
+        link of that name is never opened), and renamed to ``path`` at the end. That
+        temporary file is removed on any failure, on cancellation of the ``_async`` twin
+        and on Ctrl-C, so a failed download never leaves a partial file. Returns the
+        bytes written.
+
+        Raises:
+            UnexpectedResponseError: If the answer is an HTML page (even after blank
+                lines) or JSON instead of CSV.
         """
     async def export_to_async(self, path: str | os.PathLike[str]) -> int:
         """Async twin of :meth:`export_to`."""
@@ -692,6 +738,9 @@ class Dataset:
                 ``mode="replace"`` with a partition, or data that does not fit the
                 dataset's schema, before any data is sent.
             FileNotFoundError: If a CSV path does not exist.
+            CommitOutcomeUnknownError: If the connection was lost after the commit was
+                sent: it is not re-sent, and may or may not have been applied (look for
+                the upload in :meth:`data_versions` before uploading again).
         """
     async def upload_async(
         self,

@@ -14,8 +14,10 @@ from __future__ import annotations
 import builtins
 
 __all__ = [
+    "AnswerTooLargeError",
     "AuthError",
     "BadRequestError",
+    "CommitOutcomeUnknownError",
     "ConflictError",
     "DomoError",
     "ForbiddenError",
@@ -112,7 +114,16 @@ class TransportError(DomoError, ConnectionError):
 
 
 class TimeoutError(TransportError, builtins.TimeoutError):
-    """Connecting or reading took longer than the configured timeout."""
+    """Connecting or reading took longer than the configured timeout or ``deadline``."""
+
+
+class CommitOutcomeUnknownError(TransportError):
+    """The connection was lost after an upload's commit was sent, before Domo answered.
+
+    Domo may or may not have applied the commit, so it is never sent again. Before
+    uploading the same data again, look for a data version of the upload (its id is in
+    ``url`` and in the message) in :meth:`Dataset.data_versions`.
+    """
 
 
 class UnexpectedResponseError(DomoError):
@@ -120,4 +131,14 @@ class UnexpectedResponseError(DomoError):
 
     For example an HTML maintenance page, a 200 "Domo - Blocked" page, or JSON of the
     wrong shape.
+    """
+
+
+class AnswerTooLargeError(UnexpectedResponseError):
+    """An answer is larger than the client accepts, so reading it stopped.
+
+    A query answer (or any answer read whole) that decompresses to more than the client's
+    ``max_answer_bytes``, or an export record longer than ``max_record_bytes`` (a record
+    that never ends, such as one with an unclosed quote). Raise the setting if the answer
+    is expected to be that large.
     """

@@ -61,7 +61,8 @@ impl Client {
             session_token: Option<String>,
             reason: Option<String>,
         }
-        let answer: LoginAnswer = anonymous.json(&call).await?;
+        // The password is the secret here: a server echoing it must not put it in an error.
+        let answer: LoginAnswer = anonymous.json(&call).await.map_err(|e| e.scrub(password))?;
         match (answer.success, answer.session_token) {
             (Some(true) | None, Some(token)) if !token.is_empty() => Client::new(
                 instance,
@@ -73,7 +74,8 @@ impl Client {
                     .reason
                     .unwrap_or_else(|| "no session token in the answer".into()),
                 request: call.info(),
-            }),
+            }
+            .scrub(password)),
         }
     }
 

@@ -2,7 +2,6 @@
 //! modules.
 
 use reqwest::Method;
-use reqwest::header::CONTENT_TYPE;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -10,7 +9,7 @@ use crate::client::Client;
 use crate::codec::json_pieces::AnswerDecoder;
 use crate::codec::json_rows::DecodedRows;
 use crate::error::{self, Error, Result};
-use crate::transport::{Call, header_text, transport_error};
+use crate::transport::Call;
 use crate::types::{Column, DomoType};
 
 /// A Domo dataset, addressed by id.
@@ -147,31 +146,32 @@ impl Dataset {
         let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
         // A query changes nothing, so a lost answer may be asked for again.
         call.idempotent = true;
-        let mut response = self.client.transport.send(&call).await?;
-        let content_type = header_text(&response, CONTENT_TYPE);
-        let status = response.status().as_u16();
-        let expected_len = response.content_length().unwrap_or(0);
+        let mut answer = self.client.transport.send(&call).await?;
+        let expected_len = answer.content_length().unwrap_or(0);
+        answer.check_size(expected_len)?;
         // Rows are decoded on all cores as they arrive.
         let mut decoder = AnswerDecoder::new(
             crate::codec::available_threads(),
             usize::try_from(expected_len).unwrap_or(usize::MAX),
         );
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| transport_error(e, &call))?
-        {
+        let mut read = 0u64;
+        while let Some(chunk) = answer.chunk().await? {
+            read += chunk.len() as u64;
+            answer.check_size(read)?;
             decoder.extend(&chunk);
         }
-        if error::looks_like_html(&content_type, decoder.body()) {
-            return Err(error::html_error(status, decoder.body(), call.info()));
+        let status = answer.status;
+        if error::looks_like_html(&answer.content_type, decoder.body()) {
+            return Err(answer.fail(error::html_error(status, decoder.body(), call.info())));
         }
         let decoded = error::joined(tokio::task::spawn_blocking(move || decoder.finish()).await)?
-            .map_err(|e| Error::UnexpectedResponse {
-            message: format!("cannot read the query answer: {}", e.0),
-            status,
-            request: call.info(),
-            body: None,
+            .map_err(|e| {
+            answer.fail(Error::UnexpectedResponse {
+                message: format!("cannot read the query answer: {}", e.0),
+                status,
+                request: call.info(),
+                body: None,
+            })
         })?;
         for (name, kind) in &decoded.unknown_types {
             log::warn!("query column {name:?} has type {kind:?}, unknown here; read as text");

@@ -94,6 +94,25 @@ pub enum Error {
     Transport {
         message: String,
         timeout: bool,
+        /// The request may have reached the server (false only when connecting failed).
+        sent: bool,
+        request: RequestInfo,
+    },
+
+    /// The answer is larger than the client takes (`max_answer_bytes`, or an export record
+    /// longer than `max_record_bytes`): reading stopped there.
+    #[error("{message}")]
+    AnswerTooLarge {
+        message: String,
+        status: u16,
+        request: RequestInfo,
+    },
+
+    /// The connection was lost after a commit was sent, before its answer came: Domo may
+    /// or may not have applied it. Never retried.
+    #[error("{message}")]
+    CommitOutcomeUnknown {
+        message: String,
         request: RequestInfo,
     },
 
@@ -158,7 +177,9 @@ impl Error {
             Error::Api(e) => Some(&e.request),
             Error::LoginRefused { request, .. }
             | Error::UnexpectedResponse { request, .. }
-            | Error::Transport { request, .. } => Some(request),
+            | Error::Transport { request, .. }
+            | Error::AnswerTooLarge { request, .. }
+            | Error::CommitOutcomeUnknown { request, .. } => Some(request),
             Error::UploadPart { source, .. } => source.request(),
             _ => None,
         }
@@ -171,7 +192,102 @@ impl Error {
             other => other,
         }
     }
+
+    /// The error for a commit that failed: a failure after the request may have reached
+    /// Domo leaves its outcome unknown, and says how to find it out.
+    pub(crate) fn commit_outcome(self, upload_id: u64) -> Error {
+        match self {
+            Error::Transport {
+                message,
+                sent: true,
+                request,
+                ..
+            } => Error::CommitOutcomeUnknown {
+                message: format!(
+                    "commit outcome unknown: {message}; the commit was sent but its answer was \
+                     lost, so Domo may or may not have applied it. Before uploading again, look \
+                     for a data version of upload {upload_id} in the dataset's data versions \
+                     (data_versions)"
+                ),
+                request,
+            },
+            other => other,
+        }
+    }
+
+    /// The error with every occurrence of `secret` in the text it holds replaced by
+    /// [`MASK`], so that a server echoing a credential does not put it in an error.
+    /// Secrets shorter than [`MIN_SCRUBBED`] bytes are not searched for: text that short
+    /// cannot be told from ordinary words.
+    pub fn scrub(mut self, secret: &str) -> Error {
+        if secret.len() < MIN_SCRUBBED {
+            return self;
+        }
+        let mask = |text: &mut String| {
+            if text.contains(secret) {
+                *text = text.replace(secret, MASK);
+            }
+        };
+        let mask_opt = |text: &mut Option<String>| {
+            if let Some(text) = text {
+                mask(text);
+            }
+        };
+        match &mut self {
+            Error::Api(api) => {
+                mask(&mut api.message);
+                mask_opt(&mut api.status_reason);
+                mask_opt(&mut api.toe);
+                mask_opt(&mut api.body);
+                mask(&mut api.request.url);
+            }
+            Error::LoginRefused { reason, request } => {
+                mask(reason);
+                mask(&mut request.url);
+            }
+            Error::UnexpectedResponse {
+                message,
+                request,
+                body,
+                ..
+            } => {
+                mask(message);
+                mask_opt(body);
+                mask(&mut request.url);
+            }
+            Error::Transport {
+                message, request, ..
+            }
+            | Error::AnswerTooLarge {
+                message, request, ..
+            }
+            | Error::CommitOutcomeUnknown { message, request } => {
+                mask(message);
+                mask(&mut request.url);
+            }
+            Error::InvalidInput(message) | Error::WorkerFailed(message) => mask(message),
+            Error::UploadPart { source, .. } => {
+                let inner = std::mem::replace(source.as_mut(), Error::Cancelled);
+                **source = inner.scrub(secret);
+            }
+            Error::Io { context, .. } => mask(context),
+            Error::Arrow(e) => {
+                let text = e.to_string();
+                if text.contains(secret) {
+                    *e = arrow_schema::ArrowError::ParseError(text.replace(secret, MASK));
+                }
+            }
+            Error::Cancelled => {}
+        }
+        self
+    }
 }
+
+/// What a secret found in a server's text is replaced with.
+pub const MASK: &str = "***";
+
+/// The shortest secret [`Error::scrub`] looks for.
+pub const MIN_SCRUBBED: usize = 8;
 
 fn describe_api(e: &ApiError) -> String {
     match &e.status_reason {

@@ -12,9 +12,7 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use bytes::{Bytes, BytesMut};
-use futures::StreamExt;
 use reqwest::Method;
-use reqwest::header::CONTENT_TYPE;
 use tokio::io::AsyncWriteExt;
 
 use crate::batches::{BatchSender, BatchStream, send};
@@ -22,11 +20,12 @@ use crate::codec::csv_cells;
 use crate::codec::csv_records::RecordEnds;
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
-use crate::transport::{Call, header_text, transport_error};
+use crate::transport::{Answer, Call};
 use crate::types::{DomoType, arrow_schema};
 
 impl Dataset {
-    /// Asks for the latest data version as CSV with a header, refusing an HTML page.
+    /// Asks for the latest data version as CSV with a header, refusing an answer whose
+    /// type says it is not CSV (an HTML page, JSON, XML).
     async fn start_export(&self) -> Result<ExportBody> {
         let url = self.url(
             &["api", "data", "v2", "datasources"],
@@ -34,25 +33,36 @@ impl Dataset {
             &[("includeHeader", "true")],
         );
         let call = Call::new(Method::GET, url).accept("text/csv");
-        let response = self.client.transport.send(&call).await?;
-        if header_text(&response, CONTENT_TYPE)
-            .to_ascii_lowercase()
-            .contains("text/html")
-        {
-            let status = response.status().as_u16();
-            let body = response.bytes().await.unwrap_or_default();
-            return Err(error::html_error(status, &body, call.info()));
+        let mut answer = self.client.transport.send(&call).await?;
+        let content_type = answer.content_type.to_ascii_lowercase();
+        if content_type.contains("text/html") {
+            let body = first_bytes(&mut answer).await;
+            return Err(answer.fail(error::html_error(answer.status, &body, call.info())));
+        }
+        if ["json", "xml"].iter().any(|t| content_type.contains(t)) {
+            let body = first_bytes(&mut answer).await;
+            return Err(answer.fail(Error::UnexpectedResponse {
+                message: format!(
+                    "Domo answered HTTP {} with {content_type:?} instead of CSV",
+                    answer.status
+                ),
+                status: answer.status,
+                request: call.info(),
+                body: error::keep_body(&body),
+            }));
         }
         Ok(ExportBody {
-            body: Box::pin(response.bytes_stream()),
-            call,
-            first: true,
+            answer,
+            sniffed: false,
+            held: BytesMut::new(),
         })
     }
 
     /// Downloads the dataset as CSV (with a header, nulls as `\N`) into `path`, without
-    /// decoding it. The file appears only when complete: the data goes to a temporary file
-    /// beside it, renamed at the end. Returns the bytes written.
+    /// decoding it. The file appears only when complete: the data goes to a new file
+    /// with an unpredictable name in the same folder (created exclusively, never through
+    /// a link), renamed to `path` at the end and removed on any failure or cancellation.
+    /// Returns the bytes written.
     pub async fn export_to(&self, path: &Path) -> Result<u64> {
         let io = |context: String| move |source| Error::Io { context, source };
         let dir = match path.parent() {
@@ -65,39 +75,25 @@ impl Dataset {
         let name = path
             .file_name()
             .ok_or_else(|| Error::invalid(format!("{} is not a file path", path.display())))?;
-        let mut partial_name = name.to_os_string();
-        partial_name.push(format!(".partial-{}", std::process::id()));
-        let partial = dir.join(partial_name);
         let mut body = self.start_export().await?;
-        let written = async {
-            let mut file = tokio::fs::File::create(&partial)
+        let (file, mut partial) = PartialFile::create(&dir, name)?;
+        let mut file = tokio::fs::File::from_std(file);
+        let mut written = 0u64;
+        while let Some(chunk) = body.next_chunk().await? {
+            file.write_all(&chunk)
                 .await
-                .map_err(io(format!("cannot create {}", partial.display())))?;
-            let mut written = 0u64;
-            while let Some(chunk) = body.next_chunk().await? {
-                file.write_all(&chunk)
-                    .await
-                    .map_err(io(format!("cannot write {}", partial.display())))?;
-                written += chunk.len() as u64;
-            }
-            file.sync_all()
-                .await
-                .map_err(io(format!("cannot write {}", partial.display())))?;
-            Ok(written)
+                .map_err(io(format!("cannot write {}", partial.path.display())))?;
+            written += chunk.len() as u64;
         }
-        .await;
-        match written {
-            Ok(written) => {
-                tokio::fs::rename(&partial, path)
-                    .await
-                    .map_err(io(format!("cannot move the export to {}", path.display())))?;
-                Ok(written)
-            }
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&partial).await;
-                Err(e)
-            }
-        }
+        file.sync_all()
+            .await
+            .map_err(io(format!("cannot write {}", partial.path.display())))?;
+        drop(file);
+        tokio::fs::rename(&partial.path, path)
+            .await
+            .map_err(io(format!("cannot move the export to {}", path.display())))?;
+        partial.renamed = true;
+        Ok(written)
     }
 
     /// Starts exporting the dataset; returns once Domo has begun to answer.
@@ -109,15 +105,88 @@ impl Dataset {
         let schema = arrow_schema(&columns);
         let body = self.start_export().await?;
         let reader = Arc::new(SegmentReader {
+            names: columns.iter().map(|c| c.name.clone()).collect(),
             types: columns.iter().map(|c| c.domo_type).collect(),
             schema: schema.clone(),
             batch_size,
             null: regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
         });
         let threads = crate::codec::available_threads();
+        let max_record =
+            usize::try_from(self.client.transport.max_record_bytes()).unwrap_or(usize::MAX);
         Ok(BatchStream::spawn(schema, move |tx| {
-            pump(body, reader, threads, tx)
+            pump(body, reader, threads, max_record, tx)
         }))
+    }
+}
+
+/// The first bytes of an answer that is not data, for the error that says so.
+async fn first_bytes(answer: &mut Answer) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = answer.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= 64 * 1024 {
+            break;
+        }
+    }
+    body
+}
+
+/// The file an export is written to until it is complete; removed when dropped unless
+/// it was renamed, so an error, a cancelled task or an interrupted call leaves nothing.
+struct PartialFile {
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl PartialFile {
+    /// A new file beside the target `name` in `dir`: its name holds 64 random bits, it is
+    /// created only if nothing (not even a dangling link) has that name, and a link there
+    /// is never followed.
+    fn create(dir: &Path, name: &std::ffi::OsStr) -> Result<(std::fs::File, PartialFile)> {
+        let mut last = None;
+        for _ in 0..8 {
+            let mut partial_name = std::ffi::OsString::from(".");
+            partial_name.push(name);
+            partial_name.push(format!(".{:016x}.partial", rand::random::<u64>()));
+            let path = dir.join(partial_name);
+            // `create_new` is O_CREAT|O_EXCL: it fails on any existing name, a link
+            // (dangling or not) included, rather than opening what the name points to.
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(file) => {
+                    return Ok((
+                        file,
+                        PartialFile {
+                            path,
+                            renamed: false,
+                        },
+                    ));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(source) => {
+                    return Err(Error::Io {
+                        context: format!("cannot create {}", path.display()),
+                        source,
+                    });
+                }
+            }
+        }
+        Err(Error::Io {
+            context: format!("cannot create a temporary file in {}", dir.display()),
+            source: last.unwrap_or_else(|| std::io::ErrorKind::AlreadyExists.into()),
+        })
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -126,6 +195,7 @@ const SEGMENT_BYTES: usize = 1 << 20;
 
 /// Decodes segments of the export's CSV.
 struct SegmentReader {
+    names: Vec<String>,
     types: Vec<DomoType>,
     schema: SchemaRef,
     batch_size: usize,
@@ -136,8 +206,66 @@ impl SegmentReader {
     /// `segment` holds whole records, about `records` of them if known (as the cutter
     /// counted them, header included: arrow-csv's decoder sets aside room for a whole
     /// batch, and need not for more than that); the first segment starts with the header
-    /// row.
+    /// row, which must name the schema's columns in order. An error is a message saying
+    /// what is wrong with the CSV.
     fn decode(
+        &self,
+        segment: &[u8],
+        records: Option<usize>,
+        header: bool,
+    ) -> std::result::Result<Vec<RecordBatch>, String> {
+        if header {
+            self.check_header(segment)?;
+        }
+        self.decode_records(segment, records, header)
+            .map_err(|e| match e {
+                Error::Arrow(e) => e.to_string(),
+                other => other.to_string(),
+            })
+    }
+
+    /// An error naming the columns unless `segment`'s first row names the schema's
+    /// columns, in order: CSV read under the wrong names would be silently mislabelled.
+    fn check_header(&self, segment: &[u8]) -> std::result::Result<(), String> {
+        let Some(names) = csv_cells::header_fields(segment) else {
+            return Err("its first row cannot be read as a header row".into());
+        };
+        if names == self.names {
+            return Ok(());
+        }
+        let list = |names: &[String]| {
+            let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        let missing: Vec<String> = self
+            .names
+            .iter()
+            .filter(|n| !names.contains(n))
+            .cloned()
+            .collect();
+        let unknown: Vec<String> = names
+            .iter()
+            .filter(|n| !self.names.contains(n))
+            .cloned()
+            .collect();
+        let mut message = format!(
+            "its header row names the columns {} but the dataset's schema has {}",
+            list(&names),
+            list(&self.names)
+        );
+        if !missing.is_empty() {
+            message.push_str(&format!("; missing: {}", list(&missing)));
+        }
+        if !unknown.is_empty() {
+            message.push_str(&format!("; not in the schema: {}", list(&unknown)));
+        }
+        if missing.is_empty() && unknown.is_empty() {
+            message.push_str("; the order differs");
+        }
+        Err(message)
+    }
+
+    fn decode_records(
         &self,
         segment: &[u8],
         records: Option<usize>,
@@ -176,6 +304,8 @@ struct RecordCutter {
     ends: RecordEnds,
     scanned: usize,
     records: usize,
+    /// Where the record not yet ended starts in the buffer.
+    record_start: usize,
 }
 
 impl RecordCutter {
@@ -186,22 +316,30 @@ impl RecordCutter {
         while let Some(len) = self.ends.next_end(&buf[self.scanned..]) {
             self.scanned += len;
             self.records += 1;
+            self.record_start = self.scanned;
             if self.scanned >= min {
                 let records = std::mem::take(&mut self.records);
+                self.record_start = 0;
                 return Some((std::mem::take(&mut self.scanned), records));
             }
         }
         self.scanned = buf.len();
         None
     }
+
+    /// The length of the record not yet ended at the end of `buf` (as last cut).
+    fn open_record(&self, buf: &[u8]) -> usize {
+        buf.len() - self.record_start.min(buf.len())
+    }
 }
 
-type Segment = tokio::task::JoinHandle<Result<Vec<RecordBatch>>>;
+type Segment = tokio::task::JoinHandle<std::result::Result<Vec<RecordBatch>, String>>;
 
 async fn pump(
     mut body: ExportBody,
     reader: Arc<SegmentReader>,
     threads: usize,
+    max_record: usize,
     tx: BatchSender,
 ) -> Result<()> {
     // Each segment gets its own buffer, sized once: grown by doubling, every segment
@@ -229,23 +367,67 @@ async fn pump(
             // As many segments in flight as cores: each segment costs its bytes, its
             // decoder and its arrays until handed on, and one more only bought memory.
             while in_flight.len() >= threads.max(1) {
-                hand_on(&mut in_flight, &tx).await?;
+                hand_on(&mut in_flight, &tx, &body).await?;
             }
         }
+        // A record that never ends (an unclosed quote) would otherwise hold the whole
+        // rest of the export in memory.
+        if cutter.open_record(&buf) > max_record {
+            // The segments before it are whole records, and come first.
+            while !in_flight.is_empty() {
+                hand_on(&mut in_flight, &tx, &body).await?;
+            }
+            return Err(body.answer.fail(Error::AnswerTooLarge {
+                message: format!(
+                    "cannot read the export: a record is longer than max_record_bytes \
+                     ({max_record} bytes) without ending (an unclosed quote?); raise the \
+                     client's max_record_bytes if records that long are expected"
+                ),
+                status: body.answer.status,
+                request: body.answer.request().clone(),
+            }));
+        }
+    }
+    if cutter.ends.in_quotes() {
+        // CSV readers take the rest as the field's text: the export was cut, or is broken.
+        while !in_flight.is_empty() {
+            hand_on(&mut in_flight, &tx, &body).await?;
+        }
+        return Err(body.answer.fail(Error::UnexpectedResponse {
+            message: "cannot read the export: it ends inside a quoted field (a quote is \
+                      never closed)"
+                .into(),
+            status: body.answer.status,
+            request: body.answer.request().clone(),
+            body: None,
+        }));
     }
     if !buf.is_empty() || first {
         in_flight.push_back(start(buf.freeze(), None, &mut first));
     }
     while !in_flight.is_empty() {
-        hand_on(&mut in_flight, &tx).await?;
+        hand_on(&mut in_flight, &tx, &body).await?;
     }
     Ok(())
 }
 
-/// Sends the oldest segment's batches, in order.
-async fn hand_on(in_flight: &mut VecDeque<Segment>, tx: &BatchSender) -> Result<()> {
+/// Sends the oldest segment's batches, in order; a segment that cannot be read is an
+/// error about the export's answer.
+async fn hand_on(
+    in_flight: &mut VecDeque<Segment>,
+    tx: &BatchSender,
+    body: &ExportBody,
+) -> Result<()> {
     if let Some(segment) = in_flight.pop_front() {
-        for batch in error::joined(segment.await)?? {
+        let batches = error::joined(segment.await)?.map_err(|message| {
+            body.answer.fail(Error::UnexpectedResponse {
+                message: format!("cannot read the export: {message}"),
+                status: body.answer.status,
+                request: body.answer.request().clone(),
+                body: None,
+            })
+        })?;
+        for batch in batches {
             send(tx, batch).await?;
         }
     }
@@ -254,23 +436,53 @@ async fn hand_on(in_flight: &mut VecDeque<Segment>, tx: &BatchSender) -> Result<
 
 /// The body of an export as it arrives.
 struct ExportBody {
-    body: std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
-    call: Call,
-    first: bool,
+    answer: Answer,
+    /// Whether the start of the body has been checked for an HTML page.
+    sniffed: bool,
+    /// The body's first bytes, held until there are enough to check.
+    held: BytesMut,
 }
+
+/// Bytes past leading white space that tell an HTML page from CSV.
+const SNIFF_BYTES: usize = 16;
+
+/// White space an HTML page may start with, at most, before it is treated as data.
+const SNIFF_MAX_BLANK: usize = 64 * 1024;
 
 impl ExportBody {
     /// The next chunk; a body that turns out to be an HTML page (Domo's 200 "blocked"
-    /// page) is an error, not data.
-    async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>> {
-        let Some(chunk) = self.body.next().await else {
-            return Ok(None);
-        };
-        let chunk = chunk.map_err(|e| transport_error(e, &self.call))?;
-        if std::mem::take(&mut self.first) && error::looks_like_html("", &chunk) {
-            return Err(error::html_error(200, &chunk, self.call.info()));
+    /// page), even after blank chunks, is an error, not data.
+    async fn next_chunk(&mut self) -> Result<Option<Bytes>> {
+        while !self.sniffed {
+            let chunk = self.answer.chunk().await?;
+            let ended = chunk.is_none();
+            if let Some(chunk) = chunk {
+                self.held.extend_from_slice(&chunk);
+            }
+            let blank = self
+                .held
+                .iter()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            if ended || self.held.len() - blank >= SNIFF_BYTES || blank > SNIFF_MAX_BLANK {
+                self.sniffed = true;
+                if error::looks_like_html("", &self.held) {
+                    let mut page = std::mem::take(&mut self.held).to_vec();
+                    while page.len() < 64 * 1024
+                        && let Ok(Some(more)) = self.answer.chunk().await
+                    {
+                        page.extend_from_slice(&more);
+                    }
+                    let err =
+                        error::html_error(self.answer.status, &page, self.answer.request().clone());
+                    return Err(self.answer.fail(err));
+                }
+            }
         }
-        Ok(Some(chunk))
+        if !self.held.is_empty() {
+            return Ok(Some(std::mem::take(&mut self.held).freeze()));
+        }
+        self.answer.chunk().await
     }
 }
 

@@ -161,18 +161,19 @@ impl Dataset {
             match index_phase(&status) {
                 IndexPhase::Done => return Ok(answer),
                 IndexPhase::Failed => {
-                    return Err(Error::UnexpectedResponse {
+                    let err = Error::UnexpectedResponse {
                         message: format!("index {index_id} of dataset {} ended {status}", self.id),
                         status: 200,
                         request: self.status_request(index_id),
                         body: Some(answer.to_string()),
-                    });
+                    };
+                    return Err(self.client.transport.scrub(err));
                 }
                 IndexPhase::Running => {}
             }
             let remaining = timeout.saturating_sub(started.elapsed());
             if remaining.is_zero() {
-                return Err(Error::Transport {
+                return Err(self.client.transport.scrub(Error::Transport {
                     message: format!(
                         "index {index_id} of dataset {} did not complete within {:.1} s (last status {})",
                         self.id,
@@ -184,8 +185,9 @@ impl Dataset {
                         }
                     ),
                     timeout: true,
+                    sent: true,
                     request: self.status_request(index_id),
-                });
+                }));
             }
             tokio::time::sleep(poll_delay(attempt, remaining)).await;
             attempt += 1;

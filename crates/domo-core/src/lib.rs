@@ -29,7 +29,10 @@ pub use datasets::Dataset;
 pub use error::{ApiError, ApiErrorKind, Error, RequestInfo, Result};
 pub use retry::RetryPolicy;
 pub use streams::Stream;
-pub use transport::{ClientOptions, Credentials, Secret, VERSION};
+pub use transport::{
+    ClientOptions, Credentials, DEFAULT_MAX_ANSWER_BYTES, DEFAULT_MAX_RECORD_BYTES, MAX_REDIRECTS,
+    Secret, VERSION,
+};
 pub use types::{Column, DomoType};
 pub use upload::{
     PartitionParam, ProgressFn, UploadMode, UploadOptions, UploadProgress, UploadSource,

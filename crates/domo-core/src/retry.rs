@@ -64,15 +64,45 @@ impl RetryPolicy {
     }
 }
 
-/// Reads a `Retry-After` value: delay seconds, or an HTTP date.
+/// The longest wait a `Retry-After` is read as: a larger value (or a date further ahead)
+/// means the same to the retry policy, which gives up on anything above `max_delay`.
+pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Reads a `Retry-After` value: delay seconds, or an HTTP date (the IMF-fixdate, RFC 850
+/// and asctime forms), capped at [`RETRY_AFTER_CAP`]. A negative, not-a-number or
+/// unreadable value is `None`, as if the header were absent.
 pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        if secs.is_nan() || secs < 0.0 {
+            return None;
+        }
+        // Too large for a Duration (1e20, infinity) is as good as the cap.
+        return Some(
+            Duration::try_from_secs_f64(secs).map_or(RETRY_AFTER_CAP, |d| d.min(RETRY_AFTER_CAP)),
+        );
     }
-    let when = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    let delta = when.with_timezone(&chrono::Utc) - now;
-    Some(delta.to_std().unwrap_or(Duration::ZERO))
+    let when = http_date(value)?;
+    let delta = when - now;
+    Some(
+        delta
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .min(RETRY_AFTER_CAP),
+    )
+}
+
+/// An HTTP date in any of the three forms HTTP allows (RFC 9110, section 5.6.7).
+fn http_date(value: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(when) = chrono::DateTime::parse_from_rfc2822(value) {
+        return Some(when.with_timezone(&chrono::Utc));
+    }
+    // RFC 850 ("Sunday, 06-Nov-94 08:49:37 GMT") and asctime ("Sun Nov  6 08:49:37 1994").
+    let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(&value, format).ok())
+        .map(|naive| naive.and_utc())
 }
 
 #[cfg(test)]
@@ -143,6 +173,40 @@ mod tests {
         );
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(
+            parse_retry_after("Sun Nov  6 08:49:47 1994", now),
+            Some(Duration::from_secs(10))
+        );
+    }
+
+    #[test]
+    fn retry_after_out_of_range_is_capped_not_a_panic() {
+        let now = chrono::Utc::now();
+        for huge in [
+            "1e20",
+            "1e308",
+            "inf",
+            "99999999999999999999999999999999",
+            "18446744073709551616",
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+        ] {
+            assert_eq!(
+                parse_retry_after(huge, now),
+                Some(RETRY_AFTER_CAP),
+                "{huge}"
+            );
+        }
+        for ignored in ["NaN", "-inf", "-1e20", "-0.5", "", "1e", "0x10"] {
+            assert_eq!(parse_retry_after(ignored, now), None, "{ignored}");
+        }
+        assert_eq!(parse_retry_after("-0", now), Some(Duration::ZERO));
+        // The policy gives up on a wait that long rather than sleeping through it.
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(0, Duration::ZERO, Some(RETRY_AFTER_CAP)), None);
     }
 
     #[test]

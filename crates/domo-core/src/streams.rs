@@ -351,11 +351,13 @@ impl Client {
         let url = self.transport.url(&["api", "data", "v1", "streams"], &[]);
         let call = Call::new(Method::POST, url).json(&body)?.once();
         let answer = json_or_empty(&self.transport, &call).await?;
-        let id = stream_id_of(&answer).ok_or_else(|| Error::UnexpectedResponse {
-            message: "Domo created the stream but did not say its id".into(),
-            status: 200,
-            request: call.info(),
-            body: Some(answer.to_string()),
+        let id = stream_id_of(&answer).ok_or_else(|| {
+            self.transport.scrub(Error::UnexpectedResponse {
+                message: "Domo created the stream but did not say its id".into(),
+                status: 200,
+                request: call.info(),
+                body: Some(answer.to_string()),
+            })
         })?;
         Ok((self.stream(id), answer))
     }

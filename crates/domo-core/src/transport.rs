@@ -1,12 +1,13 @@
 //! HTTP to Domo: base URLs, credentials, timeouts, retries, and turning answers into errors.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use reqwest::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, Response};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{self, Error, RequestInfo, Result};
@@ -68,11 +69,25 @@ impl Credentials {
     }
 }
 
+/// The most redirects one request follows (all to the base URL's origin).
+pub const MAX_REDIRECTS: usize = 5;
+
 /// Settings of a client's HTTP side.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     pub connect_timeout: Duration,
+    /// The longest wait for any read on an open connection.
     pub read_timeout: Duration,
+    /// The longest one request may take, from its first attempt to the last byte of its
+    /// answer, retries included; `None` for no limit. Unlike `read_timeout`, a server
+    /// sending a byte now and then does not extend it.
+    pub deadline: Option<Duration>,
+    /// The most bytes a whole answer read into memory (a query's rows, a JSON answer) may
+    /// have once decompressed. Exports stream and are not bounded by it.
+    pub max_answer_bytes: u64,
+    /// The longest one record (row) of an export may be, in bytes: a record that does not
+    /// end (an unclosed quote) fails there instead of filling memory.
+    pub max_record_bytes: u64,
     pub retry: RetryPolicy,
     pub verify_tls: bool,
     /// Appended to `domo-datasets/<version>`.
@@ -84,6 +99,9 @@ impl Default for ClientOptions {
         ClientOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(300),
+            deadline: None,
+            max_answer_bytes: DEFAULT_MAX_ANSWER_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             retry: RetryPolicy::default(),
             verify_tls: true,
             user_agent: None,
@@ -91,14 +109,29 @@ impl Default for ClientOptions {
     }
 }
 
+/// The default of [`ClientOptions::max_answer_bytes`]: 2 GiB.
+pub const DEFAULT_MAX_ANSWER_BYTES: u64 = 2 << 30;
+
+/// The default of [`ClientOptions::max_record_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 64 << 20;
+
 impl ClientOptions {
     pub fn validate(&self) -> Result<()> {
         for (name, value) in [
-            ("connect_timeout", self.connect_timeout),
-            ("read_timeout", self.read_timeout),
+            ("connect_timeout", Some(self.connect_timeout)),
+            ("read_timeout", Some(self.read_timeout)),
+            ("deadline", self.deadline),
         ] {
-            if value.is_zero() {
+            if value.is_some_and(|v| v.is_zero()) {
                 return Err(Error::invalid(format!("{name} must be greater than zero")));
+            }
+        }
+        for (name, value) in [
+            ("max_answer_bytes", self.max_answer_bytes),
+            ("max_record_bytes", self.max_record_bytes),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(format!("{name} must be at least 1")));
             }
         }
         Ok(())
@@ -227,12 +260,20 @@ impl Call {
 }
 
 /// Sends calls to one Domo instance through one connection pool.
+///
+/// Requests go to the base URL's origin only: a redirect is followed when it stays on
+/// that origin (scheme, host and port), checked at every hop, at most [`MAX_REDIRECTS`]
+/// times; a redirect elsewhere is an error and is not requested, so neither the token nor
+/// the request body reaches another server.
 #[derive(Debug)]
 pub struct Transport {
     http: reqwest::Client,
     base: Url,
     credentials: Credentials,
     retry: RetryPolicy,
+    deadline: Option<Duration>,
+    max_answer_bytes: u64,
+    max_record_bytes: u64,
 }
 
 impl Transport {
@@ -253,7 +294,18 @@ impl Transport {
             agent.push(' ');
             agent.push_str(extra.trim());
         }
+        let origin = base.origin();
+        let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > MAX_REDIRECTS {
+                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+            } else if attempt.url().origin() == origin {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
         let http = reqwest::Client::builder()
+            .redirect(redirects)
             .user_agent(agent)
             .connect_timeout(options.connect_timeout)
             .read_timeout(options.read_timeout)
@@ -267,7 +319,23 @@ impl Transport {
             base,
             credentials,
             retry: options.retry.clone(),
+            deadline: options.deadline,
+            max_answer_bytes: options.max_answer_bytes,
+            max_record_bytes: options.max_record_bytes,
         })
+    }
+
+    /// See [`ClientOptions::max_record_bytes`].
+    pub(crate) fn max_record_bytes(&self) -> u64 {
+        self.max_record_bytes
+    }
+
+    /// `err` without the credential in any text a server put in it.
+    pub(crate) fn scrub(&self, err: Error) -> Error {
+        match &self.credentials {
+            Credentials::DeveloperToken(s) | Credentials::SessionToken(s) => err.scrub(s.expose()),
+            Credentials::None => err,
+        }
     }
 
     pub fn base_url(&self) -> &str {
@@ -290,15 +358,42 @@ impl Transport {
         url
     }
 
-    /// Sends a call, retrying what is safe to retry, and returns a successful response
-    /// whose body has not been read yet.
-    pub(crate) async fn send(&self, call: &Call) -> Result<Response> {
-        let started = Instant::now();
+    /// Sends a call, retrying what is safe to retry, and returns a successful answer whose
+    /// body has not been read yet (its reads keep to the call's deadline).
+    pub(crate) async fn send(&self, call: &Call) -> Result<Answer> {
+        let deadline = self.deadline.map(|d| Instant::now() + d);
+        let sent = match deadline {
+            Some(at) => tokio::time::timeout_at(at, self.send_retrying(call))
+                .await
+                .unwrap_or_else(|_| Err(deadline_error(&call.info(), self.deadline))),
+            None => self.send_retrying(call).await,
+        };
+        let response = sent.map_err(|e| self.scrub(e))?;
+        Ok(Answer {
+            content_type: header_text(&response, CONTENT_TYPE),
+            status: response.status().as_u16(),
+            response,
+            deadline,
+            limit: self.deadline,
+            max_answer_bytes: self.max_answer_bytes,
+            request: call.info(),
+            secret: match &self.credentials {
+                Credentials::DeveloperToken(s) | Credentials::SessionToken(s) => Some(s.clone()),
+                Credentials::None => None,
+            },
+        })
+    }
+
+    async fn send_retrying(&self, call: &Call) -> Result<Response> {
+        let started = std::time::Instant::now();
         let mut retry = 0u32;
         loop {
             let outcome = self.send_once(call).await;
             let (err, retry_after) = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) if response.status().is_redirection() => {
+                    return Err(redirect_error(&response, &self.base, call));
+                }
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = response
@@ -308,7 +403,12 @@ impl Transport {
                         .and_then(|v| parse_retry_after(v, chrono::Utc::now()));
                     let content_type = header_text(&response, CONTENT_TYPE);
                     let body = read_error_body(response).await;
-                    let err = error::from_response(status, &content_type, &body, call.info());
+                    let err = self.scrub(error::from_response(
+                        status,
+                        &content_type,
+                        &body,
+                        call.info(),
+                    ));
                     if !(call.idempotent && is_retryable(&err)) {
                         return Err(err);
                     }
@@ -317,7 +417,7 @@ impl Transport {
                 Err(e) => {
                     // A failed connect never reached the server, so even a commit may be re-sent.
                     let safe = call.idempotent || e.is_connect();
-                    let err = transport_error(e, call);
+                    let err = self.scrub(transport_error(e, &call.info()));
                     if !safe {
                         return Err(err);
                     }
@@ -370,19 +470,121 @@ impl Transport {
     /// Sends a call and decodes its JSON answer.
     pub(crate) async fn json<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
         let (body, content_type, status) = self.bytes(call).await?;
-        decode_json(&body, &content_type, status, call)
+        decode_json(&body, &content_type, status, call).map_err(|e| self.scrub(e))
     }
 
-    /// Sends a call and reads its whole answer.
+    /// Sends a call and reads its whole answer (at most `max_answer_bytes` of it).
     pub(crate) async fn bytes(&self, call: &Call) -> Result<(Bytes, String, u16)> {
-        let response = self.send(call).await?;
-        let content_type = header_text(&response, CONTENT_TYPE);
-        let status = response.status().as_u16();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error(e, call))?;
-        Ok((body, content_type, status))
+        let mut answer = self.send(call).await?;
+        answer.check_size(answer.content_length().unwrap_or(0))?;
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = answer.chunk().await? {
+            answer.check_size(body.len() as u64 + chunk.len() as u64)?;
+            body.extend_from_slice(&chunk);
+        }
+        Ok((body.freeze(), answer.content_type, answer.status))
+    }
+}
+
+/// A successful answer whose body is read chunk by chunk, within the call's deadline.
+pub(crate) struct Answer {
+    response: Response,
+    pub content_type: String,
+    pub status: u16,
+    deadline: Option<Instant>,
+    limit: Option<Duration>,
+    max_answer_bytes: u64,
+    request: RequestInfo,
+    secret: Option<Secret>,
+}
+
+impl Answer {
+    /// The next piece of the body (decompressed), or `None` at its end.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        let next = match self.deadline {
+            Some(at) => match tokio::time::timeout_at(at, self.response.chunk()).await {
+                Ok(next) => next,
+                Err(_) => return Err(self.fail(deadline_error(&self.request, self.limit))),
+            },
+            None => self.response.chunk().await,
+        };
+        next.map_err(|e| self.fail(transport_error(e, &self.request)))
+    }
+
+    /// The length the server announced, if any (not checked against what comes).
+    pub fn content_length(&self) -> Option<u64> {
+        self.response.content_length()
+    }
+
+    /// An error unless an answer of `read` bytes may be read whole
+    /// (`ClientOptions::max_answer_bytes`).
+    pub fn check_size(&self, read: u64) -> Result<()> {
+        if read > self.max_answer_bytes {
+            let err = too_large(self.status, &self.request, self.max_answer_bytes);
+            return Err(self.fail(err));
+        }
+        Ok(())
+    }
+
+    /// The request this answers.
+    pub fn request(&self) -> &RequestInfo {
+        &self.request
+    }
+
+    /// `err`, about this answer, without the credential in its text.
+    pub fn fail(&self, err: Error) -> Error {
+        match &self.secret {
+            Some(secret) => err.scrub(secret.expose()),
+            None => err,
+        }
+    }
+}
+
+fn too_large(status: u16, request: &RequestInfo, max: u64) -> Error {
+    Error::AnswerTooLarge {
+        message: format!(
+            "the answer is larger than max_answer_bytes ({max} bytes once decompressed); \
+             raise the client's max_answer_bytes if it is expected"
+        ),
+        status,
+        request: request.clone(),
+    }
+}
+
+fn deadline_error(request: &RequestInfo, limit: Option<Duration>) -> Error {
+    let limit = limit.map_or(0.0, |d| d.as_secs_f64());
+    Error::Transport {
+        message: format!(
+            "{request}: timed out (no complete answer within the deadline of {limit} s)"
+        ),
+        timeout: true,
+        sent: true,
+        request: request.clone(),
+    }
+}
+
+/// The error for a redirect that leaves the base URL's origin, which is not followed.
+fn redirect_error(response: &Response, base: &Url, call: &Call) -> Error {
+    let status = response.status().as_u16();
+    // The other server's origin only: its path and query are its own business.
+    let target = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| response.url().join(v).ok())
+        .map_or_else(
+            || "a location that cannot be read".to_string(),
+            |url| url.origin().ascii_serialization(),
+        );
+    Error::UnexpectedResponse {
+        message: format!(
+            "Domo answered HTTP {status}, a redirect to {target}, which is not followed: \
+             requests and credentials go to {} only",
+            base.origin().ascii_serialization(),
+        ),
+        status,
+        request: call.info(),
+        body: None,
     }
 }
 
@@ -435,8 +637,9 @@ async fn read_error_body(mut response: Response) -> Vec<u8> {
     body
 }
 
-pub(crate) fn transport_error(e: reqwest::Error, call: &Call) -> Error {
+pub(crate) fn transport_error(e: reqwest::Error, request: &RequestInfo) -> Error {
     let timeout = e.is_timeout();
+    let sent = !e.is_connect();
     let what = if timeout {
         "timed out"
     } else if e.is_connect() {
@@ -454,14 +657,15 @@ pub(crate) fn transport_error(e: reqwest::Error, call: &Call) -> Error {
         source = s.source();
     }
     let message = if cause.is_empty() {
-        format!("{} {}: {what}", call.method, call.url)
+        format!("{request}: {what}")
     } else {
-        format!("{} {}: {what} ({cause})", call.method, call.url)
+        format!("{request}: {what} ({cause})")
     };
     Error::Transport {
         message,
         timeout,
-        request: call.info(),
+        sent,
+        request: request.clone(),
     }
 }
 

@@ -392,7 +392,8 @@ impl Dataset {
         }
         // Never re-sent: a commit that may have landed must not land twice.
         let call = Call::new(Method::PUT, url).json(&body)?.once();
-        self.client.transport.send(&call).await?;
+        let sent = self.client.transport.send(&call).await;
+        sent.map_err(|e| e.commit_outcome(upload_id))?;
         Ok(())
     }
 }

@@ -65,6 +65,27 @@ pub(crate) fn read_segment(
     Some(batches)
 }
 
+/// The fields of `segment`'s first record (a header row), unquoted; `None` if it is not
+/// a well-formed record of UTF-8 text.
+pub(crate) fn header_fields(segment: &[u8]) -> Option<Vec<String>> {
+    let mut ends = super::csv_records::RecordEnds::default();
+    let end = ends.next_end(segment).unwrap_or(segment.len());
+    let text = std::str::from_utf8(&segment[..end]).ok()?;
+    let mut reader = Reader { text, i: 0 };
+    let mut fields = Vec::new();
+    loop {
+        fields.push(reader.field()?.into_owned());
+        match text.as_bytes().get(reader.i) {
+            Some(b',') => reader.i += 1,
+            Some(b'\n') | None => return Some(fields),
+            Some(b'\r') if text.as_bytes().get(reader.i + 1) == Some(&b'\n') => {
+                return Some(fields);
+            }
+            _ => return None,
+        }
+    }
+}
+
 fn finish(schema: &SchemaRef, builders: &mut [ColumnBuilder]) -> Option<RecordBatch> {
     let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
     RecordBatch::try_new(schema.clone(), arrays).ok()
@@ -274,6 +295,20 @@ mod tests {
         let csv = "\"\\N\",NaN\n\\N,inf\nx,-inf\n";
         let ours = read_segment(csv.as_bytes(), &types, &schema, false, 10).unwrap();
         assert_eq!(ours, arrow_csv(csv, &schema, false, 10));
+    }
+
+    #[test]
+    fn header_fields_are_unquoted() {
+        let fields = |csv: &str| header_fields(csv.as_bytes());
+        let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(fields("a,b\n1,2\n"), names(&["a", "b"]));
+        assert_eq!(fields("a,\"b, \"\"c\"\"\"\r\n1"), names(&["a", "b, \"c\""]));
+        assert_eq!(fields("\"two\nlines\",x"), names(&["two\nlines", "x"]));
+        assert_eq!(fields(""), names(&[""]));
+        assert_eq!(fields("\"open,quote\n1,2\n"), None);
+        assert_eq!(fields("\"a\"b,c\n"), None);
+        assert_eq!(fields("a\rb\n"), None);
+        assert_eq!(header_fields(b"\xff,a\n"), None);
     }
 
     #[test]

@@ -25,6 +25,11 @@ pub(crate) struct RecordEnds {
 }
 
 impl RecordEnds {
+    /// Whether the bytes scanned so far end inside a quoted field (a quote not closed).
+    pub(crate) fn in_quotes(&self) -> bool {
+        self.state == State::Quoted
+    }
+
     /// Scans `bytes`, which follow everything scanned before; returns the length of the
     /// prefix that ends the first record ending in them, or `None` (all of `bytes` then
     /// belongs to an unfinished record).

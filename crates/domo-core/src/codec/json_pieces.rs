@@ -481,7 +481,7 @@ impl AnswerDecoder {
         Self::with_sizes(threads, expected_len, PARALLEL_MIN_BYTES, PIECE_BYTES)
     }
 
-    fn with_sizes(
+    pub(super) fn with_sizes(
         threads: usize,
         expected_len: usize,
         parallel_min_bytes: usize,

@@ -4,6 +4,8 @@ mod bytescan;
 pub(crate) mod csv_cells;
 pub(crate) mod csv_records;
 pub mod csv_write;
+#[cfg(test)]
+mod fuzz;
 mod json_cells;
 pub(crate) mod json_pieces;
 pub mod json_rows;
