@@ -628,3 +628,33 @@ def test_emulator_replace_with_a_tag_restates_only_that_partition(
     assert status == 200, body
     # The reading that cannot lose data: partition "a" restated, nothing else touched.
     assert _rows(domo_emulator, ds.id) == [[3, "b"], [4, "b"], [7, "a"], [99, "untagged"]]
+
+
+def test_client_reports_a_commit_whose_reply_was_lost(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    """The emulator applies the commit and drops the reply; the client says the outcome
+    is unknown, sends the commit once, and the data versions show what happened."""
+    ds = domo_client.create_dataset("ambiguous", {"n": "LONG"})
+    commit = "/api/data/v3/datasources/*/uploads/*/commit"
+    domo_emulator.inject_fault(commit, method="PUT", drop_reply=True)
+    with pytest.raises(dd.CommitOutcomeUnknownError) as raised:
+        ds.upload(pa.table({"n": pa.array([1, 2, 3], pa.int64())}))
+    assert "data_versions" in str(raised.value) or "data versions" in str(raised.value)
+    assert isinstance(raised.value, dd.TransportError)
+    assert len(domo_emulator.requests(commit, "PUT")) == 1
+    # It was applied: the rows are there, and one committed version says so.
+    assert ds.query("SELECT SUM(`n`) AS s FROM table").to_pyarrow().column("s").to_pylist() == [6]
+    assert [v["status"] for v in ds.data_versions()] == ["ACTIVE"]
+
+
+async def test_async_client_reports_a_commit_whose_reply_was_lost(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    ds = await domo_client.create_dataset_async("ambiguous", {"n": "LONG"})
+    commit = "/api/data/v3/datasources/*/uploads/*/commit"
+    domo_emulator.inject_fault(commit, method="PUT", drop_reply=True)
+    with pytest.raises(dd.CommitOutcomeUnknownError):
+        await ds.upload_async(pa.table({"n": pa.array([4], pa.int64())}))
+    assert len(domo_emulator.requests(commit, "PUT")) == 1
+    assert ds.query("SELECT `n` FROM table").to_pyarrow().column("n").to_pylist() == [4]
