@@ -30,6 +30,7 @@ mod errors;
 mod manage;
 mod public;
 mod routes;
+mod search;
 mod server;
 mod sql;
 mod state;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/content/v2/authentication", post(routes::login))
         .route("/api/data/v2/datasources", post(routes::create_dataset))
+        .route("/api/search/v1/query", post(search::query))
         .route(DS3, get(routes::get_dataset).delete(routes::delete_dataset))
         .route(
             "/api/query/v1/datasources/{id}/schema/indexed",
