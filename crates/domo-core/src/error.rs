@@ -101,6 +101,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
+    /// A lookup (a dataset by name) found nothing; every request itself succeeded.
+    #[error("{0}")]
+    NotFound(String),
+
     /// An upload could not complete; nothing was committed.
     #[error("upload part {part} failed: {source}")]
     UploadPart {
