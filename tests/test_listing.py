@@ -89,7 +89,7 @@ def test_datasets_name_like_and_sort(domo_client: dd.Client, call: Call) -> None
     assert [d["name"] for d in starts] == ["salesman"]
     assert call(domo_client, "datasets", name_like="nothing like it") == []
     created = call(domo_client, "datasets", sort="-createdAt")
-    assert [d["name"] for d in created][0] == "wholesale"
+    assert created[0]["name"] == "wholesale"
 
 
 def test_datasets_input_is_checked_before_sending(
