@@ -267,8 +267,14 @@ class DatasetSummary(TypedDict, total=False):
     lastModified: int
 
 DatasetSort: TypeAlias = Literal[
-    "name", "-name", "createdAt", "-createdAt", "lastUpdated", "-lastUpdated",
-    "lastTouched", "-lastTouched",
+    "name",
+    "-name",
+    "createdAt",
+    "-createdAt",
+    "lastUpdated",
+    "-lastUpdated",
+    "lastTouched",
+    "-lastTouched",
 ]
 
 @final
