@@ -531,3 +531,12 @@ def test_console_script_and_usage(tmp_path: Path) -> None:
         assert command in done.stdout
     assert run_cli("frobnicate", env=_env(tmp_path)).returncode == 2
     assert run_cli(env=_env(tmp_path)).returncode == 2
+
+
+@pytest.mark.timeout(120)
+def test_demo_takes_its_instance_from_the_environment(cli: Cli) -> None:
+    done = cli.ok("demo", "--rows", "200")
+    assert f"Using Domo instance {cli.domo.url}" in done.stdout
+    [held] = cli.domo.state()["datasets"]
+    assert held["name"].startswith("domo-datasets demo ")
+    assert held["rowCount"] == 200
