@@ -2,14 +2,18 @@
 
 use std::time::Duration;
 
+use domo_core::search::DATASET_COLUMNS;
 use domo_core::{ClientOptions, Credentials, RetryPolicy, Secret};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyList;
 
 use crate::dataset::{PyDataset, columns_from_py};
 use crate::errors::to_py;
+use crate::results::PyDomoTable;
 use crate::runtime::{block_on, spawn};
 use crate::stream::{PyStream, stream_spec};
+use crate::versions::{list_to_owned, list_to_py};
 
 /// A connection to one Domo instance.
 ///
@@ -73,6 +77,36 @@ fn options(settings: Settings) -> PyResult<ClientOptions> {
         verify_tls,
         user_agent,
     })
+}
+
+/// A variable of the environment, if set to something other than blanks.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The instance and developer token the environment names, or why it names none.
+fn env_credentials() -> PyResult<(String, String)> {
+    let instance = env_var("DOMO_INSTANCE");
+    let token = env_var("DOMO_TOKEN");
+    let oauth = env_var("DOMO_CLIENT_ID").is_some() || env_var("DOMO_CLIENT_SECRET").is_some();
+    match (instance, token) {
+        (Some(instance), Some(token)) => Ok((instance, token)),
+        (None, None) if oauth => Err(PyValueError::new_err(
+            "DOMO_CLIENT_ID/DOMO_CLIENT_SECRET are set, but OAuth client credentials are not \
+             supported by this version yet; set DOMO_INSTANCE and DOMO_TOKEN (a developer token)",
+        )),
+        (Some(_), None) => Err(PyValueError::new_err(
+            "DOMO_INSTANCE is set but DOMO_TOKEN is not; set DOMO_TOKEN to a developer token",
+        )),
+        (None, Some(_)) => Err(PyValueError::new_err(
+            "DOMO_TOKEN is set but DOMO_INSTANCE is not; set DOMO_INSTANCE to an instance \
+             name (acme) or a base URL",
+        )),
+        (None, None) => Err(PyValueError::new_err(
+            "no Domo credentials in the environment: set DOMO_INSTANCE (an instance name or \
+             a base URL) and DOMO_TOKEN (a developer token)",
+        )),
+    }
 }
 
 #[pymethods]
@@ -191,6 +225,37 @@ impl PyClient {
         })
         .await?;
         Ok(PyClient { inner })
+    }
+
+    #[staticmethod]
+    #[pyo3(signature = (*, connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn from_env(
+        connect_timeout: f64,
+        read_timeout: f64,
+        deadline: Option<f64>,
+        max_answer_bytes: u64,
+        max_record_bytes: u64,
+        max_retries: u32,
+        retry_max_elapsed: f64,
+        verify_tls: bool,
+        user_agent: Option<String>,
+    ) -> PyResult<Self> {
+        let (instance, token) = env_credentials()?;
+        Self::new(
+            &instance,
+            Some(token),
+            None,
+            connect_timeout,
+            read_timeout,
+            deadline,
+            max_answer_bytes,
+            max_record_bytes,
+            max_retries,
+            retry_max_elapsed,
+            verify_tls,
+            user_agent,
+        )
     }
 
     #[getter]
@@ -322,6 +387,86 @@ impl PyClient {
                 .await
         })
         .await?;
+        Ok(PyDataset::new(ds))
+    }
+
+    #[pyo3(signature = (*, name_like=None, sort=None, limit=None))]
+    fn datasets<'py>(
+        &self,
+        py: Python<'py>,
+        name_like: Option<String>,
+        sort: Option<String>,
+        limit: Option<usize>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let client = self.inner.clone();
+        let items = block_on(py, async move {
+            client
+                .datasets(name_like.as_deref(), sort.as_deref(), limit)
+                .await
+        })?;
+        list_to_py(py, &items)
+    }
+
+    #[pyo3(signature = (*, name_like=None, sort=None, limit=None))]
+    async fn datasets_async(
+        &self,
+        name_like: Option<String>,
+        sort: Option<String>,
+        limit: Option<usize>,
+    ) -> PyResult<Py<PyList>> {
+        let client = self.inner.clone();
+        let items = spawn(async move {
+            client
+                .datasets(name_like.as_deref(), sort.as_deref(), limit)
+                .await
+        })
+        .await?;
+        list_to_owned(&items)
+    }
+
+    #[pyo3(signature = (*, name_like=None, sort=None, limit=None))]
+    fn datasets_table(
+        &self,
+        py: Python<'_>,
+        name_like: Option<String>,
+        sort: Option<String>,
+        limit: Option<usize>,
+    ) -> PyResult<PyDomoTable> {
+        let client = self.inner.clone();
+        let items = block_on(py, async move {
+            client
+                .datasets(name_like.as_deref(), sort.as_deref(), limit)
+                .await
+        })?;
+        PyDomoTable::from_records(&items, DATASET_COLUMNS)
+    }
+
+    #[pyo3(signature = (*, name_like=None, sort=None, limit=None))]
+    async fn datasets_table_async(
+        &self,
+        name_like: Option<String>,
+        sort: Option<String>,
+        limit: Option<usize>,
+    ) -> PyResult<PyDomoTable> {
+        let client = self.inner.clone();
+        let items = spawn(async move {
+            client
+                .datasets(name_like.as_deref(), sort.as_deref(), limit)
+                .await
+        })
+        .await?;
+        PyDomoTable::from_records(&items, DATASET_COLUMNS)
+    }
+
+    fn dataset_by_name(&self, py: Python<'_>, name: String) -> PyResult<PyDataset> {
+        let client = self.inner.clone();
+        let ds = block_on(py, async move { client.dataset_by_name(&name).await })?;
+        Ok(PyDataset::new(ds))
+    }
+
+    async fn dataset_by_name_async(&self, name: String) -> PyResult<PyDataset> {
+        let client = self.inner.clone();
+        let ds = spawn(async move { client.dataset_by_name(&name).await }).await?;
         Ok(PyDataset::new(ds))
     }
 }

@@ -1319,4 +1319,14 @@ impl PyDataset {
         let ds = self.inner.clone();
         spawn(async move { ds.set_owner(&id, &owner_type).await }).await
     }
+
+    fn delete(&self, py: Python<'_>) -> PyResult<()> {
+        let ds = self.inner.clone();
+        block_on(py, async move { ds.delete().await })
+    }
+
+    async fn delete_async(&self) -> PyResult<()> {
+        let ds = self.inner.clone();
+        spawn(async move { ds.delete().await }).await
+    }
 }

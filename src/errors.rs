@@ -63,6 +63,7 @@ fn convert(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<PyEr
             )
         }
         Error::LoginRefused { .. } => ("AuthError", err.to_string(), None, None, None, None),
+        Error::NotFound(_) => ("NotFoundError", err.to_string(), None, None, None, None),
         Error::UnexpectedResponse { status, body, .. } => (
             "UnexpectedResponseError",
             err.to_string(),

@@ -252,6 +252,33 @@ class StreamInfo(TypedDict, total=False):
 
 PartitionSort: TypeAlias = Literal["datecompleted", "partitionid", "rowcount"]
 
+class DatasetSummary(TypedDict, total=False):
+    """A dataset as :meth:`Client.datasets` lists it: a search object of Domo's Data
+    Center search (``POST /api/search/v1/query``). ``id`` is always the dataset id; other
+    keys are as Domo sends them (times in epoch ms)."""
+
+    id: str
+    databaseId: str
+    name: str
+    description: str
+    ownedById: str
+    ownedByName: str
+    rowCount: int
+    columnCount: int
+    createDate: int
+    lastModified: int
+
+DatasetSort: TypeAlias = Literal[
+    "name",
+    "-name",
+    "createdAt",
+    "-createdAt",
+    "lastUpdated",
+    "-lastUpdated",
+    "lastTouched",
+    "-lastTouched",
+]
+
 @final
 class Client:
     """A connection to one Domo instance.
@@ -427,6 +454,85 @@ class Client:
         self, name: str, schema: SchemaLike, *, description: str | None = None
     ) -> Dataset:
         """Async twin of :meth:`create_dataset`."""
+    @staticmethod
+    def from_env(
+        *,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 300.0,
+        deadline: float | None = None,
+        max_answer_bytes: int = 2147483648,
+        max_record_bytes: int = 67108864,
+        max_retries: int = 5,
+        retry_max_elapsed: float = 120.0,
+        verify_tls: bool = True,
+        user_agent: str | None = None,
+    ) -> Client:
+        """A client from the environment: ``DOMO_INSTANCE`` (an instance name or a base
+        URL, as :class:`Client` takes) and ``DOMO_TOKEN`` (a developer token). Sends no
+        request; the other arguments are :class:`Client`'s.
+
+        Raises:
+            ValueError: If either variable is missing (the message names them), or only
+                ``DOMO_CLIENT_ID``/``DOMO_CLIENT_SECRET`` are set: OAuth client credentials
+                are not supported by this version yet.
+        """
+    def datasets(
+        self,
+        *,
+        name_like: str | None = None,
+        sort: DatasetSort | str | None = None,
+        limit: int | None = None,
+    ) -> list[DatasetSummary]:
+        """The datasets this client can see, reading every page of Domo's dataset search
+        (100 per request) until ``limit`` datasets, or all of them.
+
+        Args:
+            name_like: Keep names containing this text (case-insensitive); ``*`` and ``?``
+                are wildcards, and a pattern with them is matched as given
+                (``"sales*"``: names starting with "sales").
+            sort: ``name``, ``createdAt``, ``lastUpdated`` (or ``lastTouched``), prefixed by
+                ``-`` for descending. Default: Domo's order.
+            limit: At most this many datasets.
+
+        Raises:
+            ValueError: On an empty ``name_like``, an unknown ``sort`` or a ``limit`` of 0
+                (before any request).
+        """
+    async def datasets_async(
+        self,
+        *,
+        name_like: str | None = None,
+        sort: DatasetSort | str | None = None,
+        limit: int | None = None,
+    ) -> list[DatasetSummary]:
+        """Async twin of :meth:`datasets`."""
+    def datasets_table(
+        self,
+        *,
+        name_like: str | None = None,
+        sort: DatasetSort | str | None = None,
+        limit: int | None = None,
+    ) -> Table:
+        """:meth:`datasets` as a table: id, name, description, owner_id, owner_name, rows,
+        columns (int64), created, last_updated (timestamp[ms, UTC])."""
+    async def datasets_table_async(
+        self,
+        *,
+        name_like: str | None = None,
+        sort: DatasetSort | str | None = None,
+        limit: int | None = None,
+    ) -> Table:
+        """Async twin of :meth:`datasets_table`."""
+    def dataset_by_name(self, name: str) -> Dataset:
+        """The one dataset named exactly ``name`` (case-sensitive).
+
+        Raises:
+            NotFoundError: If no dataset this client can see has that name.
+            ValueError: If the name is empty, or several datasets have it (the message
+                lists their ids; pick one with :meth:`dataset`).
+        """
+    async def dataset_by_name_async(self, name: str) -> Dataset:
+        """Async twin of :meth:`dataset_by_name`."""
 
 @final
 class Dataset:
@@ -918,6 +1024,17 @@ class Dataset:
         self, owner_id: str | int, *, owner_type: Literal["USER", "GROUP"] | str = "USER"
     ) -> None:
         """Async twin of :meth:`set_owner`."""
+    def delete(self) -> None:
+        """Delete the dataset and its data for good
+        (``DELETE /api/data/v3/datasources/{id}?deleteMethod=hard``, sent once: a lost
+        answer is not repeated, since the dataset may already be gone).
+
+        Raises:
+            NotFoundError: If there is no such dataset.
+            ForbiddenError: If the caller is not an owner or co-owner.
+        """
+    async def delete_async(self) -> None:
+        """Async twin of :meth:`delete`."""
 
 @final
 class Stream:

@@ -120,6 +120,10 @@ pub enum Error {
     #[error("{0}")]
     InvalidInput(String),
 
+    /// A lookup (a dataset by name) found nothing; every request itself succeeded.
+    #[error("{0}")]
+    NotFound(String),
+
     /// An upload could not complete; nothing was committed.
     #[error("upload part {part} failed: {source}")]
     UploadPart {
@@ -265,7 +269,9 @@ impl Error {
                 mask(message);
                 mask(&mut request.url);
             }
-            Error::InvalidInput(message) | Error::WorkerFailed(message) => mask(message),
+            Error::InvalidInput(message)
+            | Error::WorkerFailed(message)
+            | Error::NotFound(message) => mask(message),
             Error::UploadPart { source, .. } => {
                 let inner = std::mem::replace(source.as_mut(), Error::Cancelled);
                 **source = inner.scrub(secret);

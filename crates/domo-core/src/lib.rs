@@ -14,6 +14,7 @@ pub mod properties;
 pub mod query_pages;
 pub mod retry;
 pub mod schema_check;
+pub mod search;
 pub mod streams;
 pub mod tags;
 pub mod transport;

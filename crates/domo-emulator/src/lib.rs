@@ -32,6 +32,7 @@ mod errors;
 mod manage;
 mod public;
 mod routes;
+mod search;
 mod server;
 mod sql;
 mod state;
@@ -108,6 +109,8 @@ pub fn router(state: AppState) -> Router {
     let table = access::Table::new(state.clone())
         .post("/api/content/v2/authentication", Open, routes::login)
         .post("/api/data/v2/datasources", Open, routes::create_dataset)
+        // Each caller is answered only the datasets they may view.
+        .post("/api/search/v1/query", Open, search::query)
         .get(DS3, ds(View), routes::get_dataset)
         .delete(DS3, ds(Own), routes::delete_dataset)
         .get(&format!("{QDS}/schema/indexed"), ds(View), routes::schema)
