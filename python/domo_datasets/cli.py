@@ -195,10 +195,18 @@ def format_table(table: Table) -> str:
             "install pyarrow to print results: pip install 'domo-datasets[pyarrow]')"
         )
     columns, rows = rows_of
+    return _aligned(columns, rows, f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+
+
+def _aligned(columns: Sequence[str], rows: Sequence[Sequence[Any]], footer: str) -> str:
+    """Rows as an aligned text table (numbers to the right), then ``footer``."""
     by_column = [[row[i] for row in rows] for i in range(len(columns))]
     places = [_decimals(values) for values in by_column]
     numeric = [
-        all(isinstance(v, int | float | Decimal) or v is None for v in values)
+        all(
+            (isinstance(v, int | float | Decimal) and not isinstance(v, bool)) or v is None
+            for v in values
+        )
         for values in by_column
     ]
     cells = [[_cell(v, places[i]) for i, v in enumerate(row)] for row in rows]
@@ -212,7 +220,7 @@ def format_table(table: Table) -> str:
 
     out = [line(columns), "  ".join("-" * w for w in widths)]
     out.extend(line(r) for r in cells)
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    out.append(footer)
     return "\n".join(out)
 
 
@@ -628,30 +636,9 @@ def _preview(pa_table: Any, max_rows: int) -> str:
     shown = pa_table.slice(0, max_rows)
     columns = list(shown.column_names)
     rows = [tuple(r.values()) for r in shown.to_pylist()]
-    by_column = [[row[i] for row in rows] for i in range(len(columns))]
-    places = [_decimals(values) for values in by_column]
-    numeric = [
-        all(
-            (isinstance(v, int | float | Decimal) and not isinstance(v, bool)) or v is None
-            for v in values
-        )
-        for values in by_column
-    ]
-    cells = [[_cell(v, places[i]) for i, v in enumerate(row)] for row in rows]
-    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
-
-    def line(values: Sequence[str]) -> str:
-        return "  ".join(
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
-        ).rstrip()
-
-    out = [line(columns), "  ".join("-" * w for w in widths)]
-    out.extend(line(r) for r in cells)
     total = pa_table.num_rows
     more = f", first {len(rows)} shown" if total > len(rows) else ""
-    out.append(f"({total:,} row{'s' if total != 1 else ''}{more})")
-    return "\n".join(out)
+    return _aligned(columns, rows, f"({total:,} row{'s' if total != 1 else ''}{more})")
 
 
 def cmd_query(args: argparse.Namespace) -> int:
