@@ -224,16 +224,6 @@ fn query_answers_decode_alike_whole_or_in_pieces() {
     }
 }
 
-const CSV_TYPES: &[DomoType] = &[
-    DomoType::String,
-    DomoType::Long,
-    DomoType::Double,
-    DomoType::Decimal,
-    DomoType::Date,
-    DomoType::Datetime,
-    DomoType::Boolean,
-];
-
 fn csv_field(rng: &mut StdRng, kind: DomoType) -> &'static str {
     let values: &[&str] = match kind {
         DomoType::Long => &["0", "-1", "9223372036854775807", "1.0", "x"],
@@ -259,7 +249,12 @@ fn csv_field(rng: &mut StdRng, kind: DomoType) -> &'static str {
 /// Column types and a CSV of them (a header row first when `header`).
 fn csv(rng: &mut StdRng, header: bool) -> (Vec<DomoType>, Vec<u8>) {
     let types: Vec<DomoType> = (0..rng.random_range(1..5))
-        .map(|_| CSV_TYPES.choose(rng).copied().unwrap_or(DomoType::String))
+        .map(|_| {
+            DomoType::ALL
+                .choose(rng)
+                .copied()
+                .unwrap_or(DomoType::String)
+        })
         .collect();
     let end = if rng.random_bool(0.5) { "\n" } else { "\r\n" };
     let mut lines = Vec::new();

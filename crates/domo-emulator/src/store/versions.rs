@@ -35,8 +35,8 @@ pub(super) const RESET: &str =
     DELETE FROM sqlite_sequence WHERE name = '_indexes';";
 
 const DELETED: &str = "DELETED";
-/// A deleted version whose partition tag was then removed from the dataset (stage 2 of a
-/// partition delete): still listed as deleted, no longer holding its tag in place.
+/// A deleted version whose partition tag has been removed from the dataset (stage 2 of a
+/// partition delete): listed as deleted, and its tag cannot be removed a second time.
 const UNTAGGED: &str = "DELETED_UNTAGGED";
 /// How long an index request takes to complete unless configured otherwise.
 pub const DEFAULT_INDEX_DELAY_MS: i64 = 600;
