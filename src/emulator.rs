@@ -19,18 +19,29 @@ pub struct PyEmulator {
 
 #[pymethods]
 impl PyEmulator {
+    /// The credentials an emulator accepts unless given others.
+    #[classattr]
+    const DEFAULT_TOKEN: &'static str = domo_emulator::DEFAULT_TOKEN;
+    #[classattr]
+    const DEFAULT_EMAIL: &'static str = domo_emulator::DEFAULT_EMAIL;
+    #[classattr]
+    const DEFAULT_PASSWORD: &'static str = domo_emulator::DEFAULT_PASSWORD;
+
     #[new]
-    #[pyo3(signature = (*, host="127.0.0.1", port=0, data_dir=None, token="local-domo-token", email="admin@local.domo", password="local-domo-password"))]
+    #[pyo3(signature = (*, host="127.0.0.1", port=0, data_dir=None, token=None, email=None, password=None))]
     fn new(
         py: Python<'_>,
         host: &str,
         port: u16,
         data_dir: Option<PathBuf>,
-        token: &str,
-        email: &str,
-        password: &str,
+        token: Option<String>,
+        email: Option<String>,
+        password: Option<String>,
     ) -> PyResult<Self> {
-        let (token, email, password) = (token.to_string(), email.to_string(), password.to_string());
+        let defaults = domo_emulator::Config::default();
+        let token = token.unwrap_or(defaults.token);
+        let email = email.unwrap_or(defaults.email);
+        let password = password.unwrap_or(defaults.password);
         let config = domo_emulator::Config {
             host: host.to_string(),
             port,

@@ -14,6 +14,7 @@ import domo_datasets as dd
 import pyarrow as pa
 import pytest
 from domo_datasets import testing
+from domo_datasets._domo import Emulator
 from domo_datasets.testing import LocalDomo
 from support import CREATE_PATH, PART_PATH, QUERY_PATH
 
@@ -32,6 +33,7 @@ def test_local_domo_context_manager() -> None:
     with LocalDomo() as domo:
         assert domo.url.startswith("http://127.0.0.1:")
         assert domo.port > 0 and domo.url.endswith(f":{domo.port}")
+        # The documented defaults, written out: the one definition is the emulator's.
         assert (domo.token, domo.email, domo.password) == (
             "local-domo-token",
             "admin@local.domo",
@@ -44,7 +46,7 @@ def test_local_domo_context_manager() -> None:
         assert ds.query("SELECT SUM(`x`) AS s FROM table").to_pyarrow().to_pylist() == [{"s": 3}]
         url = domo.url
     # Stopped: nothing listens any more.
-    late = dd.Client(url, token="local-domo-token", max_retries=0, connect_timeout=2)
+    late = dd.Client(url, token=Emulator.DEFAULT_TOKEN, max_retries=0, connect_timeout=2)
     with pytest.raises(dd.TransportError):
         late.dataset(ds.id).metadata()
     domo.stop()  # idempotent
@@ -59,7 +61,7 @@ def test_local_domo_custom_credentials_and_fixed_port() -> None:
         logged_in = dd.Client.login(domo.url, "me@x.io", "pw")
         assert logged_in.dataset(ds.id).metadata()["id"] == ds.id
         with pytest.raises(dd.AuthError):
-            dd.Client(domo.url, token="local-domo-token").dataset(ds.id).metadata()
+            dd.Client(domo.url, token=Emulator.DEFAULT_TOKEN).dataset(ds.id).metadata()
 
 
 def test_local_domo_persists_with_data_dir(tmp_path: Path) -> None:
@@ -213,7 +215,7 @@ def test_cli_serve(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert f"http://127.0.0.1:{port}" in out
     assert "serve-token" in out
-    assert "admin@local.domo" in out
+    assert Emulator.DEFAULT_EMAIL in out
 
     # --data-dir kept the dataset.
     with LocalDomo(data_dir=tmp_path, token="serve-token") as domo:

@@ -8,7 +8,7 @@ and can be interrupted with Ctrl-C.
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Literal, Protocol, Self, TypeAlias, TypedDict, final
+from typing import Any, ClassVar, Literal, Protocol, Self, TypeAlias, TypedDict, final
 
 import pandas
 import polars
@@ -1179,10 +1179,17 @@ class Emulator:
         host: Interface to bind; loopback by default.
         port: Port to bind; ``0`` picks a free one.
         data_dir: Keep state in this folder (survives restarts); in memory if ``None``.
-        token: The developer token the emulator accepts.
-        email: The email of the user who can log in.
-        password: That user's password.
+        token: The developer token the emulator accepts (``DEFAULT_TOKEN`` if ``None``).
+        email: The email of the user who can log in (``DEFAULT_EMAIL`` if ``None``).
+        password: That user's password (``DEFAULT_PASSWORD`` if ``None``).
     """
+
+    DEFAULT_TOKEN: ClassVar[str]
+    """``"local-domo-token"``."""
+    DEFAULT_EMAIL: ClassVar[str]
+    """``"admin@local.domo"``."""
+    DEFAULT_PASSWORD: ClassVar[str]
+    """``"local-domo-password"``."""
 
     def __new__(
         cls,
@@ -1190,9 +1197,9 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         data_dir: str | os.PathLike[str] | None = None,
-        token: str = "local-domo-token",
-        email: str = "admin@local.domo",
-        password: str = "local-domo-password",
+        token: str | None = None,
+        email: str | None = None,
+        password: str | None = None,
     ) -> Self: ...
     @property
     def url(self) -> str:

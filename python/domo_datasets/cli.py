@@ -62,9 +62,9 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-_DEFAULT_TOKEN = "local-domo-token"
-_DEFAULT_EMAIL = "admin@local.domo"
-_DEFAULT_PASSWORD = "local-domo-password"
+_DEFAULT_TOKEN = Emulator.DEFAULT_TOKEN
+_DEFAULT_EMAIL = Emulator.DEFAULT_EMAIL
+_DEFAULT_PASSWORD = Emulator.DEFAULT_PASSWORD
 
 DEMO_SCHEMA: list[tuple[str, DomoType]] = [
     ("order_id", "LONG"),

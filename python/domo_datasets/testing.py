@@ -94,9 +94,9 @@ class LocalDomo:
         port: int = 0,
         data_dir: str | os.PathLike[str] | None = None,
         *,
-        token: str = "local-domo-token",
-        email: str = "admin@local.domo",
-        password: str = "local-domo-password",
+        token: str = Emulator.DEFAULT_TOKEN,
+        email: str = Emulator.DEFAULT_EMAIL,
+        password: str = Emulator.DEFAULT_PASSWORD,
     ) -> None:
         self._emulator = Emulator(
             host=host,

@@ -242,7 +242,7 @@ async fn errors_carry_domo_fields_and_no_token() {
 
     let refused = Client::login(
         &emulator.url(),
-        "admin@local.domo",
+        domo_emulator::DEFAULT_EMAIL,
         "nope",
         &ClientOptions::default(),
     )
@@ -253,8 +253,8 @@ async fn errors_carry_domo_fields_and_no_token() {
     );
     let ok = Client::login(
         &emulator.url(),
-        "admin@local.domo",
-        "local-domo-password",
+        domo_emulator::DEFAULT_EMAIL,
+        domo_emulator::DEFAULT_PASSWORD,
         &ClientOptions::default(),
     )
     .await

@@ -249,7 +249,7 @@ mod tests {
         assert_eq!(check(&user, "/v1/users"), Verdict::Allowed);
         let (kind, v) = check_public(
             &st,
-            &headers(&[(DEVELOPER_HEADER, "local-domo-token")]),
+            &headers(&[(DEVELOPER_HEADER, crate::DEFAULT_TOKEN)]),
             "/v1/datasets",
         );
         assert_eq!(kind, AuthKind::Developer);

@@ -76,15 +76,22 @@ pub struct Config {
     pub password: String,
 }
 
+/// The developer token a default `Config` accepts.
+pub const DEFAULT_TOKEN: &str = "local-domo-token";
+/// The email of the user who logs in with a password, by default.
+pub const DEFAULT_EMAIL: &str = "admin@local.domo";
+/// That user's password (also the OAuth client secret), by default.
+pub const DEFAULT_PASSWORD: &str = "local-domo-password";
+
 impl Default for Config {
     fn default() -> Self {
         Config {
             host: "127.0.0.1".into(),
             port: 0,
             data_dir: None,
-            token: "local-domo-token".into(),
-            email: "admin@local.domo".into(),
-            password: "local-domo-password".into(),
+            token: DEFAULT_TOKEN.into(),
+            email: DEFAULT_EMAIL.into(),
+            password: DEFAULT_PASSWORD.into(),
         }
     }
 }

@@ -35,13 +35,17 @@ fn auth_is_required_and_sessions_work() {
         )
         .unwrap()
     };
-    let bad = login("admin@local.domo", "nope");
+    let bad = login(domo_emulator::DEFAULT_EMAIL, "nope");
     assert_eq!(bad.status, 200);
     assert_eq!(
         bad.json(),
         json!({"success": false, "reason": "INVALID_CREDENTIALS"})
     );
-    let good = login("admin@local.domo", "local-domo-password").json();
+    let good = login(
+        domo_emulator::DEFAULT_EMAIL,
+        domo_emulator::DEFAULT_PASSWORD,
+    )
+    .json();
     assert_eq!(good["success"], true);
     assert_eq!(good["twoFactorInfo"]["isTwoFactorAuthEnabled"], false);
     let session = good["sessionToken"].as_str().unwrap().to_owned();

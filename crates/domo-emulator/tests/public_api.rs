@@ -7,8 +7,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use common::{Domo, Resp, assert_domo_error, gzip, raw_request};
 use serde_json::{Value, json};
 
-const EMAIL: &str = "admin@local.domo";
-const PASSWORD: &str = "local-domo-password";
+const EMAIL: &str = domo_emulator::DEFAULT_EMAIL;
+const PASSWORD: &str = domo_emulator::DEFAULT_PASSWORD;
 
 fn basic(user: &str, password: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{password}")))

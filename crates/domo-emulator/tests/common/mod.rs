@@ -10,7 +10,7 @@ use std::time::Duration;
 use domo_emulator::{Config, Emulator};
 use serde_json::Value;
 
-pub const TOKEN: &str = "local-domo-token";
+pub const TOKEN: &str = domo_emulator::DEFAULT_TOKEN;
 
 pub struct Resp {
     pub status: u16,
