@@ -300,7 +300,8 @@ class LocalDomo:
 
         Each is a dict with ``method``, ``path``, ``query``, ``status``, ``auth``
         (``"developer"``, ``"session"``, ``"bearer"``, ``"basic"`` or ``"none"``),
-        ``content_type``, ``content_encoding``, ``bytes``, ``fault``, ``dropped`` and
+        ``content_type``, ``content_encoding``, ``accept_encoding``, ``answer_encoding``
+        (``"gzip"`` when the answer was compressed), ``bytes``, ``fault``, ``dropped`` and
         ``sql`` (a query's SQL; ``None`` for other requests).
         Faulted requests are included; dropped connections have status 0.
 

@@ -30,6 +30,7 @@ mod csv;
 mod digest;
 mod errors;
 mod manage;
+mod middleware;
 mod public;
 mod routes;
 mod search;
@@ -48,7 +49,6 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use serde_json::{Value as Json, json};
 
@@ -103,6 +103,30 @@ impl Default for Config {
 /// Every route is registered with the access it needs (see `access`): which path
 /// parameter or body field names its dataset or stream, and at which level.
 pub fn router(state: AppState) -> Router {
+    let (routes, entries) = route_table(state.clone()).finish();
+    let listing = Json::Array(
+        entries
+            .iter()
+            .map(|e| json!({"method": e.method, "path": e.path, "access": e.access.to_json()}))
+            .collect(),
+    );
+    let routes = routes
+        // What the emulator serves and the access each route needs, so a test can walk
+        // every route without keeping its own copy of the list.
+        .route(
+            "/_emulator/routes",
+            get(move || {
+                let listing = listing.clone();
+                async move { errors::json_response(axum::http::StatusCode::OK, &listing) }
+            }),
+        )
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed);
+    middleware::wrap(routes, &state).with_state(state)
+}
+
+/// Every route with the access it needs.
+fn route_table(state: AppState) -> access::Table {
     use access::Access::{Admin, BodyDataset, Dataset, Open, Stream};
     use access::Level::{Edit, Own, View};
     const DS3: &str = "/api/data/v3/datasources/{id}";
@@ -113,7 +137,7 @@ pub fn router(state: AppState) -> Router {
     let ds = |l| Dataset("id", l);
     let p3 = |rest: &str| format!("{DS3}{rest}");
     let p2 = |rest: &str| format!("{DS2}{rest}");
-    let table = access::Table::new(state.clone())
+    access::Table::new(state)
         .post("/api/content/v2/authentication", Open, routes::login)
         .post("/api/data/v2/datasources", Open, routes::create_dataset)
         // Each caller is answered only the datasets they may view.
@@ -295,32 +319,7 @@ pub fn router(state: AppState) -> Router {
         .get("/_emulator/faults", Admin, admin::list_faults)
         .delete("/_emulator/faults", Admin, admin::clear_faults)
         .get("/_emulator/requests", Admin, admin::requests)
-        .delete("/_emulator/requests", Admin, admin::clear_requests);
-    let (routes, entries) = table.finish();
-    let listing = Json::Array(
-        entries
-            .iter()
-            .map(|e| json!({"method": e.method, "path": e.path, "access": e.access.to_json()}))
-            .collect(),
-    );
-    routes
-        // What the emulator serves and the access each route needs, so a test can walk
-        // every route without keeping its own copy of the list.
-        .route(
-            "/_emulator/routes",
-            get(move || {
-                let listing = listing.clone();
-                async move { errors::json_response(axum::http::StatusCode::OK, &listing) }
-            }),
-        )
-        .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            admin::layer,
-        ))
-        .layer(DefaultBodyLimit::max(admin::BODY_LIMIT))
-        .with_state(state)
+        .delete("/_emulator/requests", Admin, admin::clear_requests)
 }
 
 /// A running emulator. Stops when dropped.
@@ -454,5 +453,31 @@ impl Emulator {
 impl Drop for Emulator {
     fn drop(&mut self) {
         self.stop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layers tell API requests from admin ones by namespace; every route must be in
+    /// the namespace its declared access implies, or it would escape authentication.
+    #[test]
+    fn every_route_is_in_its_namespace() {
+        let state = AppState::new(&Config::default()).unwrap();
+        let (_, entries) = route_table(state).finish();
+        assert!(entries.len() > 50);
+        for e in entries {
+            if e.access == access::Access::Admin {
+                assert!(middleware::is_admin(&e.path), "{} {}", e.method, e.path);
+            } else {
+                assert!(
+                    middleware::api_of(&e.path).is_some(),
+                    "{} {}",
+                    e.method,
+                    e.path
+                );
+            }
+        }
     }
 }
