@@ -28,6 +28,7 @@ mod admin;
 mod auth;
 mod csv;
 mod digest;
+mod encoding;
 mod errors;
 mod manage;
 mod middleware;

@@ -16,6 +16,7 @@ use serde_json::{Value as Json, json};
 
 use crate::auth;
 use crate::csv;
+use crate::encoding::Encoding;
 use crate::errors::ApiError;
 use crate::routes::{
     ApiResult, Params, blocking, csv_response, decode_part, is_gzip, json_body, opt_str, params,
@@ -331,7 +332,12 @@ pub async fn delete_dataset(State(st): State<AppState>, Path(id): Path<String>) 
 
 /// `GET /v1/datasets/{id}/data?includeHeader=true&fileName=x.csv`. Nulls are empty
 /// fields here (the instance export writes `\N`): see `csv::PUBLIC_NULL`.
-pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Params) -> ApiResult {
+pub async fn export(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    q: Params,
+) -> ApiResult {
     let q = params(q);
     // pydomo sends Python's str(True): "True".
     let header_row = q
@@ -339,7 +345,8 @@ pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Param
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let lookup = st.clone();
     let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
-    let mut resp = csv_response(st, ds, header_row, csv::PUBLIC_NULL);
+    let encoding = Encoding::for_request(&headers);
+    let mut resp = csv_response(st, ds, header_row, csv::PUBLIC_NULL, encoding);
     if let Some(name) = q.get("fileName").filter(|n| !n.is_empty()) {
         let safe: String = name
             .chars()

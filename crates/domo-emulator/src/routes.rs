@@ -15,6 +15,7 @@ use axum::Extension;
 
 use crate::auth::Caller;
 use crate::csv;
+use crate::encoding::{BodyEncoder, Encoding};
 use crate::errors::{ApiError, json_response, json_text_response};
 use crate::state::AppState;
 use crate::store::{ADMIN_ID, Column, Dataset, EXPORT_CHUNK_ROWS, QueryEvent, write_csv_header};
@@ -214,7 +215,17 @@ pub async fn schema(State(st): State<AppState>, Path(id): Path<String>) -> ApiRe
 
 // ---- query ----
 
-pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+/// The header by which the emulator says how many rows it answers at most: live Domo
+/// sends none (its cap is 1,000,000), so a client can tell an answer stopped by a smaller
+/// cap set for a test (`answerRowCap`) from a complete one.
+pub const ANSWER_ROW_CAP_HEADER: &str = "x-emulator-answer-row-cap";
+
+pub async fn query(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     let v = json_body(&body, false)?;
     let sql = match v.get("sql") {
         Some(Json::String(s)) => s.clone(),
@@ -224,32 +235,49 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
             ));
         }
     };
+    let encoding = Encoding::for_request(&headers);
     // The answer goes out as it is rendered, so a client can decode while the emulator
     // still works. It starts only once the first rows are rendered: an error before that
     // (anywhere in a small answer) is still a proper error answer; one after cuts the
     // body short, which the client reports.
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Result<Bytes, std::io::Error>>();
-    let (started_tx, started) = tokio::sync::oneshot::channel::<Result<(), ApiError>>();
+    let (started_tx, started) = tokio::sync::oneshot::channel::<Result<usize, ApiError>>();
     tokio::task::spawn_blocking(move || {
+        let cap = match st.inner.store.answer_row_cap() {
+            Ok(cap) => cap,
+            Err(e) => {
+                let _ = started_tx.send(Err(e));
+                return;
+            }
+        };
         let mut started_tx = Some(started_tx);
         let mut columns = 0;
+        let mut encoder = BodyEncoder::new(encoding);
         let outcome = st.inner.store.query_stream(&id, &sql, &mut |event| {
             let (bytes, rows) = match event {
                 QueryEvent::Columns { names, types } => {
                     columns = names.len();
-                    (answer_head(&id, &names, &types), false)
+                    (encoder.piece(answer_head(&id, &names, &types)), false)
                 }
-                QueryEvent::Rows(chunk) => (chunk, true),
-                QueryEvent::Done { num_rows } => (answer_tail(num_rows, columns), false),
+                QueryEvent::Rows(chunk) => (encoder.piece(chunk), true),
+                QueryEvent::Done { num_rows } => {
+                    let tail = encoder.piece(answer_tail(num_rows, columns));
+                    let end = encoder.finish();
+                    ([tail, end].concat().into(), false)
+                }
             };
             // A client that has gone away stops the query.
-            let sent = tx.send(Ok(Bytes::from(bytes)));
+            let sent = if bytes.is_empty() {
+                Ok(())
+            } else {
+                tx.send(Ok(bytes)).map_err(drop)
+            };
             if let Some(s) = started_tx.take_if(|_| rows) {
-                let _ = s.send(Ok(()));
+                let _ = s.send(Ok(cap));
             }
             match sent {
                 Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
+                Err(()) => ControlFlow::Break(()),
             }
         });
         if let Err(e) = outcome {
@@ -263,12 +291,15 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
             }
         }
     });
-    started
+    let cap = started
         .await
         .map_err(|_| ApiError::internal("the query worker failed"))??;
     let mut rx = rx;
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    Ok(streamed(stream, "application/json;charset=UTF-8"))
+    let mut resp = streamed(stream, "application/json;charset=UTF-8", encoding);
+    resp.headers_mut()
+        .insert(ANSWER_ROW_CAP_HEADER, HeaderValue::from(cap));
+    Ok(resp)
 }
 
 /// A query answer up to its rows: the fields Domo sends before them.
@@ -294,14 +325,15 @@ fn answer_tail(num_rows: usize, num_columns: usize) -> Vec<u8> {
     format!(r#","numRows":{num_rows},"numColumns":{num_columns},"fromcache":false}}"#).into_bytes()
 }
 
-/// A response whose body is the chunks of `stream`.
-fn streamed<S>(stream: S, content_type: &'static str) -> Response
+/// A response whose body is the chunks of `stream`, already encoded as `encoding` says.
+fn streamed<S>(stream: S, content_type: &'static str, encoding: Encoding) -> Response
 where
     S: futures::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static,
 {
     let mut resp = Body::from_stream(stream).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    encoding.label(&mut resp);
     resp
 }
 
@@ -504,27 +536,35 @@ pub async fn commit(
 
 // ---- export ----
 
-pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Params) -> ApiResult {
+pub async fn export(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    q: Params,
+) -> ApiResult {
     let q = params(q);
     let header_row = q
         .get("includeHeader")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let lookup = st.clone();
     let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
-    Ok(csv_response(st, ds, header_row, csv::NULL))
+    let encoding = Encoding::for_request(&headers);
+    Ok(csv_response(st, ds, header_row, csv::NULL, encoding))
 }
 
-/// Streams `ds` as CSV, nulls written as `null`.
+/// Streams `ds` as CSV, nulls written as `null`, compressed as `encoding` says.
 pub(crate) fn csv_response(
     st: AppState,
     ds: Dataset,
     header_row: bool,
     null: &'static [u8],
+    encoding: Encoding,
 ) -> Response {
     // A blocking reader feeds a small channel: memory stays at a few chunks whatever
     // the dataset's size, and a client that stops reading stops the reader.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
+        let mut encoder = BodyEncoder::new(encoding);
         let mut buf = Vec::with_capacity(256 * 1024);
         if header_row {
             write_csv_header(&mut buf, &ds);
@@ -535,12 +575,16 @@ pub(crate) fn csv_response(
                 Ok((last, n)) => {
                     after = last;
                     let done = n < EXPORT_CHUNK_ROWS;
+                    let mut chunk = Bytes::new();
                     if !buf.is_empty() {
                         let next = Vec::with_capacity(buf.capacity());
-                        let chunk = Bytes::from(std::mem::replace(&mut buf, next));
-                        if tx.blocking_send(Ok(chunk)).is_err() {
-                            return;
-                        }
+                        chunk = encoder.piece(std::mem::replace(&mut buf, next));
+                    }
+                    if done {
+                        chunk = [chunk, encoder.finish()].concat().into();
+                    }
+                    if !chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err() {
+                        return;
                     }
                     if done {
                         return;
@@ -556,7 +600,7 @@ pub(crate) fn csv_response(
         }
     });
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    streamed(stream, "text/csv;charset=UTF-8")
+    streamed(stream, "text/csv;charset=UTF-8", encoding)
 }
 
 // ---- fallbacks ----

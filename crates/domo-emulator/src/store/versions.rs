@@ -276,6 +276,11 @@ impl Store {
         Ok(())
     }
 
+    /// The most rows a query answers (the live cap unless set).
+    pub fn answer_row_cap(&self) -> Result<usize, ApiError> {
+        answer_row_cap(&self.reader()?.conn)
+    }
+
     /// Caps query answers at `rows` rows (at least 1).
     pub fn set_answer_row_cap(&self, rows: i64) -> Result<(), ApiError> {
         if rows < 1 {
