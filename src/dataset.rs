@@ -364,6 +364,27 @@ fn table(decoded: domo_core::codec::json_rows::DecodedRows) -> PyDomoTable {
     PyDomoTable::new(decoded.schema, decoded.batches)
 }
 
+/// A `RowCapWarning` when the answer has exactly as many rows as Domo answers at most:
+/// the rest of the query's rows, if any, were cut without an error.
+fn warn_if_capped(py: Python<'_>, answer: &domo_core::QueryAnswer) -> PyResult<()> {
+    if !answer.stopped_at_cap() {
+        return Ok(());
+    }
+    let category = py
+        .import("domo_datasets.exceptions")?
+        .getattr("RowCapWarning")?;
+    let message = format!(
+        "the query answer has {} rows, the most Domo answers to one query: it may have \
+         been cut; read every row with Dataset.query_pages (or domo_datasets.scan)",
+        answer.row_cap
+    );
+    // stacklevel 1: this method has no Python frame of its own, so the innermost frame
+    // is the caller's, whose line the warning then names.
+    py.import("warnings")?
+        .call_method1("warn", (message, category, 1))?;
+    Ok(())
+}
+
 #[pymethods]
 impl PyDataset {
     #[getter]
@@ -740,12 +761,16 @@ impl PyDataset {
 
     fn query(&self, py: Python<'_>, sql: String) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
-        block_on(py, async move { ds.query(&sql).await }).map(table)
+        let answer = block_on(py, async move { ds.query_answer(&sql).await })?;
+        warn_if_capped(py, &answer)?;
+        Ok(table(answer.rows))
     }
 
     async fn query_async(&self, sql: String) -> PyResult<PyDomoTable> {
         let ds = self.inner.clone();
-        spawn(async move { ds.query(&sql).await }).await.map(table)
+        let answer = spawn(async move { ds.query_answer(&sql).await }).await?;
+        Python::attach(|py| warn_if_capped(py, &answer))?;
+        Ok(table(answer.rows))
     }
 
     /// A polars LazyFrame over the dataset, reading only what the query needs: see

@@ -700,6 +700,10 @@ class Dataset:
         decimal128(38, 10), DATE -> date32, DATETIME -> timestamp[us, UTC], STRING -> utf8,
         BOOLEAN -> bool. Nulls are preserved.
 
+        Domo answers at most 1,000,000 rows and cuts the rest without an error: an answer
+        of exactly that many rows comes with a
+        :class:`~domo_datasets.exceptions.RowCapWarning` (``query_pages`` reads them all).
+
         Raises:
             ValueError: If ``sql`` is empty.
             BadRequestError: If Domo rejects the SQL.

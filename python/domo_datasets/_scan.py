@@ -20,10 +20,12 @@ import itertools
 import logging
 import re
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from domo_datasets._pushdown import predicate_to_sql, quote_identifier
+from domo_datasets.exceptions import RowCapWarning
 
 if TYPE_CHECKING:
     import polars as pl
@@ -103,7 +105,12 @@ class _Plan:
     def _query(self, sql: str, send: bool) -> Any:
         self.sql.append(sql)
         log.debug("scan of dataset %s sends: %s", self.dataset.id, sql)
-        return self.dataset.query(sql) if send else None
+        if not send:
+            return None
+        # The plan pages past the cap itself, so a capped answer is no news to the user.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RowCapWarning)
+            return self.dataset.query(sql)
 
     def tables(self, send: bool = True) -> Iterator[Any]:
         """Arrow tables (with at least the plan's columns) in order; nothing when not

@@ -23,6 +23,7 @@ __all__ = [
     "ForbiddenError",
     "NotFoundError",
     "RateLimitError",
+    "RowCapWarning",
     "ServerError",
     "TimeoutError",
     "TransportError",
@@ -141,4 +142,14 @@ class AnswerTooLargeError(UnexpectedResponseError):
     ``max_answer_bytes``, or an export record longer than ``max_record_bytes`` (a record
     that never ends, such as one with an unclosed quote). Raise the setting if the answer
     is expected to be that large.
+    """
+
+
+class RowCapWarning(UserWarning):
+    """A query answer has exactly as many rows as Domo answers to one query (1,000,000).
+
+    Domo cuts the rest of a larger answer without an error, so such an answer may be
+    incomplete. ``Dataset.query_pages`` (or :func:`domo_datasets.scan`) reads every row.
+    Against the local emulator the cap is the one it was given
+    (``LocalDomo.set_answer_row_cap``), which it announces with each answer.
     """

@@ -139,6 +139,12 @@ impl Dataset {
 
     /// Runs SQL against the dataset (named `table` in the SQL) and decodes the answer.
     pub async fn query(&self, sql: &str) -> Result<DecodedRows> {
+        self.query_answer(sql).await.map(|answer| answer.rows)
+    }
+
+    /// Like [`Dataset::query`], with the row cap the answer was given under, so a caller
+    /// can tell an answer that may have been cut ([`QueryAnswer::stopped_at_cap`]).
+    pub async fn query_answer(&self, sql: &str) -> Result<QueryAnswer> {
         if sql.trim().is_empty() {
             return Err(Error::invalid("the SQL is empty"));
         }
@@ -147,6 +153,13 @@ impl Dataset {
         // A query changes nothing, so a lost answer may be asked for again.
         call.idempotent = true;
         let mut answer = self.client.transport.send(&call).await?;
+        let row_cap = answer
+            .header(ANSWER_ROW_CAP_HEADER)
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|cap| *cap > 0)
+            .unwrap_or(LIVE_ANSWER_ROW_CAP);
+        // Announced for the bytes on the wire: a compressed answer decodes to more, and
+        // `check_size` counts what it decodes to as it arrives.
         let expected_len = answer.content_length().unwrap_or(0);
         answer.check_size(expected_len)?;
         // Rows are decoded on all cores as they arrive.
@@ -176,7 +189,33 @@ impl Dataset {
         for (name, kind) in &decoded.unknown_types {
             log::warn!("query column {name:?} has type {kind:?}, unknown here; read as text");
         }
-        Ok(decoded)
+        Ok(QueryAnswer {
+            rows: decoded,
+            row_cap,
+        })
+    }
+}
+
+/// The most rows Domo answers to one query; it cuts the rest without saying so.
+pub const LIVE_ANSWER_ROW_CAP: u64 = 1_000_000;
+
+/// A header the local emulator sends with a query answer: the row cap it answers under
+/// when a test set one below the live cap. Domo sends none, and the live cap applies.
+pub const ANSWER_ROW_CAP_HEADER: &str = "x-emulator-answer-row-cap";
+
+/// A decoded query answer and the row cap it was answered under.
+#[derive(Debug, Clone)]
+pub struct QueryAnswer {
+    pub rows: DecodedRows,
+    /// [`LIVE_ANSWER_ROW_CAP`], or the cap the server announced.
+    pub row_cap: u64,
+}
+
+impl QueryAnswer {
+    /// Whether the answer has exactly as many rows as the server answers at most: the
+    /// query may have had more, which only paging (`query_pages`) reads.
+    pub fn stopped_at_cap(&self) -> bool {
+        self.rows.num_rows() as u64 == self.row_cap
     }
 }
 

@@ -26,7 +26,7 @@ pub use access::Permission;
 pub use alter::ColumnChange;
 pub use batches::BatchStream;
 pub use client::Client;
-pub use datasets::Dataset;
+pub use datasets::{Dataset, QueryAnswer};
 pub use error::{ApiError, ApiErrorKind, Error, RequestInfo, Result};
 pub use retry::RetryPolicy;
 pub use streams::Stream;

@@ -511,6 +511,11 @@ impl Answer {
         next.map_err(|e| self.fail(transport_error(e, &self.request)))
     }
 
+    /// A header of the answer, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.response.headers().get(name)?.to_str().ok()
+    }
+
     /// The length the server announced, if any (not checked against what comes).
     pub fn content_length(&self) -> Option<u64> {
         self.response.content_length()
