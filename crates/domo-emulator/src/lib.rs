@@ -34,6 +34,7 @@ mod public;
 mod routes;
 mod search;
 mod server;
+mod snapshot;
 mod sql;
 mod state;
 mod store;
@@ -279,6 +280,8 @@ pub fn router(state: AppState) -> Router {
             public::abort_execution,
         )
         .post("/_emulator/reset", Admin, admin::reset)
+        .post("/_emulator/snapshots", Admin, snapshot::save)
+        .post("/_emulator/snapshots/restore", Admin, snapshot::restore)
         .get("/_emulator/state", Admin, admin::state)
         .post("/_emulator/users", Admin, manage::add_user)
         .post("/_emulator/cards", Admin, manage::add_card)
