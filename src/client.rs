@@ -23,7 +23,7 @@ use crate::versions::{list_to_owned, list_to_py};
 /// export record, default 64 MiB); past either limit, AnswerTooLargeError. Redirects are
 /// followed only within the instance's origin (at most 5 hops): the token and request
 /// bodies never go to another server. A token echoed by a server is masked in errors.
-#[pyclass(module = "domo_datasets._domo", name = "Client", frozen)]
+#[pyclass(module = "domo_datasets._domo", name = "Client", frozen, weakref)]
 #[derive(Clone)]
 pub struct PyClient {
     pub inner: domo_core::Client,

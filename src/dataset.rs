@@ -112,44 +112,30 @@ pub fn columns_from_py(schema: &Bound<'_, PyAny>) -> PyResult<Vec<Column>> {
         .collect()
 }
 
-/// Upload data from an Arrow source or a CSV path.
+/// Upload data from anything `domo_datasets._sources.upload_source` accepts, which hands
+/// back a CSV path, an Arrow source or an iterator of those (or says what is accepted).
 fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
-    let py = data.py();
-    if data.is_instance_of::<PyString>() || data.hasattr("__fspath__")? {
-        let path: PathBuf = py
-            .import("os")?
-            .call_method1("fspath", (data,))?
-            .extract()?;
-        return Ok(UploadSource::CsvFile(path));
-    }
-    let module = data
-        .get_type()
-        .module()
-        .map(|m| m.to_string())
-        .unwrap_or_default();
-    if module.starts_with("pandas") {
-        if py.import("pyarrow").is_err() {
-            return Err(PyTypeError::new_err(
-                "uploading a pandas DataFrame needs pyarrow installed",
-            ));
-        }
-        let table = py
-            .import("domo_datasets._pandas")?
-            .call_method1("to_arrow", (data,))?;
-        return source_from_py(&table);
+    let data = data
+        .py()
+        .import("domo_datasets._sources")?
+        .call_method1("upload_source", (data,))?;
+    if let Ok(path) = data.cast::<PyString>() {
+        return Ok(UploadSource::CsvFile(PathBuf::from(path.to_str()?)));
     }
     if data.hasattr("__arrow_c_stream__")? || data.hasattr("__arrow_c_array__")? {
         let batches: AnyRecordBatch = data.extract()?;
         return Ok(UploadSource::Batches(batches.into_reader()?));
     }
-    if let Ok(items) = data.try_iter() {
-        return Ok(UploadSource::Batches(Box::new(PyBatchIter::new(items)?)));
-    }
-    Err(PyTypeError::new_err(format!(
-        "cannot upload a {}: give an Arrow table, record batch or stream (pyarrow, polars, \
-         pandas), an iterator of those, or the path of a CSV file",
-        data.get_type().name()?
-    )))
+    Ok(UploadSource::Batches(Box::new(PyBatchIter::new(
+        data.try_iter()?,
+    )?)))
+}
+
+/// Rows for `append_rows` with plain Python values (`_sources.plain_rows`).
+fn plain_rows<'py>(rows: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    rows.py()
+        .import("domo_datasets._sources")?
+        .call_method1("plain_rows", (rows,))
 }
 
 type Reader = Box<dyn RecordBatchReader + Send>;
@@ -910,14 +896,14 @@ impl PyDataset {
         py: Python<'py>,
         rows: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let rows = rows_to_json(rows)?;
+        let rows = rows_to_json(&plain_rows(rows)?)?;
         let ds = self.inner.clone();
         let answer = block_on(py, async move { ds.append_rows(rows).await })?;
         json_to_py(py, &answer)
     }
 
     async fn append_rows_async(&self, rows: Py<PyAny>) -> PyResult<Py<PyAny>> {
-        let rows = Python::attach(|py| rows_to_json(rows.bind(py)))?;
+        let rows = Python::attach(|py| rows_to_json(&plain_rows(rows.bind(py))?))?;
         let ds = self.inner.clone();
         let answer = spawn(async move { ds.append_rows(rows).await }).await?;
         Python::attach(|py| json_to_py(py, &answer).map(Bound::unbind))

@@ -105,13 +105,19 @@ def test_query_result_converts_to_polars_and_pandas(all_types_ds: dd.Dataset) ->
     assert frame.to_dicts() == pl.DataFrame(expected).to_dicts()
     assert pl.DataFrame(table).to_dicts() == frame.to_dicts()
 
-    # By default DECIMAL stays exact in Arrow memory; every other column is what pyarrow
-    # makes of it.
+    # By default DECIMAL stays exact in Arrow memory, LONG is pandas' nullable Int64, and
+    # DATE and DATETIME are naive datetime64[us] in UTC (pydomo's dtypes); the rest is
+    # what pyarrow makes of it.
     pdf = table.to_pandas()
     assert isinstance(pdf, pd.DataFrame)
     assert list(pdf.columns) == list(ALL_TYPES_DOMO)
     assert len(pdf) == 24
     expected_pdf = expected.to_pandas()
+    for name in ("id", "count"):
+        expected_pdf[name] = pd.array(expected.column(name).to_pylist(), dtype="Int64")
+    expected_pdf["day"] = pd.to_datetime(expected_pdf["day"]).astype("datetime64[us]")
+    expected_pdf["at"] = expected_pdf["at"].dt.tz_convert(None).astype("datetime64[us]")
+    assert str(pdf["count"].dtype) == "Int64"
     decimal_dtype = pd.ArrowDtype(pa.decimal128(38, 10))
     assert pdf["price"].dtype == decimal_dtype
     assert pa.array(pdf["price"]).equals(expected.column("price").combine_chunks())

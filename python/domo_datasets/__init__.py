@@ -12,7 +12,10 @@ Example::
     client = dd.Client("acme", token="...")
     table = client.dataset("44c5d1b9-...").query("SELECT COUNT(*) FROM table")
 
-Importing this package does not import pyarrow, polars or pandas.
+Importing this package does not import pyarrow, polars or pandas. The typing helpers
+(:data:`DomoType`, :data:`Schema`, :data:`UploadSource` and the ``TypedDict`` s that
+describe Domo's answers, such as :class:`Column` and :class:`UploadResult`) are importable
+from here for annotations.
 """
 
 from __future__ import annotations
@@ -27,6 +30,39 @@ from domo_datasets._domo import (
     refresh_log_levels,
 )
 from domo_datasets._scan import DatasetReader, explain_scan, scan
+from domo_datasets._types import (
+    AccessLevel,
+    ArrowArrayExportable,
+    ArrowSchemaExportable,
+    ArrowStreamExportable,
+    Card,
+    CardOwner,
+    Column,
+    ConfigurationItem,
+    CopyStatus,
+    DatasetData,
+    DatasetSort,
+    DatasetSummary,
+    DataVersion,
+    DomoType,
+    EntityType,
+    HistoryEntry,
+    IndexStatus,
+    Owner,
+    Partition,
+    PartitionSort,
+    PermissionEntry,
+    PermissionGrant,
+    Schedule,
+    Schema,
+    SchemaChange,
+    SchemaLike,
+    StreamExecution,
+    StreamInfo,
+    UploadProgress,
+    UploadResult,
+    UploadSource,
+)
 from domo_datasets.exceptions import (
     AnswerTooLargeError,
     AuthError,
@@ -45,26 +81,57 @@ from domo_datasets.exceptions import (
 )
 
 __all__ = [
+    "AccessLevel",
     "AnswerTooLargeError",
+    "ArrowArrayExportable",
+    "ArrowSchemaExportable",
+    "ArrowStreamExportable",
     "AuthError",
     "BadRequestError",
     "BatchStream",
+    "Card",
+    "CardOwner",
     "Client",
+    "Column",
     "CommitOutcomeUnknownError",
+    "ConfigurationItem",
     "ConflictError",
+    "CopyStatus",
+    "DataVersion",
     "Dataset",
+    "DatasetData",
     "DatasetReader",
+    "DatasetSort",
+    "DatasetSummary",
     "DomoError",
+    "DomoType",
+    "EntityType",
     "ForbiddenError",
+    "HistoryEntry",
+    "IndexStatus",
     "NotFoundError",
+    "Owner",
+    "Partition",
+    "PartitionSort",
+    "PermissionEntry",
+    "PermissionGrant",
     "RateLimitError",
     "RowCapWarning",
+    "Schedule",
+    "Schema",
+    "SchemaChange",
+    "SchemaLike",
     "ServerError",
     "Stream",
+    "StreamExecution",
+    "StreamInfo",
     "Table",
     "TimeoutError",
     "TransportError",
     "UnexpectedResponseError",
+    "UploadProgress",
+    "UploadResult",
+    "UploadSource",
     "__version__",
     "explain_scan",
     "refresh_log_levels",

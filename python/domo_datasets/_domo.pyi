@@ -8,7 +8,7 @@ and can be interrupted with Ctrl-C.
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Protocol, Self, TypeAlias, TypedDict, final
+from typing import Any, ClassVar, Literal, Self, final
 
 import pandas
 import polars
@@ -16,268 +16,11 @@ import pyarrow
 
 from domo_datasets._scan import DatasetReader
 
+# The typing helpers (DomoType, Schema, the TypedDicts) are defined once, at runtime, in
+# domo_datasets._types; the star import re-exports them here for the signatures below.
+from domo_datasets._types import *  # noqa: F403
+
 __version__: str
-
-DomoType: TypeAlias = Literal["STRING", "LONG", "DOUBLE", "DECIMAL", "DATE", "DATETIME"]
-
-class ArrowSchemaExportable(Protocol):
-    def __arrow_c_schema__(self) -> object: ...
-
-class ArrowStreamExportable(Protocol):
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
-
-class ArrowArrayExportable(Protocol):
-    def __arrow_c_array__(
-        self, requested_schema: object | None = None
-    ) -> tuple[object, object]: ...
-
-SchemaLike: TypeAlias = (
-    Mapping[str, DomoType]
-    | Sequence[tuple[str, DomoType]]
-    | Sequence[Column]
-    | ArrowSchemaExportable
-)
-UploadSource: TypeAlias = (
-    ArrowStreamExportable
-    | ArrowArrayExportable
-    | Iterable[ArrowStreamExportable | ArrowArrayExportable]
-    | str
-    | os.PathLike[str]
-)
-
-class Column(TypedDict):
-    """One column of a dataset's schema."""
-
-    name: str
-    type: DomoType
-
-class UploadResult(TypedDict):
-    """What an upload did, once committed."""
-
-    dataset_id: str
-    upload_id: int
-    mode: Literal["append", "replace"]
-    parts: int
-    rows: int
-    bytes_sent: int
-
-class UploadProgress(TypedDict):
-    """Passed to an upload's ``progress`` callable after each part is sent."""
-
-    parts_sent: int
-    rows_sent: int
-    bytes_sent: int
-    done: bool
-
-AccessLevel: TypeAlias = Literal["CAN_VIEW", "CAN_SHARE", "CAN_EDIT", "CO_OWNER"]
-EntityType: TypeAlias = Literal[
-    "USER",
-    "GROUP",
-    "CARD",
-    "VIRTUAL_USER",
-    "APPROVAL",
-    "ENIGMA_FORM_INSTANCE",
-    "DATA_APP",
-    "DATA_APP_VIEW",
-    "WORKFLOW",
-    "REPORT_VIEW_PAGE",
-]
-
-class PermissionEntry(TypedDict):
-    """One entry of a dataset's access list (the owner comes with level ``"OWNER"``)."""
-
-    id: str
-    type: str
-    name: str
-    accessLevel: str
-
-class PermissionGrant(TypedDict, total=False):
-    """A permission to grant: ``id`` and ``access_level`` are required, ``type`` is
-    ``"USER"`` (default) or ``"GROUP"``."""
-
-    id: str | int
-    type: Literal["USER", "GROUP"]
-    access_level: AccessLevel
-
-class Owner(TypedDict):
-    """A dataset's owner."""
-
-    id: str
-    name: str
-    type: str
-    group: bool
-
-class HistoryEntry(TypedDict):
-    """One change to a dataset (``timestamp`` is ISO-8601 UTC)."""
-
-    timestamp: str
-    action: str
-    user: str
-    details: str
-
-class CopyStatus(TypedDict):
-    """The status of the copy that made a dataset."""
-
-    status: str
-    message: str
-    datasetId: str
-
-class CardOwner(TypedDict):
-    id: str
-    type: str
-    displayName: str
-
-class Card(TypedDict, total=False):
-    """A card built on a dataset (``drillPath`` only with ``drill=True``)."""
-
-    id: int
-    urn: str
-    type: str
-    chartType: str
-    title: str
-    ownerId: int | str
-    owners: list[CardOwner]
-    access: bool
-    datasourceId: str
-    drillPath: list[Any]
-
-class DatasetData(TypedDict):
-    """A dataset's rows as JSON: column names and rows of values."""
-
-    columns: list[str]
-    rows: list[list[Any]]
-
-class SchemaChange(TypedDict, total=False):
-    """A column of a new schema: ``name`` and ``type``, and ``id`` (its current name) to
-    rename a column. A ``"from"`` key is accepted in place of ``id``."""
-
-    name: str
-    type: str
-    id: str
-
-# -- data versions, partitions, indexes, streams (issue 6) --------------------------------
-# Domo's answers are passed through as dicts; these describe the fields the local Domo
-# sends (the live service may send more, or fewer).
-
-class DataVersion(TypedDict, total=False):
-    """One data version of a dataset (every committed upload makes one). Times in epoch ms."""
-
-    dataVersionId: int
-    uploadId: int
-    dataSourceId: str
-    dataTag: str | None
-    updateMethod: str | None
-    status: str
-    createTime: int
-    committedTime: int | None
-    rowCount: int | None
-    indexed: bool
-    deleted: bool
-
-class Partition(TypedDict, total=False):
-    """One partition of a dataset. ``rowCount``/``dateCompleted`` (epoch ms) come only
-    from :meth:`Dataset.search_partitions`."""
-
-    partitionId: str
-    dataVersionId: int
-    rowCount: int
-    dateCompleted: int
-    status: str
-
-class IndexStatus(TypedDict, total=False):
-    """An index request and its progress: ``status`` goes QUEUED, INDEXING, COMPLETE."""
-
-    indexId: int
-    dataSourceId: str
-    dataIds: list[int | str]
-    reindex: bool
-    status: str
-    requestedAt: int
-    completedAt: int | None
-    rowCount: int
-
-class Schedule(TypedDict, total=False):
-    """A stream schedule, sent as ``advancedScheduleJson``. ``type`` is required (MANUAL,
-    ONCE, MINUTE, HOUR, DAY, WEEK, MONTH); ``interval`` is required for MINUTE and HOUR;
-    ``timezone`` defaults to UTC. Other keys are passed through."""
-
-    type: str
-    timezone: str
-    interval: int
-    hour: int
-    minute: int
-    between: dict[str, Any] | None
-
-class ConfigurationItem(TypedDict, total=False):
-    """One item of a stream's connector configuration."""
-
-    name: str
-    value: str
-    type: str
-    category: str
-
-class StreamExecution(TypedDict, total=False):
-    """One run of a stream. Times in epoch seconds, as Domo sends them for streams."""
-
-    streamId: int
-    executionId: int
-    currentState: str
-    rowsInserted: int
-    bytesInserted: int
-    startedAt: int
-    endedAt: int | None
-    updateMethod: str | None
-    peakMemoryUsedBytes: int
-
-class StreamInfo(TypedDict, total=False):
-    """A stream as :meth:`Stream.get` returns it (stream times in epoch seconds, the
-    ``dataSource`` times in epoch ms)."""
-
-    id: int
-    valid: bool
-    transport: dict[str, Any]
-    updateMethod: str
-    dataProvider: dict[str, Any]
-    account: dict[str, Any] | None
-    dataSource: dict[str, Any]
-    schemaDefinition: dict[str, Any]
-    advancedScheduleJson: str | None
-    scheduleState: str
-    lastExecution: StreamExecution | None
-    lastSuccessfulExecution: StreamExecution | None
-    currentExecution: StreamExecution | None
-    createdAt: int
-    modifiedAt: int
-    configuration: list[ConfigurationItem]
-
-PartitionSort: TypeAlias = Literal["datecompleted", "partitionid", "rowcount"]
-
-class DatasetSummary(TypedDict, total=False):
-    """A dataset as :meth:`Client.datasets` lists it: a search object of Domo's Data
-    Center search (``POST /api/search/v1/query``). ``id`` is always the dataset id; other
-    keys are as Domo sends them (times in epoch ms)."""
-
-    id: str
-    databaseId: str
-    name: str
-    description: str
-    ownedById: str
-    ownedByName: str
-    rowCount: int
-    columnCount: int
-    createDate: int
-    lastModified: int
-
-DatasetSort: TypeAlias = Literal[
-    "name",
-    "-name",
-    "createdAt",
-    "-createdAt",
-    "lastUpdated",
-    "-lastUpdated",
-    "lastTouched",
-    "-lastTouched",
-]
 
 @final
 class Client:
@@ -444,7 +187,8 @@ class Client:
 
         ``schema`` is a mapping of column name to Domo type, a sequence of ``(name, type)``
         pairs or of :class:`Column` dicts, or any Arrow schema source (a ``pyarrow.Schema``,
-        or a table/DataFrame's schema) whose types are mapped to Domo types.
+        or a table/DataFrame's schema) whose types are mapped to Domo types (a bool
+        column becomes STRING: bools are written as ``"true"``/``"false"``).
 
         Raises:
             ValueError: If the name is empty or the schema is empty, has duplicate or empty
@@ -813,12 +557,21 @@ class Dataset:
 
         ``data`` is any Arrow source (``pyarrow.Table``/``RecordBatch``/
         ``RecordBatchReader``, ``polars.DataFrame``, ``pandas.DataFrame``, anything with
-        ``__arrow_c_stream__`` or ``__arrow_c_array__``), an iterator of such objects
+        ``__arrow_c_stream__`` or ``__arrow_c_array__``), a ``polars.LazyFrame``
+        (collected in streamed batches), a dict of columns, an iterator of such objects
         (read one at a time, so a generator can produce data larger than memory), or the
-        path of a CSV file with a header row.
+        path of a CSV file with a header row or of a Parquet file (read a row group at a
+        time; needs pyarrow). Anything else is a TypeError listing these.
+
+        Values follow one set of rules: NaN, ``NaT`` and ``pandas.NA`` are nulls; a
+        timestamp at midnight goes into a DATE column as its date; a bool is written as
+        ``"true"``/``"false"`` (into STRING columns only); infinity, a DATETIME value with
+        a fraction of a second and a time of day for a DATE column are refused with a
+        ValueError naming the column and row, and nothing is committed.
 
         Before anything is sent, the data's columns are checked against the dataset's
-        schema (names, order and types); every difference is reported in one ValueError.
+        schema (names, order and types); every difference is reported in one ValueError,
+        each missing or extra column named with its position.
         The data is then encoded as CSV, gzip-compressed and sent in parts of about
         ``part_size`` bytes, ``concurrency`` at a time; parts that fail with a retryable
         error are re-sent. Only when every part has arrived is the upload committed, once;
@@ -869,11 +622,17 @@ class Dataset:
     def append_rows(self, rows: Iterable[Mapping[str, object]]) -> dict[str, Any]:
         """Append a few rows given as dicts (Domo's "Append Row"), without the upload stages.
 
-        Values may be str, int, float, bool, None, ``date``, ``datetime`` (sent in UTC) or
-        ``Decimal``. For more than a few thousand rows, :meth:`upload` is much faster.
+        Values may be what a frame holds (``df.to_dict("records")`` works): str, int,
+        float, bool, ``date``, ``datetime`` (sent in UTC) or ``Decimal``, numpy scalars,
+        and ``None``, NaN, ``NaT`` or ``pandas.NA`` for null. A bool is sent as the text
+        ``"true"``/``"false"``, as uploads write it; a datetime at midnight goes into a
+        DATE column as its date. For more than a few thousand rows, :meth:`upload` is much
+        faster.
 
         Raises:
-            ValueError: If there are no rows or a row names a column the dataset lacks.
+            ValueError: If there are no rows, a row names a column the dataset lacks, or
+                a value would lose data: infinity, a datetime with a fraction of a second,
+                a time of day for a DATE column (the row and column are named).
             TypeError: If a row is not a dict or holds a value of another type.
         """
     async def append_rows_async(self, rows: Iterable[Mapping[str, object]]) -> dict[str, Any]:
@@ -1135,13 +894,15 @@ class Table:
     ) -> pandas.DataFrame:
         """This table as a ``pandas.DataFrame`` (through pyarrow; needs both).
 
-        ``decimals`` says what DECIMAL columns become: ``"arrow"`` (the default)
-        ``pandas.ArrowDtype(decimal128(38, 10))``, exact and without a copy; ``"object"``
-        a ``decimal.Decimal`` per value, pyarrow's own default, which costs about a second
-        per million values; ``"float"`` float64 (NaN for null), as pydomo's frames have
-        them. Other keyword arguments go to
-        ``pyarrow.Table.to_pandas``: ``types_mapper=pandas.ArrowDtype`` keeps every column
-        in Arrow memory (no copy, nulls kept).
+        LONG becomes ``Int64`` (nullable: a null stays ``<NA>``); DATE and DATETIME
+        ``datetime64[us]``, naive, in UTC (DATE at midnight); DOUBLE float64; STRING
+        pandas' string dtype. ``decimals`` says what DECIMAL columns become: ``"arrow"``
+        (the default) ``pandas.ArrowDtype(decimal128(38, 10))``, exact and without a
+        copy; ``"object"`` a ``decimal.Decimal`` per value, pyarrow's own default, which
+        costs about a second per million values; ``"float"`` float64 (NaN for null), as
+        pydomo's frames have them. Other keyword arguments go to
+        ``pyarrow.Table.to_pandas``; a ``types_mapper`` given replaces the defaults above
+        (``types_mapper=pandas.ArrowDtype`` keeps every column in Arrow memory).
         """
 
 @final

@@ -20,7 +20,31 @@ it is active as soon as the package is installed). It provides two fixtures:
     One :class:`LocalDomo` for the whole test session.
 ``domo_client``
     A :class:`~domo_datasets.Client` connected to it, with the emulator reset to an empty
-    state (no datasets, no fault rules, an empty request log) before each test.
+    state (no datasets, no fault rules, an empty request log) before each test, or to a
+    saved snapshot for tests marked ``domo_snapshot``.
+
+Seed once, test in isolation: data that takes a while to build is seeded once (say per
+module), saved with :meth:`LocalDomo.snapshot`, and every test marked with
+``@pytest.mark.domo_snapshot(name)`` starts from that state (whatever the tests before it
+changed), instead of from an empty Domo::
+
+    import pytest
+
+    pytestmark = pytest.mark.domo_snapshot("sales")
+
+    @pytest.fixture(scope="module", autouse=True)
+    def seed_sales(domo_emulator):
+        domo_emulator.reset()
+        ds = domo_emulator.client().create_dataset("sales", {"region": "STRING"})
+        ds.upload({"region": ["east", "west"]})
+        domo_emulator.snapshot("sales")
+
+    def test_delete(domo_client):
+        (ds,) = domo_client.datasets()           # the seeded dataset, same id every test
+        domo_client.dataset(ds["id"]).delete()   # gone for this test only
+
+A snapshot keeps datasets (data, schema, versions, partitions), streams, users, cards and
+emulator settings; restoring one also clears fault rules and the request log.
 """
 
 from __future__ import annotations
@@ -32,6 +56,7 @@ import os
 import re
 import urllib.error
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Any, Self
@@ -63,6 +88,10 @@ def _glob_to_regex(glob: str) -> re.Pattern[str]:
             out.append(re.escape(glob[i]))
             i += 1
     return re.compile("".join(out) + r"\Z")
+
+
+def _release(domo: LocalDomo) -> None:
+    """Called when a client of ``domo`` is collected: drops its hold on the emulator."""
 
 
 class LocalDomo:
@@ -165,9 +194,15 @@ class LocalDomo:
         """A :class:`~domo_datasets.Client` for this emulator, using its developer token.
 
         Keyword arguments (``max_retries``, ``read_timeout``, ...) go to
-        :class:`~domo_datasets.Client`.
+        :class:`~domo_datasets.Client`. The client keeps this emulator serving for as long
+        as the client exists (``client = LocalDomo().client()`` works), unless
+        :meth:`stop` is called.
         """
-        return Client(self.url, token=self.token, **kwargs)
+        client = Client(self.url, token=self.token, **kwargs)
+        # The finalizer holds a reference to this LocalDomo until the client is collected.
+        keep = weakref.finalize(client, _release, self)
+        keep.atexit = False
+        return client
 
     # -- admin API ----------------------------------------------------------------------
 
@@ -200,6 +235,23 @@ class LocalDomo:
     def reset(self) -> None:
         """Wipe all datasets, uploads, fault rules and the request log."""
         self._admin("POST", "/_emulator/reset")
+
+    def snapshot(self, name: str = "default") -> None:
+        """Save the emulator's state as ``name`` (1 to 64 letters, digits, ``-``, ``_``).
+
+        Datasets with their data and versions, streams, users, cards and settings are
+        saved; a snapshot of the same name is replaced. See :meth:`restore`.
+        """
+        self._admin("POST", "/_emulator/snapshots", {"name": name})
+
+    def restore(self, name: str = "default") -> None:
+        """Put back the state saved by :meth:`snapshot` as ``name``.
+
+        Everything made since is gone (ids are those of the snapshot); fault rules and the
+        request log are cleared, as by :meth:`reset`. Raises ``RuntimeError`` if there is
+        no snapshot of that name.
+        """
+        self._admin("POST", "/_emulator/snapshots/restore", {"name": name})
 
     def set_index_delay(self, seconds: float) -> None:
         """How long later index requests take to go QUEUED -> INDEXING -> COMPLETE
@@ -428,14 +480,29 @@ if importlib.util.find_spec("pytest") is not None:
         with LocalDomo() as domo:
             yield domo
 
+    def pytest_configure(config: pytest.Config) -> None:
+        """Register the ``domo_snapshot`` marker."""
+        config.addinivalue_line(
+            "markers",
+            "domo_snapshot(name): domo_client starts from the emulator snapshot `name` "
+            "(saved with LocalDomo.snapshot) instead of an empty emulator",
+        )
+
     @pytest.fixture
-    def domo_client(domo_emulator: LocalDomo) -> Client:
+    def domo_client(domo_emulator: LocalDomo, request: pytest.FixtureRequest) -> Client:
         """A client of the session's emulator, which is first reset to an empty state.
 
         No datasets, no fault rules and an empty request log, so a test can assert on
-        exactly the requests it caused via ``domo_emulator.requests()``.
+        exactly the requests it caused via ``domo_emulator.requests()``. A test marked
+        ``@pytest.mark.domo_snapshot(name)`` (or in a module or class so marked) starts
+        from that snapshot instead, with no fault rules and an empty request log too.
         """
-        domo_emulator.reset()
-        domo_emulator.clear_faults()
-        domo_emulator.clear_requests()
+        marker = request.node.get_closest_marker("domo_snapshot")
+        if marker is None:
+            domo_emulator.reset()
+            domo_emulator.clear_faults()
+            domo_emulator.clear_requests()
+        else:
+            name = marker.args[0] if marker.args else marker.kwargs.get("name", "default")
+            domo_emulator.restore(name)
         return domo_emulator.client()

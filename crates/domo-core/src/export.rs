@@ -294,7 +294,11 @@ impl SegmentReader {
         }
         decoder.decode(&[])?;
         batches.extend(decoder.flush()?);
-        Ok(batches)
+        // arrow-csv reads a quoted "\N" as null too; it is a string (see csv_cells).
+        match csv_cells::quoted_markers(segment, &self.types, header) {
+            Some(markers) => Ok(csv_cells::restore_markers(batches, &markers)?),
+            None => Ok(batches),
+        }
     }
 }
 

@@ -20,6 +20,7 @@ pub mod tags;
 pub mod transport;
 pub mod types;
 pub mod upload;
+pub mod value_rules;
 pub mod versions;
 
 pub use access::Permission;

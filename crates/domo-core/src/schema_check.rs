@@ -11,6 +11,7 @@ use arrow_schema::{ArrowError, DataType, Schema, SchemaRef};
 
 use crate::error::{Error, Result};
 use crate::types::{Column, DomoType};
+use crate::value_rules;
 
 /// Whether values of Arrow type `source` can be written into a column of type `target`.
 fn compatible(source: &DataType, target: DomoType) -> bool {
@@ -28,6 +29,9 @@ fn compatible(source: &DataType, target: DomoType) -> bool {
                 | (Long, Double | Decimal)
                 | (Double | Decimal, Double | Decimal)
                 | (Date, Datetime)
+                // A frame holds dates as timestamps; each must be at midnight
+                // (`value_rules` checks the values as they are read).
+                | (Datetime, Date)
         )
 }
 
@@ -54,14 +58,28 @@ pub fn plan(schema: &Schema, columns: &[Column], by_name: bool) -> Result<Vec<us
             }
         }
     } else {
-        if schema.fields().len() != columns.len() {
+        let fields = schema.fields();
+        if fields.len() != columns.len() {
             problems.push(format!(
                 "the data has {} columns, the dataset {}",
-                schema.fields().len(),
+                fields.len(),
                 columns.len()
             ));
         }
-        for (i, (field, column)) in schema.fields().iter().zip(columns).enumerate() {
+        for (i, column) in columns.iter().enumerate().skip(fields.len()) {
+            problems.push(format!(
+                "dataset column {i} {:?} ({}) is missing from the data",
+                column.name, column.domo_type
+            ));
+        }
+        for (i, field) in fields.iter().enumerate().skip(columns.len()) {
+            problems.push(format!(
+                "data column {i} {:?} ({}) is extra: the dataset has no column {i}",
+                field.name(),
+                field.data_type()
+            ));
+        }
+        for (i, (field, column)) in fields.iter().zip(columns).enumerate() {
             if field.name() != &column.name {
                 problems.push(format!(
                     "column {i} is {:?} in the data but {:?} in the dataset",
@@ -87,10 +105,10 @@ pub fn plan(schema: &Schema, columns: &[Column], by_name: bool) -> Result<Vec<us
     if problems.is_empty() {
         return Ok(order);
     }
-    let hint = if by_name {
-        ""
-    } else {
+    let hint = if !by_name && same_names_in_another_order(schema, columns) {
         " (pass match_by_name=True to match columns by name instead of position)"
+    } else {
+        ""
     };
     Err(Error::invalid(format!(
         "the data does not fit the dataset's schema{hint}:\n  - {}",
@@ -98,21 +116,66 @@ pub fn plan(schema: &Schema, columns: &[Column], by_name: bool) -> Result<Vec<us
     )))
 }
 
-/// A reader that hands out the source's columns in the dataset's order.
+/// Whether the data names exactly the dataset's columns, in another order: the one case
+/// where matching by name is the fix.
+fn same_names_in_another_order(schema: &Schema, columns: &[Column]) -> bool {
+    let mut data: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let mut dataset: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    if data == dataset {
+        return false;
+    }
+    data.sort_unstable();
+    dataset.sort_unstable();
+    data == dataset
+}
+
+/// A reader that hands out the source's columns in the dataset's order, with the values
+/// each column takes (see `value_rules`).
 pub struct Reordered {
     inner: Box<dyn RecordBatchReader + Send>,
     order: Vec<usize>,
+    targets: Vec<DomoType>,
     schema: SchemaRef,
+    rows_read: u64,
 }
 
 impl Reordered {
-    pub fn new(inner: Box<dyn RecordBatchReader + Send>, order: Vec<usize>) -> Result<Reordered> {
-        let schema = Arc::new(inner.schema().project(&order)?);
+    /// `order` as `plan` returns it for `columns`.
+    pub fn new(
+        inner: Box<dyn RecordBatchReader + Send>,
+        order: Vec<usize>,
+        columns: &[Column],
+    ) -> Result<Reordered> {
+        let projected = inner.schema().project(&order)?;
+        let targets: Vec<DomoType> = columns.iter().map(|c| c.domo_type).collect();
+        let fields: Vec<_> = projected
+            .fields()
+            .iter()
+            .zip(&targets)
+            .map(|(field, target)| value_rules::written_field(field, *target))
+            .collect();
         Ok(Reordered {
             inner,
             order,
-            schema,
+            targets,
+            schema: Arc::new(Schema::new(fields)),
+            rows_read: 0,
         })
+    }
+
+    fn conform(&mut self, batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+        let batch = batch.project(&self.order)?;
+        let columns = batch
+            .columns()
+            .iter()
+            .zip(self.schema.fields())
+            .zip(&self.targets)
+            .map(|((array, field), target)| {
+                value_rules::conform(array, field.name(), *target, self.rows_read)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.rows_read += batch.num_rows() as u64;
+        RecordBatch::try_new(self.schema.clone(), columns)
     }
 }
 
@@ -120,7 +183,8 @@ impl Iterator for Reordered {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|batch| batch?.project(&self.order))
+        let batch = self.inner.next()?;
+        Some(batch.and_then(|batch| self.conform(batch)))
     }
 }
 
@@ -256,10 +320,42 @@ mod tests {
             "2 columns, the dataset 3",
             "column 0 is \"name\"",
             "\"name\" (Utf8) cannot go into dataset column \"id\"",
-            "match_by_name",
+            "dataset column 2 \"at\" (DATETIME) is missing from the data",
         ] {
             assert!(err.contains(needle), "{needle}: {err}");
         }
+        // Matching by name would not help: the names differ.
+        assert!(!err.contains("match_by_name"), "{err}");
+    }
+
+    #[test]
+    fn extra_columns_are_named_by_position() {
+        let s = schema(&[
+            ("id", DataType::Int64),
+            ("name", DataType::Utf8),
+            ("at", DataType::Date32),
+            ("note", DataType::Utf8),
+            ("more", DataType::Int64),
+        ]);
+        let err = plan(&s, &columns(), false).unwrap_err().to_string();
+        for needle in [
+            "the data has 5 columns, the dataset 3",
+            "data column 3 \"note\" (Utf8) is extra",
+            "data column 4 \"more\" (Int64) is extra",
+        ] {
+            assert!(err.contains(needle), "{needle}: {err}");
+        }
+    }
+
+    #[test]
+    fn reordered_names_suggest_matching_by_name() {
+        let s = schema(&[
+            ("name", DataType::Utf8),
+            ("id", DataType::Int64),
+            ("at", DataType::Date32),
+        ]);
+        let err = plan(&s, &columns(), false).unwrap_err().to_string();
+        assert!(err.contains("match_by_name=True"), "{err}");
     }
 
     #[test]

@@ -180,7 +180,10 @@ pub fn columns_from_arrow(schema: &Schema) -> Result<Vec<Column>> {
         .iter()
         .map(|field| {
             let domo_type = match DomoType::from_arrow(field.data_type()) {
-                Some(DomoType::Boolean) | None => {
+                // Domo creates no BOOLEAN column; a bool is written as the text
+                // "true"/"false" wherever it goes, so its column is a STRING.
+                Some(DomoType::Boolean) => DomoType::String,
+                None => {
                     return Err(Error::invalid(format!(
                         "column {:?} has Arrow type {} which Domo cannot store; cast it to one of \
                          string, int64, float64, decimal, date32 or timestamp",
@@ -232,6 +235,9 @@ mod tests {
         let types: Vec<_> = cols.iter().map(|c| c.domo_type).collect();
         use DomoType::*;
         assert_eq!(types, vec![Long, String, Datetime, Date, Double, Decimal]);
+        // Bools are written as "true"/"false" text.
+        let flags = Schema::new(vec![Field::new("b", DataType::Boolean, true)]);
+        assert_eq!(columns_from_arrow(&flags).unwrap()[0].domo_type, String);
         let bad = Schema::new(vec![Field::new("l", DataType::Binary, true)]);
         assert!(
             columns_from_arrow(&bad)

@@ -27,7 +27,7 @@ use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
 use crate::schema_check;
 use crate::transport::{Body, Call};
-use crate::types::Column;
+use crate::types::{Column, DomoType};
 
 /// Rows encoded between checks of the part size.
 const ROWS_PER_SLICE: usize = 4096;
@@ -180,11 +180,8 @@ impl UploadSource {
         match self {
             UploadSource::Batches(reader) => {
                 let order = schema_check::plan(&reader.schema(), columns, by_name)?;
-                if order.iter().copied().eq(0..reader.schema().fields().len()) {
-                    return Ok(UploadSource::Batches(reader));
-                }
                 Ok(UploadSource::Batches(Box::new(
-                    schema_check::Reordered::new(reader, order)?,
+                    schema_check::Reordered::new(reader, order, columns)?,
                 )))
             }
             UploadSource::CsvFile(path) => {
@@ -314,6 +311,12 @@ impl Dataset {
                 "the rows name columns the dataset does not have: {}",
                 unknown.into_iter().collect::<Vec<_>>().join(", ")
             )));
+        }
+        let mut rows = rows;
+        for column in columns.iter().filter(|c| c.domo_type == DomoType::Date) {
+            for value in rows.iter_mut().filter_map(|row| row.get_mut(&column.name)) {
+                crate::value_rules::date_from_midnight(value, &column.name)?;
+            }
         }
         let call = Call::new(Method::POST, self.uploads_url(&[], &[]))
             .json(&json!({ "data": rows }))?

@@ -36,6 +36,7 @@ mod public;
 mod routes;
 mod search;
 mod server;
+mod snapshot;
 mod sql;
 mod state;
 mod store;
@@ -311,6 +312,8 @@ fn route_table(state: AppState) -> access::Table {
             public::abort_execution,
         )
         .post("/_emulator/reset", Admin, admin::reset)
+        .post("/_emulator/snapshots", Admin, snapshot::save)
+        .post("/_emulator/snapshots/restore", Admin, snapshot::restore)
         .get("/_emulator/state", Admin, admin::state)
         .post("/_emulator/users", Admin, manage::add_user)
         .post("/_emulator/cards", Admin, manage::add_card)

@@ -28,6 +28,7 @@ use cells::Cells;
 mod cells;
 mod manage;
 mod public;
+mod snapshot;
 mod versions;
 
 pub use manage::{ACCESS_LEVELS, ADMIN_ID, GRANTEE_TYPES, Grant, REVOKE_TYPES, rank};

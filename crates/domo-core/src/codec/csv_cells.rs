@@ -7,13 +7,14 @@
 //! It reads the CSV Domo writes (RFC 4180 quoting, `\N` for null, LF or CRLF line ends)
 //! and decides no error: on anything it does not expect, or a value its column does not
 //! take, it gives up (`None`) and arrow-csv decodes the segment, whose message says what
-//! is wrong. Whatever it accepts, arrow-csv reads the same (so a quoted `"\N"` is null
-//! too: arrow-csv's null pattern sees fields unquoted).
+//! is wrong. Whatever it accepts, arrow-csv reads the same, but for one thing: a quoted
+//! `"\N"` in a STRING column is that string here, while arrow-csv's null pattern sees
+//! fields unquoted (`quoted_markers` finds them for the segments arrow-csv reads).
 
 use std::borrow::Cow;
 
-use arrow_array::RecordBatch;
 use arrow_array::types::Decimal128Type;
+use arrow_array::{Array, RecordBatch};
 use arrow_schema::SchemaRef;
 
 use super::bytescan;
@@ -50,7 +51,8 @@ pub(crate) fn read_segment(
             return None;
         }
         for (col, builder) in builders.iter_mut().enumerate() {
-            push_field(builder, &reader.field()?)?;
+            let quoted = text.as_bytes().get(reader.i) == Some(&b'"');
+            push_field(builder, &reader.field()?, quoted)?;
             reader.end_field(col + 1 == types.len())?;
         }
         rows += 1;
@@ -86,14 +88,101 @@ pub(crate) fn header_fields(segment: &[u8]) -> Option<Vec<String>> {
     }
 }
 
+/// Where `segment` (whole records; the header row first if `header`) holds a quoted
+/// `"\N"` in a STRING column, as (record, column), records counted from 0 after the
+/// header; `None` if the records cannot be split into `types.len()` fields here.
+pub(crate) fn quoted_markers(
+    segment: &[u8],
+    types: &[DomoType],
+    header: bool,
+) -> Option<Vec<(usize, usize)>> {
+    let text = std::str::from_utf8(segment).ok()?;
+    if types.is_empty() || memchr::memmem::find(segment, b"\"\\N\"").is_none() {
+        return Some(Vec::new());
+    }
+    let mut reader = Reader { text, i: 0 };
+    if header {
+        reader.skip_header(types.len())?;
+    }
+    let mut found = Vec::new();
+    let mut record = 0;
+    while reader.i < text.len() {
+        if matches!(text.as_bytes()[reader.i], b'\n' | b'\r') {
+            return None;
+        }
+        for (col, domo_type) in types.iter().enumerate() {
+            let quoted = text.as_bytes().get(reader.i) == Some(&b'"');
+            let field = reader.field()?;
+            if quoted && field == "\\N" && *domo_type == DomoType::String {
+                found.push((record, col));
+            }
+            reader.end_field(col + 1 == types.len())?;
+        }
+        record += 1;
+    }
+    Some(found)
+}
+
+/// `batches` (consecutive records) with the cells at `markers` (as `quoted_markers`
+/// gives them, all in STRING columns) set to the string `\N`.
+pub(crate) fn restore_markers(
+    batches: Vec<RecordBatch>,
+    markers: &[(usize, usize)],
+) -> std::result::Result<Vec<RecordBatch>, arrow_schema::ArrowError> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::{ArrayRef, StringArray};
+    if markers.is_empty() {
+        return Ok(batches);
+    }
+    let mut first = 0;
+    batches
+        .into_iter()
+        .map(|batch| {
+            let rows = first..first + batch.num_rows();
+            first = rows.end;
+            let here: Vec<_> = markers.iter().filter(|(r, _)| rows.contains(r)).collect();
+            if here.is_empty() {
+                return Ok(batch);
+            }
+            let mut columns = batch.columns().to_vec();
+            for (col, column) in columns.iter_mut().enumerate() {
+                let cells: Vec<usize> = here
+                    .iter()
+                    .filter(|(_, c)| *c == col)
+                    .map(|(r, _)| r - rows.start)
+                    .collect();
+                if cells.is_empty() {
+                    continue;
+                }
+                let strings = column.as_string::<i32>();
+                let fixed: StringArray = (0..strings.len())
+                    .map(|i| {
+                        if cells.contains(&i) {
+                            Some("\\N")
+                        } else {
+                            strings.is_valid(i).then(|| strings.value(i))
+                        }
+                    })
+                    .collect();
+                *column = std::sync::Arc::new(fixed) as ArrayRef;
+            }
+            RecordBatch::try_new(batch.schema(), columns)
+        })
+        .collect()
+}
+
 fn finish(schema: &SchemaRef, builders: &mut [ColumnBuilder]) -> Option<RecordBatch> {
     let arrays = builders.iter_mut().map(ColumnBuilder::finish).collect();
     RecordBatch::try_new(schema.clone(), arrays).ok()
 }
 
-/// Appends a field as arrow-csv would read it for the column, or `None`.
-fn push_field(builder: &mut ColumnBuilder, field: &str) -> Option<()> {
-    if field == "\\N" {
+/// Appends a field (`quoted` if it was written in quotes) to its column, or `None`.
+///
+/// The null marker is `\N` unquoted; quoted, `"\N"` is that two-character string, as a
+/// query answer and our own CSV writer have it (in a column of another type it can only
+/// be a null).
+fn push_field(builder: &mut ColumnBuilder, field: &str, quoted: bool) -> Option<()> {
+    if field == "\\N" && !(quoted && matches!(builder, ColumnBuilder::Utf8(_))) {
         builder.push_null();
         return Some(());
     }
@@ -289,12 +378,50 @@ mod tests {
         assert_eq!(ours, arrow_csv(rest, &schema, false, 10));
         let ours = read_segment(rest.trim_end().as_bytes(), &types, &schema, false, 10).unwrap();
         assert_eq!(ours, arrow_csv(rest, &schema, false, 10));
-        // The null marker, quoted or not, and what the emulator writes for floats that
-        // are not finite.
+        // What the emulator writes for floats that are not finite.
         let (types, schema) = columns(&[String, Double]);
-        let csv = "\"\\N\",NaN\n\\N,inf\nx,-inf\n";
+        let csv = "\\N,NaN\n\\N,inf\nx,-inf\n";
         let ours = read_segment(csv.as_bytes(), &types, &schema, false, 10).unwrap();
         assert_eq!(ours, arrow_csv(csv, &schema, false, 10));
+    }
+
+    #[test]
+    fn a_quoted_null_marker_is_a_string_in_both_readers() {
+        use DomoType::*;
+        let (types, schema) = columns(&[String, String, Long]);
+        let csv = "a,b,n\n\"\\N\",\\N,\"\\N\"\nx,\"\\N\",1\n\\N,y,\\N\n";
+        let strings = |batches: &[RecordBatch], col: usize| -> Vec<Option<std::string::String>> {
+            batches
+                .iter()
+                .flat_map(|b| {
+                    let a = b
+                        .column(col)
+                        .as_any()
+                        .downcast_ref::<arrow_array::StringArray>()
+                        .unwrap();
+                    (0..a.len())
+                        .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let marker = Some("\\N".to_string());
+        let want_a = vec![marker.clone(), Some("x".into()), None];
+        let want_b = vec![None, marker, Some("y".into())];
+        for batch_size in [1, 2, 10] {
+            let ours = read_segment(csv.as_bytes(), &types, &schema, true, batch_size).unwrap();
+            assert_eq!(strings(&ours, 0), want_a);
+            assert_eq!(strings(&ours, 1), want_b);
+            // The LONG column's quoted marker can only be a null.
+            assert_eq!(
+                ours.iter().map(|b| b.column(2).null_count()).sum::<usize>(),
+                2
+            );
+            let markers = quoted_markers(csv.as_bytes(), &types, true).unwrap();
+            assert_eq!(markers, vec![(0, 0), (1, 1)]);
+            let theirs = restore_markers(arrow_csv(csv, &schema, true, batch_size), &markers);
+            assert_eq!(theirs.unwrap(), ours, "{batch_size}");
+        }
     }
 
     #[test]
