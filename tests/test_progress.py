@@ -17,7 +17,7 @@ from domo_datasets.testing import LocalDomo
 from support import COMMIT_PATH, PART_PATH, write_csv
 
 SCHEMA = {"x": "LONG"}
-ROWS = 2500
+ROWS = 30000
 
 
 def _rows(ds: dd.Dataset) -> int:
@@ -43,7 +43,7 @@ def _collect(events: list[dict[str, Any]]) -> Any:
 def test_in_memory_data_reports_its_total(domo_client: dd.Client, make: Any) -> None:
     ds = domo_client.create_dataset("totals", SCHEMA)
     events: list[dict[str, Any]] = []
-    ds.upload(make(), part_size=4096, progress=_collect(events))
+    ds.upload(make(), part_size=65536, progress=_collect(events))
     assert len(events) >= 2
     assert all(e["rows_total"] == ROWS for e in events)
     assert events[-1]["done"] and events[-1]["rows_sent"] == ROWS
@@ -89,7 +89,7 @@ def test_callback_exception_stops_upload_uncommitted(
     with pytest.raises(Stop) as caught:
         ds.upload(
             pa.table({"x": pa.array(range(ROWS), pa.int64())}),
-            part_size=4096,
+            part_size=65536,
             progress=_stop_at_first_part,
         )
     _assert_nothing_committed(ds, domo_emulator, caught.value)
@@ -103,7 +103,7 @@ async def test_callback_exception_stops_upload_uncommitted_async(
     with pytest.raises(Stop) as caught:
         await ds.upload_async(
             pa.table({"x": pa.array(range(ROWS), pa.int64())}),
-            part_size=4096,
+            part_size=65536,
             progress=_stop_at_first_part,
         )
     _assert_nothing_committed(ds, domo_emulator, caught.value)

@@ -59,6 +59,8 @@ def test_member_docstring_matches_stub(
     expected = ast.get_docstring(member)
     assert expected, f"stub {cls}.{member.name} has no docstring"
     attribute = inspect.getattr_static(getattr(runtime, cls), member.name)
+    if isinstance(attribute, staticmethod):
+        attribute = attribute.__func__
     if type(attribute).__name__ == "wrapper_descriptor":
         pytest.skip("a type slot (__len__, __iter__...): Python documents it itself")
     assert inspect.getdoc(attribute) == expected

@@ -550,7 +550,7 @@ class Dataset:
     @property
     def client(self) -> Client:
         """The client this dataset's requests go through."""
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, value: object, /) -> bool:
         """Equal when both name the same dataset of the same instance (base URL and id)."""
     def __hash__(self) -> int:
         """Hash of (base URL, id), so datasets work as dict keys and in sets."""
@@ -1063,7 +1063,7 @@ class Stream:
     @property
     def client(self) -> Client:
         """The client this stream's requests go through."""
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, value: object, /) -> bool:
         """Equal when both name the same stream of the same instance (base URL and id)."""
     def __hash__(self) -> int:
         """Hash of (base URL, id), so streams work as dict keys and in sets."""
