@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 
-/// A local Domo emulator serving on a background thread.
+#[doc = stub_doc!(Emulator)]
 #[pyclass(module = "domo_datasets._domo", name = "Emulator", frozen)]
 pub struct PyEmulator {
     inner: Mutex<Option<domo_emulator::Emulator>>,
@@ -63,31 +63,37 @@ impl PyEmulator {
         })
     }
 
+    #[doc = stub_doc!(Emulator, url)]
     #[getter]
     fn url(&self) -> &str {
         &self.url
     }
 
+    #[doc = stub_doc!(Emulator, port)]
     #[getter]
     fn port(&self) -> u16 {
         self.port
     }
 
+    #[doc = stub_doc!(Emulator, token)]
     #[getter]
     fn token(&self) -> &str {
         &self.token
     }
 
+    #[doc = stub_doc!(Emulator, email)]
     #[getter]
     fn email(&self) -> &str {
         &self.email
     }
 
+    #[doc = stub_doc!(Emulator, password)]
     #[getter]
     fn password(&self) -> &str {
         &self.password
     }
 
+    #[doc = stub_doc!(Emulator, stop)]
     fn stop(&self, py: Python<'_>) {
         let emulator = self.inner.lock().ok().and_then(|mut guard| guard.take());
         if let Some(mut emulator) = emulator {

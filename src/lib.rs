@@ -1,16 +1,18 @@
 //! Python bindings of domo-core: each file converts one area's arguments and results and
 //! delegates; no HTTP or codec logic lives here.
 
+// `stub_doc!`: docstrings from the stubs (see build.rs), for every module below.
+include!(concat!(env!("OUT_DIR"), "/stub_docs.rs"));
+
 mod client;
 mod convert;
 mod dataset;
+mod display;
 mod emulator;
 mod errors;
-mod manage;
 mod results;
 mod runtime;
 mod stream;
-mod versions;
 
 use std::sync::OnceLock;
 
@@ -18,7 +20,7 @@ use pyo3::prelude::*;
 
 static LOG_HANDLE: OnceLock<pyo3_log::ResetHandle> = OnceLock::new();
 
-/// Re-reads Python logging levels for this package's loggers (they are cached).
+#[doc = stub_doc!(module, refresh_log_levels)]
 #[pyfunction]
 fn refresh_log_levels() {
     if let Some(handle) = LOG_HANDLE.get() {

@@ -2,9 +2,11 @@
 //! Arrow PyCapsule interface) and `BatchStream` (batches as they arrive).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::{ArrowError, SchemaRef};
+use domo_core::codec::json_rows::DecodedRows;
 use domo_core::codec::records::{RecordColumn, records_to_batch};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
@@ -12,9 +14,11 @@ use pyo3::types::{PyCapsule, PyDict, PyType};
 use pyo3_arrow::ffi::to_schema_pycapsule;
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
-use crate::runtime::{block_on, runtime};
+use crate::display;
+use crate::errors::PyDomoResult;
+use crate::runtime::{run, run_async, runtime};
 
-/// An Arrow table held in Rust memory.
+#[doc = stub_doc!(Table)]
 #[pyclass(module = "domo_datasets._domo", name = "Table", frozen)]
 pub struct PyDomoTable {
     schema: SchemaRef,
@@ -27,8 +31,11 @@ impl PyDomoTable {
     }
 
     /// A listing (data versions, history, access list...) as a table, one column per spec.
-    pub fn from_records(records: &[serde_json::Value], columns: &[RecordColumn]) -> PyResult<Self> {
-        let batch = records_to_batch(records, columns).map_err(crate::errors::to_py)?;
+    pub fn from_records(
+        records: &[serde_json::Value],
+        columns: &[RecordColumn],
+    ) -> domo_core::Result<Self> {
+        let batch = records_to_batch(records, columns)?;
         Ok(PyDomoTable::new(batch.schema(), vec![batch]))
     }
 
@@ -38,45 +45,56 @@ impl PyDomoTable {
     }
 }
 
+impl From<DecodedRows> for PyDomoTable {
+    fn from(decoded: DecodedRows) -> Self {
+        PyDomoTable::new(decoded.schema, decoded.batches)
+    }
+}
+
 #[pymethods]
 impl PyDomoTable {
+    #[doc = stub_doc!(Table, num_rows)]
     #[getter]
     fn num_rows(&self) -> usize {
         self.batches.iter().map(RecordBatch::num_rows).sum()
     }
 
+    #[doc = stub_doc!(Table, num_columns)]
     #[getter]
     fn num_columns(&self) -> usize {
         self.schema.fields().len()
     }
 
+    #[doc = stub_doc!(Table, column_names)]
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
+        display::column_names(&self.schema)
     }
 
+    #[doc = stub_doc!(Table, __len__)]
     fn __len__(&self) -> usize {
         self.num_rows()
     }
 
     fn __repr__(&self) -> String {
-        let columns: Vec<String> = self
-            .schema
-            .fields()
-            .iter()
-            .map(|f| format!("{}: {}", f.name(), f.data_type()))
-            .collect();
-        format!("Table({} rows; {})", self.num_rows(), columns.join(", "))
+        format!(
+            "Table({}; {})",
+            display::count(self.num_rows(), "row"),
+            display::columns_text(&self.schema)
+        )
     }
 
+    #[doc = stub_doc!(Table, _repr_html_)]
+    fn _repr_html_(&self) -> String {
+        display::table_html("Table", &self.schema, &self.batches)
+    }
+
+    #[doc = stub_doc!(Table, __arrow_c_schema__)]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         Ok(to_schema_pycapsule(py, self.schema.as_ref())?)
     }
 
+    #[doc = stub_doc!(Table, __arrow_c_stream__)]
     #[pyo3(signature = (requested_schema=None))]
     fn __arrow_c_stream__<'py>(
         &self,
@@ -87,14 +105,17 @@ impl PyDomoTable {
             .call_method1("__arrow_c_stream__", (requested_schema,))
     }
 
+    #[doc = stub_doc!(Table, to_pyarrow)]
     fn to_pyarrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.py().import("pyarrow")?.call_method1("table", (slf,))
     }
 
+    #[doc = stub_doc!(Table, to_polars)]
     fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.py().import("polars")?.call_method1("DataFrame", (slf,))
     }
 
+    #[doc = stub_doc!(Table, to_pandas)]
     #[pyo3(signature = (*, decimals="arrow", **kwargs))]
     fn to_pandas<'py>(
         slf: &Bound<'py, Self>,
@@ -124,12 +145,13 @@ async fn next_batch(
     next
 }
 
-/// Record batches arriving from an export or a paged query.
+#[doc = stub_doc!(BatchStream)]
 #[pyclass(module = "domo_datasets._domo", name = "BatchStream", frozen)]
 pub struct PyBatchStream {
     schema: SchemaRef,
     // A tokio mutex: `__anext__` holds it across an await.
     inner: Arc<tokio::sync::Mutex<Option<Batches>>>,
+    closed: AtomicBool,
 }
 
 impl PyBatchStream {
@@ -137,11 +159,24 @@ impl PyBatchStream {
         PyBatchStream {
             schema: stream.schema(),
             inner: Arc::new(tokio::sync::Mutex::new(Some(stream))),
+            closed: AtomicBool::new(false),
         }
     }
 
     fn table(&self, batch: RecordBatch) -> PyDomoTable {
         PyDomoTable::new(self.schema.clone(), vec![batch])
+    }
+
+    /// "closed" once `close()` was called, "consumed" once read to the end or handed to
+    /// a consumer, "open" before (and while a read is under way).
+    fn state(&self) -> &'static str {
+        if self.closed.load(Ordering::Relaxed) {
+            return "closed";
+        }
+        match self.inner.try_lock() {
+            Ok(guard) if guard.is_none() => "consumed",
+            _ => "open",
+        }
     }
 
     /// Takes the stream out for a consumer that reads it to the end.
@@ -154,54 +189,71 @@ impl PyBatchStream {
     }
 }
 
+impl From<Batches> for PyBatchStream {
+    fn from(stream: Batches) -> Self {
+        PyBatchStream::new(stream)
+    }
+}
+
 #[pymethods]
 impl PyBatchStream {
+    #[doc = stub_doc!(BatchStream, column_names)]
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.schema
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .collect()
+        display::column_names(&self.schema)
     }
 
     fn __repr__(&self) -> String {
-        format!("BatchStream({})", self.column_names().join(", "))
+        format!(
+            "BatchStream({}; {})",
+            self.state(),
+            display::columns_text(&self.schema)
+        )
     }
 
+    #[doc = stub_doc!(BatchStream, _repr_html_)]
+    fn _repr_html_(&self) -> String {
+        display::stream_html("BatchStream", self.state(), &self.schema)
+    }
+
+    #[doc = stub_doc!(BatchStream, __iter__)]
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
+    #[doc = stub_doc!(BatchStream, __next__)]
+    fn __next__(&self, py: Python<'_>) -> PyDomoResult<PyDomoTable> {
         let inner = self.inner.clone();
-        let next = block_on(py, next_batch(inner))?;
-        next.map(|b| self.table(b))
-            .ok_or_else(|| PyStopIteration::new_err(()))
+        let next = run(py, next_batch(inner))?;
+        Ok(next
+            .map(|b| self.table(b))
+            .ok_or_else(|| PyStopIteration::new_err(()))?)
     }
 
+    #[doc = stub_doc!(BatchStream, __aiter__)]
     fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
 
-    /// Async iteration hands out the coroutine of `_anext`: dunder methods cannot be
-    /// `async fn` themselves.
+    #[doc = stub_doc!(BatchStream, __anext__)]
     fn __anext__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
         slf.call_method0("_anext")
     }
 
-    async fn _anext(&self) -> PyResult<PyDomoTable> {
+    async fn _anext(&self) -> PyDomoResult<PyDomoTable> {
         let inner = self.inner.clone();
-        let next = crate::runtime::spawn(next_batch(inner)).await?;
-        next.map(|b| self.table(b))
-            .ok_or_else(|| PyStopAsyncIteration::new_err(()))
+        let next = run_async(next_batch(inner)).await?;
+        Ok(next
+            .map(|b| self.table(b))
+            .ok_or_else(|| PyStopAsyncIteration::new_err(()))?)
     }
 
+    #[doc = stub_doc!(BatchStream, __arrow_c_schema__)]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         Ok(to_schema_pycapsule(py, self.schema.as_ref())?)
     }
 
-    /// Hands the remaining batches to an Arrow consumer, which pulls them as it reads.
+    #[doc = stub_doc!(BatchStream, __arrow_c_stream__)]
     #[pyo3(signature = (requested_schema=None))]
     fn __arrow_c_stream__<'py>(
         &self,
@@ -221,19 +273,22 @@ impl PyBatchStream {
         reader.call_method1("__arrow_c_stream__", (requested_schema,))
     }
 
-    fn read_all(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
+    #[doc = stub_doc!(BatchStream, read_all)]
+    fn read_all(&self, py: Python<'_>) -> PyDomoResult<PyDomoTable> {
         let mut stream = self.take()?;
-        let batches = block_on(py, async move {
+        let batches = run(py, async move {
             let mut batches = Vec::new();
             while let Some(batch) = stream.next().await {
                 batches.push(batch?);
             }
-            Ok(batches)
+            Ok::<_, domo_core::Error>(batches)
         })?;
         Ok(PyDomoTable::new(self.schema.clone(), batches))
     }
 
+    #[doc = stub_doc!(BatchStream, close)]
     fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
         let inner = self.inner.clone();
         // Never wait here: a reader may hold the lock while blocked on the network.
         runtime().spawn(async move {
@@ -248,10 +303,12 @@ impl PyBatchStream {
         }
     }
 
+    #[doc = stub_doc!(BatchStream, __enter__)]
     fn __enter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
         slf
     }
 
+    #[doc = stub_doc!(BatchStream, __exit__)]
     #[pyo3(signature = (exc_type=None, exc=None, tb=None))]
     fn __exit__(
         &self,

@@ -1,205 +1,150 @@
-//! `Stream`: a Domo connector stream — its configuration, updates, runs and history —
-//! and the conversion of `Client.create_stream`'s arguments.
+//! `Stream`: a Domo connector stream (its configuration, updates, runs and history) and
+//! the checking of `Client.create_stream`'s arguments.
 
 use domo_core::streams::{StreamSpec, StreamUpdate};
 use domo_core::versions::EXECUTION_COLUMNS;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
 use serde_json::Value;
 
 use crate::client::PyClient;
-use crate::convert::json_to_py;
-use crate::dataset::columns_from_py;
-use crate::errors::to_py;
+use crate::convert::from_py::{Columns, Json};
+use crate::convert::to_py;
+use crate::dataset::identity_hash;
+use crate::errors::PyDomoResult;
 use crate::results::PyDomoTable;
-use crate::runtime::{block_on, spawn};
-use crate::versions::{self, list_to_owned, list_to_py, opt_json};
+use crate::runtime::twins;
 
-/// A Domo stream (connector), addressed by id.
+#[doc = stub_doc!(Stream)]
 #[pyclass(module = "domo_datasets._domo", name = "Stream", frozen)]
 pub struct PyStream {
     pub inner: domo_core::Stream,
 }
 
-/// `Client.create_stream`'s arguments, checked (nothing is sent if they are not valid).
-#[allow(clippy::too_many_arguments)]
-pub fn stream_spec(
-    name: String,
-    provider: String,
-    configuration: Option<&Bound<'_, PyAny>>,
-    account: Option<&Bound<'_, PyAny>>,
-    update_method: String,
-    transport: Option<&Bound<'_, PyAny>>,
-    schedule: Option<&Bound<'_, PyAny>>,
-    schema: Option<&Bound<'_, PyAny>>,
-    description: Option<String>,
-) -> PyResult<StreamSpec> {
-    let spec = StreamSpec {
-        name,
-        description,
-        provider,
-        transport: opt_json(transport)?,
-        configuration: opt_json(configuration)?.unwrap_or(Value::Null),
-        account: opt_json(account)?.unwrap_or(Value::Null),
-        update_method,
-        schedule: opt_json(schedule)?,
-        schema: schema
-            .filter(|s| !s.is_none())
-            .map(columns_from_py)
-            .transpose()?,
-    };
-    spec.body().map_err(to_py)?;
-    Ok(spec)
+impl From<domo_core::Stream> for PyStream {
+    fn from(inner: domo_core::Stream) -> Self {
+        PyStream { inner }
+    }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn stream_update(
-    name: Option<String>,
-    description: Option<String>,
-    provider: Option<String>,
-    transport: Option<&Bound<'_, PyAny>>,
-    configuration: Option<&Bound<'_, PyAny>>,
-    account: Option<&Bound<'_, PyAny>>,
-    update_method: Option<String>,
-    schedule: Option<&Bound<'_, PyAny>>,
-) -> PyResult<StreamUpdate> {
-    let update = StreamUpdate {
-        name,
-        description,
-        provider,
-        transport: opt_json(transport)?,
-        configuration: opt_json(configuration)?,
-        account: opt_json(account)?,
-        update_method,
-        schedule: opt_json(schedule)?,
-    };
-    update.validate().map_err(to_py)?;
-    Ok(update)
+/// `Client.create_stream`'s arguments.
+pub struct StreamArgs {
+    pub name: String,
+    pub provider: String,
+    pub configuration: Option<Json>,
+    pub account: Option<Json>,
+    pub update_method: String,
+    pub transport: Option<Json>,
+    pub schedule: Option<Json>,
+    pub schema: Option<Columns>,
+    pub description: Option<String>,
+}
+
+impl StreamArgs {
+    /// The stream to create, checked: nothing is sent if it is not valid.
+    pub fn into_spec(self) -> PyDomoResult<StreamSpec> {
+        let spec = StreamSpec {
+            name: self.name,
+            description: self.description,
+            provider: self.provider,
+            transport: self.transport.map(|j| j.0),
+            configuration: self.configuration.map_or(Value::Null, |j| j.0),
+            account: self.account.map_or(Value::Null, |j| j.0),
+            update_method: self.update_method,
+            schedule: self.schedule.map(|j| j.0),
+            schema: self.schema.map(|c| c.0),
+        };
+        spec.body()?;
+        Ok(spec)
+    }
+}
+
+impl PyStream {
+    /// What a stream handle is: the instance's base URL and the stream's id.
+    fn key(&self) -> (&str, u64) {
+        (self.inner.client().base_url(), self.inner.id())
+    }
 }
 
 #[pymethods]
 impl PyStream {
+    #[doc = stub_doc!(Stream, id)]
     #[getter]
     fn id(&self) -> u64 {
         self.inner.id()
     }
 
+    #[doc = stub_doc!(Stream, client)]
     #[getter]
     fn client(&self) -> PyClient {
-        PyClient {
-            inner: self.inner.client().clone(),
-        }
+        self.inner.client().clone().into()
     }
 
     fn __repr__(&self) -> String {
-        format!("Stream({})", self.inner.id())
+        format!(
+            "Stream({}, base_url={:?})",
+            self.inner.id(),
+            self.inner.client().base_url()
+        )
     }
 
-    fn get<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        let answer = block_on(py, async move { s.get().await })?;
-        json_to_py(py, &answer)
+    #[doc = stub_doc!(Stream, __eq__)]
+    fn __eq__(&self, other: &Self) -> bool {
+        self.key() == other.key()
     }
 
-    async fn get_async(&self) -> PyResult<Py<PyAny>> {
-        let s = self.inner.clone();
-        let answer = spawn(async move { s.get().await }).await?;
-        versions::value_to_owned(&answer)
+    #[doc = stub_doc!(Stream, __hash__)]
+    fn __hash__(&self) -> u64 {
+        identity_hash(&self.key())
     }
+}
 
-    #[pyo3(signature = (*, name=None, description=None, provider=None, transport=None, configuration=None, account=None, update_method=None, schedule=None))]
-    #[allow(clippy::too_many_arguments)]
-    fn update<'py>(
-        &self,
-        py: Python<'py>,
-        name: Option<String>,
-        description: Option<String>,
-        provider: Option<String>,
-        transport: Option<&Bound<'py, PyAny>>,
-        configuration: Option<&Bound<'py, PyAny>>,
-        account: Option<&Bound<'py, PyAny>>,
-        update_method: Option<String>,
-        schedule: Option<&Bound<'py, PyAny>>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let changes = stream_update(
-            name,
-            description,
-            provider,
-            transport,
-            configuration,
-            account,
-            update_method,
-            schedule,
-        )?;
-        let s = self.inner.clone();
-        let answer = block_on(py, async move { s.update(&changes).await })?;
-        json_to_py(py, &answer)
-    }
+twins! {
+    impl PyStream as Stream {
+        fn get / get_async(&self) -> to_py::Json {
+            let s = self.inner.clone();
+            async move { s.get().await }
+        }
 
-    #[pyo3(signature = (*, name=None, description=None, provider=None, transport=None, configuration=None, account=None, update_method=None, schedule=None))]
-    #[allow(clippy::too_many_arguments)]
-    async fn update_async(
-        &self,
-        name: Option<String>,
-        description: Option<String>,
-        provider: Option<String>,
-        transport: Option<Py<PyAny>>,
-        configuration: Option<Py<PyAny>>,
-        account: Option<Py<PyAny>>,
-        update_method: Option<String>,
-        schedule: Option<Py<PyAny>>,
-    ) -> PyResult<Py<PyAny>> {
-        let changes = Python::attach(|py| {
-            let b = |v: &Option<Py<PyAny>>| v.as_ref().map(|v| v.bind(py).clone());
-            stream_update(
+        #[pyo3(signature = (*, name=None, description=None, provider=None, transport=None, configuration=None, account=None, update_method=None, schedule=None))]
+        fn update / update_async(
+            &self,
+            name: Option<String>,
+            description: Option<String>,
+            provider: Option<String>,
+            transport: Option<Json>,
+            configuration: Option<Json>,
+            account: Option<Json>,
+            update_method: Option<String>,
+            schedule: Option<Json>,
+        ) -> to_py::Json {
+            let changes = StreamUpdate {
                 name,
                 description,
                 provider,
-                b(&transport).as_ref(),
-                b(&configuration).as_ref(),
-                b(&account).as_ref(),
+                transport: transport.map(|j| j.0),
+                configuration: configuration.map(|j| j.0),
+                account: account.map(|j| j.0),
                 update_method,
-                b(&schedule).as_ref(),
-            )
-        })?;
-        let s = self.inner.clone();
-        let answer = spawn(async move { s.update(&changes).await }).await?;
-        versions::value_to_owned(&answer)
-    }
+                schedule: schedule.map(|j| j.0),
+            };
+            changes.validate()?;
+            let s = self.inner.clone();
+            async move { s.update(&changes).await }
+        }
 
-    fn executions<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let s = self.inner.clone();
-        let items = block_on(py, async move { s.executions().await })?;
-        list_to_py(py, &items)
-    }
+        fn executions / executions_async(&self) -> to_py::Json {
+            let s = self.inner.clone();
+            async move { s.executions().await }
+        }
 
-    async fn executions_async(&self) -> PyResult<Py<PyList>> {
-        let s = self.inner.clone();
-        let items = spawn(async move { s.executions().await }).await?;
-        list_to_owned(&items)
-    }
+        fn executions_table / executions_table_async(&self) -> PyDomoTable {
+            let s = self.inner.clone();
+            async move { PyDomoTable::from_records(&s.executions().await?, EXECUTION_COLUMNS) }
+        }
 
-    fn executions_table(&self, py: Python<'_>) -> PyResult<PyDomoTable> {
-        let s = self.inner.clone();
-        let items = block_on(py, async move { s.executions().await })?;
-        PyDomoTable::from_records(&items, EXECUTION_COLUMNS)
-    }
-
-    async fn executions_table_async(&self) -> PyResult<PyDomoTable> {
-        let s = self.inner.clone();
-        let items = spawn(async move { s.executions().await }).await?;
-        PyDomoTable::from_records(&items, EXECUTION_COLUMNS)
-    }
-
-    fn execute<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        let answer = block_on(py, async move { s.execute().await })?;
-        json_to_py(py, &answer)
-    }
-
-    async fn execute_async(&self) -> PyResult<Py<PyAny>> {
-        let s = self.inner.clone();
-        let answer = spawn(async move { s.execute().await }).await?;
-        versions::value_to_owned(&answer)
+        fn execute / execute_async(&self) -> to_py::Json {
+            let s = self.inner.clone();
+            async move { s.execute().await }
+        }
     }
 }

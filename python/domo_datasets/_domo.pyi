@@ -283,9 +283,15 @@ class Dataset:
     """A Domo dataset, addressed by id. Obtained from :meth:`Client.dataset`."""
 
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """The dataset's id."""
     @property
-    def client(self) -> Client: ...
+    def client(self) -> Client:
+        """The client this dataset's requests go through."""
+    def __eq__(self, value: object, /) -> bool:
+        """Equal when both name the same dataset of the same instance (base URL and id)."""
+    def __hash__(self) -> int:
+        """Hash of (base URL, id), so datasets work as dict keys and in sets."""
     def data_versions(self) -> list[DataVersion]:
         """Every data version of the dataset, with details (one request)."""
     async def data_versions_async(self) -> list[DataVersion]:
@@ -593,8 +599,13 @@ class Dataset:
             index: Ask Domo to index the data at commit.
             match_by_name: Match the data's columns to the dataset's by name (and reorder
                 them) instead of by position.
-            progress: ``True`` shows a tqdm bar (if tqdm is installed); a callable receives
-                an :class:`UploadProgress` after each part.
+            progress: ``True`` shows a tqdm bar (if tqdm is installed), with the total
+                number of rows when the data knows it; a callable receives an
+                :class:`UploadProgress` after each part. An exception raised by the
+                callable (or the bar) before the commit stops the upload: nothing is
+                committed and the exception is raised, with a note saying so. One raised
+                by the last call (``done``, after the commit) is reported as unraisable and
+                the result is returned, since the data is committed.
 
         Raises:
             ValueError: For a bad mode, part size, concurrency or partition,
@@ -804,9 +815,15 @@ class Stream:
     """A Domo stream (connector), addressed by id. Obtained from :meth:`Client.stream`."""
 
     @property
-    def id(self) -> int: ...
+    def id(self) -> int:
+        """The stream's id."""
     @property
-    def client(self) -> Client: ...
+    def client(self) -> Client:
+        """The client this stream's requests go through."""
+    def __eq__(self, value: object, /) -> bool:
+        """Equal when both name the same stream of the same instance (base URL and id)."""
+    def __hash__(self) -> int:
+        """Hash of (base URL, id), so streams work as dict keys and in sets."""
     def get(self) -> StreamInfo:
         """The stream's configuration and state (``GET /api/data/v1/streams/{id}``).
 
@@ -877,14 +894,22 @@ class Table:
     """
 
     @property
-    def num_rows(self) -> int: ...
+    def num_rows(self) -> int:
+        """The number of rows."""
     @property
-    def num_columns(self) -> int: ...
+    def num_columns(self) -> int:
+        """The number of columns."""
     @property
-    def column_names(self) -> list[str]: ...
-    def __len__(self) -> int: ...
-    def __arrow_c_schema__(self) -> object: ...
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def column_names(self) -> list[str]:
+        """The column names, in order."""
+    def _repr_html_(self) -> str:
+        """The schema (names and Domo types) and the first 10 rows, for a notebook."""
+    def __len__(self) -> int:
+        """The number of rows."""
+    def __arrow_c_schema__(self) -> object:
+        """The schema as an Arrow PyCapsule (the Arrow PyCapsule interface)."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The rows as an Arrow stream PyCapsule, read without copying."""
     def to_pyarrow(self) -> pyarrow.Table:
         """This table as a ``pyarrow.Table`` (zero-copy; needs pyarrow)."""
     def to_polars(self) -> polars.DataFrame:
@@ -914,25 +939,36 @@ class BatchStream:
     :meth:`read_all`. It can be consumed once.
     """
 
-    def __iter__(self) -> Iterator[Table]: ...
-    def __next__(self) -> Table: ...
-    def __aiter__(self) -> Self: ...
-    async def __anext__(self) -> Table: ...
-    def __arrow_c_schema__(self) -> object: ...
-    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
+    def _repr_html_(self) -> str:
+        """The state (open, consumed or closed) and the schema, for a notebook."""
+    def __iter__(self) -> Iterator[Table]:
+        """Iterate the batches, each as a :class:`Table`."""
+    def __next__(self) -> Table:
+        """The next batch; blocks without the GIL until it arrives."""
+    def __aiter__(self) -> Self:
+        """Iterate the batches with ``async for``."""
+    async def __anext__(self) -> Table:
+        """The next batch, awaited."""
+    def __arrow_c_schema__(self) -> object:
+        """The schema as an Arrow PyCapsule (the Arrow PyCapsule interface)."""
+    def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
+        """The remaining batches as an Arrow stream PyCapsule, pulled as the consumer reads."""
     @property
-    def column_names(self) -> list[str]: ...
+    def column_names(self) -> list[str]:
+        """The column names, in order."""
     def read_all(self) -> Table:
         """Read the remaining batches into one :class:`Table`."""
     def close(self) -> None:
         """Stop the download and release the connection. Idempotent."""
-    def __enter__(self) -> Self: ...
+    def __enter__(self) -> Self:
+        """The stream itself; leaving the block closes it."""
     def __exit__(
         self,
         exc_type: type[BaseException] | None = None,
         exc: BaseException | None = None,
         tb: TracebackType | None = None,
-    ) -> None: ...
+    ) -> None:
+        """Close the stream, whether or not the block raised."""
 
 @final
 class Emulator:
@@ -970,13 +1006,17 @@ class Emulator:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:41234``."""
     @property
-    def port(self) -> int: ...
+    def port(self) -> int:
+        """The port it serves on."""
     @property
-    def token(self) -> str: ...
+    def token(self) -> str:
+        """The developer token it accepts."""
     @property
-    def email(self) -> str: ...
+    def email(self) -> str:
+        """The email of the user who can log in."""
     @property
-    def password(self) -> str: ...
+    def password(self) -> str:
+        """That user's password."""
     def stop(self) -> None:
         """Stop serving; idempotent."""
 

@@ -110,10 +110,16 @@ class UploadResult(TypedDict):
 
 
 class UploadProgress(TypedDict):
-    """Passed to an upload's ``progress`` callable after each part is sent."""
+    """Passed to an upload's ``progress`` callable after each part is sent.
+
+    ``rows_total`` is the number of rows of the data when it is known before reading it
+    (a pyarrow table or record batch, a polars or pandas DataFrame), ``None`` for an
+    iterator, a stream or a CSV file. ``done`` is true once, after the commit.
+    """
 
     parts_sent: int
     rows_sent: int
+    rows_total: int | None
     bytes_sent: int
     done: bool
 

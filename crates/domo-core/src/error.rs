@@ -144,6 +144,11 @@ pub enum Error {
     #[error("{0}")]
     Arrow(#[from] arrow_schema::ArrowError),
 
+    /// The caller's progress reporter failed; the upload stopped before its commit, so
+    /// nothing was committed.
+    #[error("the upload was stopped by its progress callback; nothing was committed: {0}")]
+    Callback(crate::upload::CallbackError),
+
     /// The operation was cancelled before it finished.
     #[error("cancelled")]
     Cancelled,
@@ -283,7 +288,7 @@ impl Error {
                     *e = arrow_schema::ArrowError::ParseError(text.replace(secret, MASK));
                 }
             }
-            Error::Cancelled => {}
+            Error::Cancelled | Error::Callback(_) => {}
         }
         self
     }

@@ -218,7 +218,14 @@ pub struct UploadProgress {
     pub done: bool,
 }
 
-pub type ProgressFn = Arc<dyn Fn(UploadProgress) + Send + Sync>;
+/// What a progress reporter's failure carries back to the caller.
+pub type CallbackError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A progress reporter. A report before the commit that fails stops the upload:
+/// nothing is committed and the failure comes back as [`Error::Callback`]. The last report
+/// (`done`) comes after the commit, so a failure there changes nothing and is dropped.
+pub type ProgressFn =
+    Arc<dyn Fn(UploadProgress) -> std::result::Result<(), CallbackError> + Send + Sync>;
 
 /// What a committed upload did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,7 +277,7 @@ impl Dataset {
             totals.rows_sent += rows;
             totals.bytes_sent += bytes;
             if let Some(report) = &progress {
-                report(totals);
+                report(totals).map_err(Error::Callback)?;
             }
         }
         // The encoder has finished (its channel closed); surface a panic as an error.
@@ -279,7 +286,8 @@ impl Dataset {
         self.commit_upload(upload_id, &options).await?;
         totals.done = true;
         if let Some(report) = &progress {
-            report(totals);
+            // Committed already: a failing last report cannot undo it.
+            let _ = report(totals);
         }
         Ok(UploadSummary {
             upload_id,

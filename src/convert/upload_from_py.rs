@@ -1,0 +1,261 @@
+//! An upload's data and progress reporter from Python: Arrow sources, iterators of them,
+//! CSV paths; `True` for a tqdm bar or a callable for events.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use domo_core::schema_check::cast_batch;
+use domo_core::upload::CallbackError;
+use domo_core::{ProgressFn, UploadProgress, UploadSource};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{IntoPyDict, PyBool, PyDict, PyIterator, PyString};
+use pyo3_arrow::input::AnyRecordBatch;
+
+use crate::errors::PyDomoError;
+
+/// The data of an upload, and its number of rows when the object says it (a table, a
+/// record batch or a DataFrame in memory), for progress totals.
+pub struct UploadData {
+    pub source: UploadSource,
+    pub rows_total: Option<u64>,
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for UploadData {
+    type Error = PyDomoError;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> Result<Self, Self::Error> {
+        Ok(UploadData {
+            rows_total: rows_of(&obj),
+            source: source_from_py(&obj)?,
+        })
+    }
+}
+
+/// The rows an in-memory object holds: pyarrow's `num_rows`, polars' `height`, pandas'
+/// `len()`. Streams, iterators and files have no count before they are read.
+fn rows_of(data: &Bound<'_, PyAny>) -> Option<u64> {
+    if data.is_instance_of::<PyString>() || data.hasattr("__next__").unwrap_or(true) {
+        return None;
+    }
+    let attribute = |name: &str| data.getattr(name).ok()?.extract::<u64>().ok();
+    let module = data
+        .get_type()
+        .module()
+        .map(|m| m.to_string())
+        .unwrap_or_default();
+    match module.split('.').next() {
+        Some("pyarrow") => attribute("num_rows"),
+        Some("polars") => attribute("height"),
+        Some("pandas") => data.len().ok().map(|n| n as u64),
+        _ => None,
+    }
+}
+
+/// How an upload reports its progress: `True` for a tqdm bar, a callable for events.
+pub enum Progress {
+    Off,
+    Bar(Py<PyAny>),
+    Callback(Py<PyAny>),
+}
+/// Upload data from anything `domo_datasets._sources.upload_source` accepts, which hands
+/// back a CSV path, an Arrow source or an iterator of those (or says what is accepted).
+fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
+    let data = data
+        .py()
+        .import("domo_datasets._sources")?
+        .call_method1("upload_source", (data,))?;
+    if let Ok(path) = data.cast::<PyString>() {
+        return Ok(UploadSource::CsvFile(PathBuf::from(path.to_str()?)));
+    }
+    if data.hasattr("__arrow_c_stream__")? || data.hasattr("__arrow_c_array__")? {
+        let batches: AnyRecordBatch = data.extract()?;
+        return Ok(UploadSource::Batches(batches.into_reader()?));
+    }
+    Ok(UploadSource::Batches(Box::new(PyBatchIter::new(
+        data.try_iter()?,
+    )?)))
+}
+
+type Reader = Box<dyn RecordBatchReader + Send>;
+
+/// Batches from a Python iterator of Arrow objects (tables, batches, DataFrames), read one
+/// item at a time as the upload needs them: the one place an upload reads Python after
+/// the call, because the data may be larger than memory.
+struct PyBatchIter {
+    items: Py<PyIterator>,
+    current: Option<Reader>,
+    schema: SchemaRef,
+    index: usize,
+}
+
+fn item_reader(item: &Bound<'_, PyAny>, index: usize) -> PyResult<Reader> {
+    match source_from_py(item) {
+        Ok(UploadSource::Batches(reader)) if !item.hasattr("__next__")? => Ok(reader),
+        _ => Err(PyTypeError::new_err(format!(
+            "item {index} of the upload iterator is a {}, not an Arrow table, record batch or DataFrame",
+            item.get_type().name()?
+        ))),
+    }
+}
+
+impl PyBatchIter {
+    /// Reads the first item now, for the schema and so that a bad iterator fails early.
+    fn new(items: Bound<'_, PyIterator>) -> PyResult<Self> {
+        let first = items
+            .clone()
+            .next()
+            .ok_or_else(|| PyValueError::new_err("the upload iterator is empty"))??;
+        let reader = item_reader(&first, 0)?;
+        Ok(PyBatchIter {
+            schema: reader.schema(),
+            current: Some(reader),
+            items: items.unbind(),
+            index: 0,
+        })
+    }
+
+    fn advance(&mut self) -> Result<bool, ArrowError> {
+        Python::attach(|py| {
+            let next = self.items.bind(py).clone().next();
+            let Some(item) = next else {
+                return Ok(false);
+            };
+            self.index += 1;
+            let reader = item.and_then(|item| item_reader(&item, self.index))?;
+            self.current = Some(reader);
+            Ok(true)
+        })
+        .map_err(|e: PyErr| ArrowError::ExternalError(Box::new(e)))
+    }
+}
+
+impl Iterator for PyBatchIter {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.current.as_mut().and_then(Iterator::next) {
+                let index = self.index;
+                return Some(batch.and_then(|b| {
+                    cast_batch(b, &self.schema).map_err(|e| {
+                        ArrowError::SchemaError(format!("item {index} of the upload iterator: {e}"))
+                    })
+                }));
+            }
+            self.current = None;
+            match self.advance() {
+                Ok(true) => continue,
+                Ok(false) => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl RecordBatchReader for PyBatchIter {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Progress {
+    type Error = PyDomoError;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> Result<Self, Self::Error> {
+        Ok(progress_from_py(&obj)?)
+    }
+}
+
+fn progress_from_py(progress: &Bound<'_, PyAny>) -> PyResult<Progress> {
+    let py = progress.py();
+    if progress.is_none() {
+        return Ok(Progress::Off);
+    }
+    if let Ok(flag) = progress.cast::<PyBool>() {
+        if !flag.is_true() {
+            return Ok(Progress::Off);
+        }
+        let Ok(tqdm) = py.import("tqdm.auto") else {
+            py.import("warnings")?.call_method1(
+                "warn",
+                ("progress=True needs tqdm (pip install tqdm); uploading without a progress bar",),
+            )?;
+            return Ok(Progress::Off);
+        };
+        return Ok(Progress::Bar(tqdm.getattr("tqdm")?.unbind()));
+    }
+    if !progress.is_callable() {
+        return Err(PyTypeError::new_err(
+            "progress must be True, False, None or a callable",
+        ));
+    }
+    Ok(Progress::Callback(progress.clone().unbind()))
+}
+
+/// What a failed report hands back to domo-core: the Python exception, to be raised as
+/// it was once the upload has stopped.
+fn stop_with(err: PyErr) -> CallbackError {
+    Box::new(err)
+}
+
+impl Progress {
+    /// The reporter for an upload of `rows_total` rows (None: not known in advance).
+    /// An exception from the callable (or the bar) stops the upload before its commit and
+    /// is raised; after the commit (the `done` report) it is only reported as unraisable,
+    /// since the data is in.
+    pub fn reporter(self, rows_total: Option<u64>) -> PyResult<Option<ProgressFn>> {
+        match self {
+            Progress::Off => Ok(None),
+            Progress::Bar(tqdm) => Python::attach(|py| {
+                let kwargs = [("unit", "row"), ("desc", "upload")].into_py_dict(py)?;
+                kwargs.set_item("unit_scale", true)?;
+                kwargs.set_item("total", rows_total)?;
+                let bar = tqdm.bind(py).call((), Some(&kwargs))?.unbind();
+                let reported = AtomicU64::new(0);
+                let report = move |p: UploadProgress| -> Result<(), CallbackError> {
+                    Python::attach(|py| -> PyResult<()> {
+                        let bar = bar.bind(py);
+                        let before = reported.swap(p.rows_sent, Ordering::Relaxed);
+                        bar.call_method1("update", (p.rows_sent - before,))?;
+                        if p.done {
+                            bar.call_method0("close")?;
+                        }
+                        Ok(())
+                    })
+                    .or_else(|e: PyErr| after_commit(p, e, &bar))
+                };
+                Ok(Some(Arc::new(report) as ProgressFn))
+            }),
+            Progress::Callback(callback) => {
+                let report = move |p: UploadProgress| -> Result<(), CallbackError> {
+                    Python::attach(|py| -> PyResult<()> {
+                        let event = PyDict::new(py);
+                        event.set_item("parts_sent", p.parts_sent)?;
+                        event.set_item("rows_sent", p.rows_sent)?;
+                        event.set_item("rows_total", rows_total)?;
+                        event.set_item("bytes_sent", p.bytes_sent)?;
+                        event.set_item("done", p.done)?;
+                        callback.call1(py, (event,))?;
+                        Ok(())
+                    })
+                    .or_else(|e: PyErr| after_commit(p, e, &callback))
+                };
+                Ok(Some(Arc::new(report)))
+            }
+        }
+    }
+}
+
+/// A report's exception: before the commit it stops the upload; after, it is reported as
+/// unraisable (the upload is committed and its result is returned).
+fn after_commit(p: UploadProgress, err: PyErr, source: &Py<PyAny>) -> Result<(), CallbackError> {
+    if !p.done {
+        return Err(stop_with(err));
+    }
+    Python::attach(|py| err.write_unraisable(py, Some(source.bind(py))));
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Changing the dataset's schema in place.
+
+use pyo3::prelude::*;
+use super::PyDataset;
+use crate::convert::from_py::ColumnChanges;
+use crate::runtime::twins;
+
+twins! {
+    impl PyDataset as Dataset {
+        fn alter_schema / alter_schema_async(&self, columns: ColumnChanges) -> () {
+            let ds = self.inner.clone();
+            async move { ds.alter_schema(&columns.0).await }
+        }
+    }
+}

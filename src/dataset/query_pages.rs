@@ -1,0 +1,22 @@
+//! Large query results, page by page.
+
+use pyo3::prelude::*;
+use super::PyDataset;
+use crate::results::PyBatchStream;
+use crate::runtime::twins;
+
+twins! {
+    impl PyDataset as Dataset {
+        // Pages through a large result; see `domo_core::query_pages` for the caveats.
+        #[pyo3(signature = (sql, *, page_size=100_000, prefetch=2))]
+        fn query_pages / query_pages_async(
+            &self,
+            sql: String,
+            page_size: usize,
+            prefetch: usize,
+        ) -> PyBatchStream {
+            let ds = self.inner.clone();
+            async move { ds.query_pages(&sql, page_size, prefetch).await }
+        }
+    }
+}
