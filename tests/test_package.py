@@ -28,9 +28,10 @@ def test_exceptions_mix_in_builtins() -> None:
     assert issubclass(dd.BadRequestError, ValueError)
     assert issubclass(dd.TransportError, ConnectionError)
     assert issubclass(dd.TimeoutError, builtins.TimeoutError)
+    assert issubclass(dd.RowCapWarning, UserWarning)
     for name in exceptions.__all__:
         cls = getattr(exceptions, name)
-        assert issubclass(cls, dd.DomoError)
+        assert issubclass(cls, Warning) or issubclass(cls, dd.DomoError)
         assert getattr(dd, name) is cls
 
 

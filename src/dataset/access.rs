@@ -1,7 +1,7 @@
 //! Who may use the dataset: its access list, sharing, revoking and its owner.
 
-use pyo3::prelude::*;
 use domo_core::access::PERMISSION_COLUMNS;
+use pyo3::prelude::*;
 
 use super::PyDataset;
 use crate::convert::from_py::{Id, Ids, Permissions};

@@ -1,9 +1,9 @@
 //! Changing the dataset's schema in place.
 
-use pyo3::prelude::*;
 use super::PyDataset;
 use crate::convert::from_py::ColumnChanges;
 use crate::runtime::twins;
+use pyo3::prelude::*;
 
 twins! {
     impl PyDataset as Dataset {

@@ -1,10 +1,10 @@
 //! Indexing the dataset's data versions and waiting for it.
 
-use pyo3::prelude::*;
 use super::PyDataset;
 use crate::convert::from_py::{DataIds, Id, seconds};
 use crate::convert::to_py::Json;
 use crate::runtime::twins;
+use pyo3::prelude::*;
 
 /// The data versions to index: none given means every eligible one.
 fn data_ids(ids: Option<DataIds>) -> Vec<serde_json::Value> {

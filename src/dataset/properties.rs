@@ -1,7 +1,7 @@
 //! The dataset's details, properties, history, cards, saved queries and small data.
 
-use pyo3::prelude::*;
 use domo_core::properties::{CARD_COLUMNS, HISTORY_COLUMNS};
+use pyo3::prelude::*;
 use serde_json::Value;
 
 use super::PyDataset;

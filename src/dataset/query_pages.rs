@@ -1,9 +1,9 @@
 //! Large query results, page by page.
 
-use pyo3::prelude::*;
 use super::PyDataset;
 use crate::results::PyBatchStream;
 use crate::runtime::twins;
+use pyo3::prelude::*;
 
 twins! {
     impl PyDataset as Dataset {

@@ -1,8 +1,8 @@
 //! The dataset's tags.
 
-use pyo3::prelude::*;
 use super::PyDataset;
 use crate::runtime::twins;
+use pyo3::prelude::*;
 
 twins! {
     impl PyDataset as Dataset {

@@ -1,7 +1,7 @@
 //! Writing data: streamed, checked uploads and Domo's small "Append Row".
 
-use pyo3::prelude::*;
 use domo_core::{PartitionParam, UploadMode, UploadOptions};
+use pyo3::prelude::*;
 
 use super::PyDataset;
 use crate::convert::from_py::Rows;

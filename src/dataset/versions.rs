@@ -1,9 +1,9 @@
 //! Data versions and partitions: listing, searching and deleting them.
 
-use pyo3::prelude::*;
 use domo_core::versions::{
     DATA_VERSION_COLUMNS, DEFAULT_MAX_ITEMS, PARTITION_COLUMNS, PartitionSearch,
 };
+use pyo3::prelude::*;
 
 use super::PyDataset;
 use crate::convert::from_py::{Id, Json};
