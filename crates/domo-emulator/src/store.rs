@@ -439,7 +439,7 @@ mod tests {
         let r = store
             .query(
                 &ds.id,
-                "SELECT CAST(x'ff' AS TEXT) AS a, 'caf' || CAST(x'c3' AS TEXT) || '\"' AS b",
+                "SELECT CAST(x'ff' AS CHAR) AS a, CONCAT('caf', CAST(x'c3' AS CHAR), '\"') AS b",
             )
             .unwrap();
         assert_eq!(

@@ -74,9 +74,12 @@ impl Store {
             .query_map([], |r| r.get(0))?
             .collect::<Result<HashSet<String>, _>>()?;
         let cap = versions::answer_row_cap(conn)?;
+        let options = sql::Options {
+            case_insensitive_strings: versions::strings_ignore_case(conn)?,
+        };
         let limits = &*reader.limits;
         let armed = Armed::new(limits, &ds, stored);
-        let out = query_in(conn, &ds, sql_text, cap, emit);
+        let out = query_in(conn, &ds, sql_text, cap, options, emit);
         drop(armed);
         if limits.timed_out.load(Ordering::Relaxed) {
             // A query past its time would be as slow again if retried, so this is the
@@ -103,24 +106,26 @@ pub(super) fn query_in(
     ds: &Dataset,
     sql_text: &str,
     cap: usize,
+    options: sql::Options,
     emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
 ) -> Result<(), ApiError> {
-    let rewritten = sql::rewrite_sql(sql_text, &ds.view()).map_err(ApiError::bad_request)?;
+    let schema: Vec<(String, sql::Ty)> = ds
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), sql::Ty::from_domo(c.ty)))
+        .collect();
+    let translation = sql::translate(sql_text, &schema, &format!("v_{}", ds.seq), options)
+        .map_err(|m| ApiError::bad_request(format!("Invalid SQL: {m}")))?;
     let invalid = |e: rusqlite::Error| {
         let message = in_user_terms(&sqlite_message(&e), ds);
         ApiError::bad_request(format!("Invalid SQL: {message}"))
     };
-    // rusqlite's statement says what the answer's columns are and refuses what is not
-    // one read-only statement; the rows are read through `Cells`.
-    let stmt = conn.prepare(&rewritten).map_err(invalid)?;
+    // rusqlite's statement refuses what is not one read-only statement; the rows are
+    // read through `Cells`.
+    let stmt = conn.prepare(&translation.sql).map_err(invalid)?;
     if !stmt.readonly() {
         return Err(ApiError::bad_request("Only SELECT queries are supported"));
     }
-    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-    let declared: Vec<Option<DomoType>> = stmt
-        .columns()
-        .map(|c| c.decl_type().and_then(DomoType::from_decltype))
-        .collect();
     // Nothing is bound: a parameter is refused rather than read as NULL.
     let parameters = stmt.parameter_count();
     if parameters > 0 {
@@ -128,60 +133,31 @@ pub(super) fn query_in(
             0, parameters,
         )));
     }
+    if stmt.column_count() != translation.columns.len() {
+        return Err(ApiError::internal(format!(
+            "the translated query answers {} columns, its translation names {}",
+            stmt.column_count(),
+            translation.columns.len()
+        )));
+    }
     drop(stmt);
-    let rows = || Cells::prepare(conn, &rewritten).map_err(invalid);
-    if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
-        if emit(QueryEvent::Columns { names, types }).is_break() {
-            return Ok(());
-        }
-        let (num_rows, _) = render_rows(rows()?, &declared, &[], cap, &mut |chunk| {
-            emit(QueryEvent::Rows(chunk))
-        })?;
-        if let Some(num_rows) = num_rows {
-            let _ = emit(QueryEvent::Done { num_rows });
-        }
+    let rows = Cells::prepare(conn, &translation.sql).map_err(invalid)?;
+    let (names, types): (Vec<String>, Vec<DomoType>) = translation
+        .columns
+        .into_iter()
+        .map(|(name, ty)| (name, ty.to_domo()))
+        .unzip();
+    // A STRING column's numbers (`CASE ... THEN 1 ELSE 'x'`) are sent as strings, so a
+    // client decoding by the reported type is not surprised.
+    let as_text: Vec<bool> = types.iter().map(|t| *t == DomoType::String).collect();
+    if emit(QueryEvent::Columns { names, types }).is_break() {
         return Ok(());
     }
-    let mut rows_json = Vec::new();
-    let (mut num_rows, seen) = render_rows(
-        rows()?,
-        &declared,
-        &[],
-        cap,
-        &mut collect_into(&mut rows_json),
-    )?;
-    let types: Vec<DomoType> = declared
-        .iter()
-        .zip(&seen)
-        .map(|(d, s)| d.unwrap_or_else(|| s.infer()))
-        .collect();
-    // An expression mixing text and numbers is reported as STRING; its numbers are then
-    // sent as strings too, so a client decoding by the reported type is not surprised.
-    let as_text: Vec<usize> = (0..types.len())
-        .filter(|&i| {
-            types[i] == DomoType::String && declared[i].is_none() && (seen[i].int || seen[i].real)
-        })
-        .collect();
-    if !as_text.is_empty() {
-        rows_json.clear();
-        (num_rows, _) = render_rows(
-            rows()?,
-            &declared,
-            &as_text,
-            cap,
-            &mut collect_into(&mut rows_json),
-        )?;
-    }
-    // (Collected whole, so never cut short.)
-    let num_rows = num_rows.unwrap_or_default();
-    for event in [
-        QueryEvent::Columns { names, types },
-        QueryEvent::Rows(rows_json),
-        QueryEvent::Done { num_rows },
-    ] {
-        if emit(event).is_break() {
-            break;
-        }
+    let num_rows = render_rows(rows, &as_text, cap, &mut |chunk| {
+        emit(QueryEvent::Rows(chunk))
+    })?;
+    if let Some(num_rows) = num_rows {
+        let _ = emit(QueryEvent::Done { num_rows });
     }
     Ok(())
 }
@@ -216,21 +192,17 @@ pub(super) fn in_user_terms(message: &str, ds: &Dataset) -> String {
 }
 
 /// Runs `rows` and renders them as one JSON array of arrays, handed to `emit` in
-/// chunks. Columns listed in `as_text` have their numbers written as strings. Returns the
-/// row count (`None` if `emit` broke off) and what kinds of values each undeclared
-/// (expression) column held.
+/// chunks: the one place a query answer's rows are framed. Columns marked in `as_text`
+/// have their numbers written as strings. Returns the row count (`None` if `emit` broke
+/// off).
 pub(super) fn render_rows(
     mut rows: Cells<'_>,
-    declared: &[Option<DomoType>],
-    as_text: &[usize],
+    as_text: &[bool],
     cap: usize,
     emit: &mut dyn FnMut(Vec<u8>) -> ControlFlow<()>,
-) -> Result<(Option<usize>, Vec<Seen>), ApiError> {
+) -> Result<Option<usize>, ApiError> {
     let failed =
         |e: rusqlite::Error| ApiError::bad_request(format!("Query failed: {}", sqlite_message(&e)));
-    let mut seen = vec![Seen::default(); declared.len()];
-    // Types to infer from the values (expression columns)?
-    let inferred = declared.iter().any(Option::is_none);
     let mut out = Vec::with_capacity(QUERY_CHUNK_BYTES + 64 * 1024);
     out.push(b'[');
     let mut n = 0usize;
@@ -240,19 +212,11 @@ pub(super) fn render_rows(
             out.push(b',');
         }
         out.push(b'[');
-        for (i, s) in seen.iter_mut().enumerate() {
+        for (i, text) in as_text.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            let v = rows.get(i);
-            if inferred {
-                if declared[i].is_none() {
-                    s.note(&v);
-                }
-                write_json_cell(&mut out, v, as_text.contains(&i));
-            } else {
-                write_json_cell(&mut out, v, false);
-            }
+            write_json_cell(&mut out, rows.get(i), *text);
         }
         out.push(b']');
         n += 1;
@@ -260,21 +224,13 @@ pub(super) fn render_rows(
             text::make_utf8(&mut out, 0);
             let next = Vec::with_capacity(out.capacity());
             if emit(std::mem::replace(&mut out, next)).is_break() {
-                return Ok((None, seen));
+                return Ok(None);
             }
         }
     }
     out.push(b']');
     text::make_utf8(&mut out, 0);
-    Ok((emit(out).is_continue().then_some(n), seen))
-}
-
-/// An `emit` for `render_rows` that appends every chunk to `all`.
-pub(super) fn collect_into(all: &mut Vec<u8>) -> impl FnMut(Vec<u8>) -> ControlFlow<()> + '_ {
-    |chunk| {
-        all.extend_from_slice(&chunk);
-        ControlFlow::Continue(())
-    }
+    Ok(emit(out).is_continue().then_some(n))
 }
 
 /// One cell as JSON; `as_text` writes a number as a string.
@@ -297,59 +253,4 @@ pub(super) fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool)
         }
         ValueRef::Text(t) | ValueRef::Blob(t) => text::write_json_text(out, t),
     }
-}
-
-/// What kinds of values an expression column produced, to name its type.
-#[derive(Debug, Clone, Default)]
-pub(super) struct Seen {
-    int: bool,
-    real: bool,
-    text: bool,
-    not_date: bool,
-    not_datetime: bool,
-}
-
-impl Seen {
-    pub(super) fn note(&mut self, v: &ValueRef<'_>) {
-        match v {
-            ValueRef::Null => {}
-            ValueRef::Integer(_) => self.int = true,
-            ValueRef::Real(_) => self.real = true,
-            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                self.text = true;
-                self.not_date |= !is_iso_date(t);
-                self.not_datetime |= !is_iso_datetime(t);
-            }
-        }
-    }
-
-    pub(super) fn infer(&self) -> DomoType {
-        match (self.text, self.int, self.real) {
-            (true, false, false) if !self.not_date => DomoType::Date,
-            (true, false, false) if !self.not_datetime => DomoType::DateTime,
-            (true, _, _) => DomoType::String,
-            (false, _, true) => DomoType::Double,
-            (false, true, false) => DomoType::Long,
-            // All NULL (or no rows): nothing to go on.
-            (false, false, false) => DomoType::String,
-        }
-    }
-}
-
-pub(super) fn digits_at(t: &[u8], idx: &[usize]) -> bool {
-    idx.iter()
-        .all(|i| t.get(*i).is_some_and(u8::is_ascii_digit))
-}
-
-pub(super) fn is_iso_date(t: &[u8]) -> bool {
-    t.len() == 10 && t[4] == b'-' && t[7] == b'-' && digits_at(t, &[0, 1, 2, 3, 5, 6, 8, 9])
-}
-
-pub(super) fn is_iso_datetime(t: &[u8]) -> bool {
-    t.len() == 19
-        && is_iso_date(&t[..10])
-        && t[10] == b'T'
-        && t[13] == b':'
-        && t[16] == b':'
-        && digits_at(t, &[11, 12, 14, 15, 17, 18])
 }
