@@ -21,6 +21,8 @@ use crate::types::{format_date, format_datetime, parse_time};
 
 /// The name a query reads the dataset by.
 const TABLE: &str = "table";
+/// Why a query naming any other table is refused.
+const ONLY_TABLE: &str = "a query can read only its own dataset, as `table`";
 
 /// A translated query: SQLite's text, and the answer's columns as MySQL names and types
 /// them.
@@ -387,11 +389,26 @@ impl Translator<'_> {
         }
         let saved = self.ctes.len();
         if let Some(with) = &mut q.with {
-            if with.recursive {
-                return Err("WITH RECURSIVE is not supported by the local Domo".into());
-            }
+            let recursive = with.recursive;
             for cte in &mut with.cte_tables {
-                let mut columns = self.query(&mut cte.query)?;
+                if recursive {
+                    // The recursive part reads the CTE itself: its columns are known by
+                    // name here, and typed by the query once translated.
+                    self.ctes.push(Relation {
+                        name: cte.alias.name.value.clone(),
+                        columns: cte
+                            .alias
+                            .columns
+                            .iter()
+                            .map(|c| (c.name.value.clone(), Ty::Null))
+                            .collect(),
+                    });
+                }
+                let translated = self.query(&mut cte.query);
+                if recursive {
+                    self.ctes.pop();
+                }
+                let mut columns = translated?;
                 for (c, named) in columns.iter_mut().zip(&cte.alias.columns) {
                     c.0 = named.name.value.clone();
                 }
@@ -488,7 +505,7 @@ impl Translator<'_> {
                 name, alias, args, ..
             } => {
                 if args.is_some() {
-                    return Err(format!("Table functions are not supported: {name}"));
+                    return Err(ONLY_TABLE.into());
                 }
                 let written = ident_name(name);
                 let (columns, is_table) = if written.eq_ignore_ascii_case(TABLE) {
@@ -496,9 +513,9 @@ impl Translator<'_> {
                 } else if let Some(cte) = self.ctes.iter().rev().find(|c| c.name == written) {
                     (cte.columns.clone(), false)
                 } else {
-                    return Err(format!(
-                        "Table '{written}' doesn't exist: a query reads its dataset as `table`"
-                    ));
+                    // Names no other table: what else the store holds is none of this
+                    // query's business.
+                    return Err(ONLY_TABLE.into());
                 };
                 *name = ObjectName::from(vec![quoted(if is_table { self.view } else { &written })]);
                 let shown = match alias {
@@ -1554,7 +1571,17 @@ mod tests {
         assert!(err("DELETE FROM table").contains("Only SELECT"));
         assert!(err("SELECT nope FROM table").contains("no such column: nope"));
         assert!(err("SELECT WHATEVER(n) FROM table").contains("WHATEVER"));
-        assert!(err("SELECT * FROM other").contains("Table 'other' doesn't exist"));
+        assert!(err("SELECT * FROM other").contains("only its own dataset"));
         assert!(!err("SELECT nope FROM table").contains("v_1"));
+        assert!(!err("SELECT * FROM v_1").contains("v_1"));
+    }
+
+    #[test]
+    fn recursive_ctes_read_themselves() {
+        let t = tr(
+            "WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < 3) \
+             SELECT SUM(k) AS s FROM c",
+        );
+        assert_eq!(t.columns, [("s".to_owned(), Ty::Long)]);
     }
 }
