@@ -39,10 +39,9 @@ impl DomoType {
         }
     }
 
-    /// The declared SQLite type of a data column. Chosen for two reasons at once: the
-    /// affinity SQLite derives from it must keep values intact ("STRING" would get NUMERIC
-    /// affinity and turn "0123" into 123; none of these contain "INT" unless meant to), and
-    /// the name must map back to the Domo type when a query result reports its decltype.
+    /// The declared SQLite type of a data column: the affinity SQLite derives from it must
+    /// keep values intact ("STRING" would get NUMERIC affinity and turn "0123" into 123;
+    /// none of these contain "INT" unless meant to).
     pub fn decltype(self) -> &'static str {
         match self {
             DomoType::String => "TEXT",
@@ -52,18 +51,6 @@ impl DomoType {
             DomoType::Date => "DATE_TEXT",
             DomoType::DateTime => "DATETIME_TEXT",
         }
-    }
-
-    pub fn from_decltype(decl: &str) -> Option<DomoType> {
-        Some(match decl.to_ascii_uppercase().as_str() {
-            "TEXT" => DomoType::String,
-            "INTEGER" => DomoType::Long,
-            "REAL" => DomoType::Double,
-            "DECIMAL_REAL" => DomoType::Decimal,
-            "DATE_TEXT" => DomoType::Date,
-            "DATETIME_TEXT" => DomoType::DateTime,
-            _ => return None,
-        })
     }
 }
 
@@ -299,7 +286,6 @@ mod tests {
             DomoType::DateTime,
         ] {
             assert!(!ty.decltype().contains("INT"), "{ty:?}");
-            assert_eq!(DomoType::from_decltype(ty.decltype()), Some(ty));
         }
     }
 

@@ -301,6 +301,13 @@ pub(crate) async fn settings(State(st): State<AppState>, body: Bytes) -> ApiResu
         let st = st.clone();
         blocking(move || st.inner.store.set_index_delay(ms)).await?;
     }
+    if let Some(ignore) = v.get("stringsIgnoreCase") {
+        let ignore = ignore
+            .as_bool()
+            .ok_or_else(|| ApiError::bad_request("'stringsIgnoreCase' must be true or false"))?;
+        let st = st.clone();
+        blocking(move || st.inner.store.set_strings_ignore_case(ignore)).await?;
+    }
     if let Some(rows) = v.get("answerRowCap") {
         let rows = rows
             .as_i64()

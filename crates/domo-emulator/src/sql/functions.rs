@@ -7,9 +7,10 @@ use rusqlite::Connection;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 
+use super::calendar;
 use crate::types::{ParsedTime, format_date, format_datetime, parse_time};
 
-fn arg_text(ctx: &Context<'_>, i: usize) -> Option<String> {
+pub(super) fn arg_text(ctx: &Context<'_>, i: usize) -> Option<String> {
     match ctx.get_raw(i) {
         ValueRef::Null => None,
         ValueRef::Integer(v) => Some(v.to_string()),
@@ -27,11 +28,11 @@ fn real_to_text(v: f64) -> String {
     }
 }
 
-fn arg_time(ctx: &Context<'_>, i: usize) -> Option<ParsedTime> {
+pub(super) fn arg_time(ctx: &Context<'_>, i: usize) -> Option<ParsedTime> {
     arg_text(ctx, i).and_then(|s| parse_time(&s))
 }
 
-fn time_value(p: ParsedTime) -> Value {
+pub(super) fn time_value(p: ParsedTime) -> Value {
     if p.date_only {
         Value::Text(format_date(&p.dt))
     } else {
@@ -49,7 +50,7 @@ fn register_part(
     })
 }
 
-fn deterministic() -> FunctionFlags {
+pub(super) fn deterministic() -> FunctionFlags {
     FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC
 }
 
@@ -100,7 +101,7 @@ fn date_add(ctx: &Context<'_>, sign: i64) -> Option<Value> {
     add_interval(p, n.checked_mul(sign)?, &unit).map(time_value)
 }
 
-const MONTHS: [&str; 12] = [
+pub(super) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",
@@ -114,7 +115,7 @@ const MONTHS: [&str; 12] = [
     "November",
     "December",
 ];
-const WEEKDAYS: [&str; 7] = [
+pub(super) const WEEKDAYS: [&str; 7] = [
     "Monday",
     "Tuesday",
     "Wednesday",
@@ -151,6 +152,17 @@ pub fn date_format(dt: &NaiveDateTime, fmt: &str) -> String {
             'c' => out.push_str(&dt.month().to_string()),
             'd' => out.push_str(&format!("{:02}", dt.day())),
             'e' => out.push_str(&dt.day().to_string()),
+            'D' => {
+                let day = dt.day();
+                let suffix = match (day % 10, day / 10) {
+                    (_, 1) => "th",
+                    (1, _) => "st",
+                    (2, _) => "nd",
+                    (3, _) => "rd",
+                    _ => "th",
+                };
+                out.push_str(&format!("{day}{suffix}"));
+            }
             'H' => out.push_str(&format!("{:02}", dt.hour())),
             'k' => out.push_str(&dt.hour().to_string()),
             'h' | 'I' => out.push_str(&format!("{hour12:02}")),
@@ -165,6 +177,12 @@ pub fn date_format(dt: &NaiveDateTime, fmt: &str) -> String {
             'a' => out.push_str(&weekday[..3]),
             'w' => out.push_str(&dt.weekday().num_days_from_sunday().to_string()),
             'j' => out.push_str(&format!("{:03}", dt.ordinal())),
+            'U' => out.push_str(&format!("{:02}", calendar::week(dt.date(), 0))),
+            'u' => out.push_str(&format!("{:02}", calendar::week(dt.date(), 1))),
+            'V' => out.push_str(&format!("{:02}", calendar::week(dt.date(), 2))),
+            'v' => out.push_str(&format!("{:02}", calendar::week(dt.date(), 3))),
+            'X' => out.push_str(&format!("{:04}", calendar::yearweek(dt.date(), 2) / 100)),
+            'x' => out.push_str(&format!("{:04}", calendar::yearweek(dt.date(), 3) / 100)),
             'T' => out.push_str(&format!(
                 "{:02}:{:02}:{:02}",
                 dt.hour(),
@@ -260,6 +278,8 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("NOW", 0, volatile, |_| Ok(format_datetime(&now_utc())))?;
     conn.create_scalar_function("CURDATE", 0, volatile, |_| Ok(format_date(&now_utc())))?;
     conn.create_scalar_function("CURRENT_DATE", 0, volatile, |_| Ok(format_date(&now_utc())))?;
+    calendar::register(conn)?;
+    super::numbers::register(conn)?;
     Ok(())
 }
 

@@ -1,7 +1,11 @@
-//! Domo SQL on SQLite: the token-level rewrite and the registered MySQL functions.
+//! Domo SQL on SQLite: the parsed, typed translation and the registered MySQL functions.
 
+pub mod calendar;
 pub mod functions;
-pub mod rewrite;
+pub mod numbers;
+pub mod translate;
+pub mod typing;
 
 pub use functions::register as register_functions;
-pub use rewrite::rewrite_sql;
+pub use translate::{Options, translate};
+pub use typing::Ty;

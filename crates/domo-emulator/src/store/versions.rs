@@ -59,6 +59,19 @@ pub(super) fn answer_row_cap(conn: &Connection) -> Result<usize, ApiError> {
     Ok(usize::try_from(cap).unwrap_or(usize::MAX))
 }
 
+/// Whether string comparison ignores case, as MySQL's default collation does (the
+/// default: live Domo's behaviour is not documented, so the emulator follows MySQL).
+pub(super) fn strings_ignore_case(conn: &Connection) -> Result<bool, ApiError> {
+    let value: Option<i64> = conn
+        .query_row(
+            "SELECT value FROM _emulator_settings WHERE key = 'strings_ignore_case'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(value.is_none_or(|v| v != 0))
+}
+
 /// One partition: its tag, the version that wrote it, its rows, when that version committed.
 #[derive(Debug, Clone)]
 pub struct Partition {
@@ -291,6 +304,15 @@ impl Store {
         self.lock().execute(
             "INSERT OR REPLACE INTO _emulator_settings (key, value) VALUES ('answer_row_cap', ?1)",
             [rows],
+        )?;
+        Ok(())
+    }
+
+    /// Makes string `=`, `<`, IN and BETWEEN ignore case (MySQL's default) or not.
+    pub fn set_strings_ignore_case(&self, ignore: bool) -> Result<(), ApiError> {
+        self.lock().execute(
+            "INSERT OR REPLACE INTO _emulator_settings (key, value) VALUES ('strings_ignore_case', ?1)",
+            [i64::from(ignore)],
         )?;
         Ok(())
     }
