@@ -17,10 +17,6 @@ import pyarrow as pa
 import pytest
 from domo_datasets.testing import LocalDomo
 
-# These tests have not yet run against the emulator (see the branch report); the skip
-# goes once they pass.
-pytestmark = pytest.mark.skip(reason="not yet run against the emulator: see the branch report")
-
 LONG, DOUBLE, DECIMAL = pa.int64(), pa.float64(), pa.decimal128(38, 10)
 STRING, DATE = pa.string(), pa.date32()
 DATETIME = pa.timestamp("us", tz="UTC")
@@ -266,13 +262,36 @@ def one_row(domo_client: dd.Client) -> dd.Dataset:
     return ds
 
 
-def _check(table: pa.Table, expression: str, value: Any, arrow_type: pa.DataType) -> None:
+def _check(answer: dd.Table, expression: str, value: Any, arrow_type: pa.DataType) -> None:
+    table = pa.table(answer)
     assert table.schema.field("v").type == arrow_type, expression
     got = table.column("v").to_pylist()
     assert got == [value], f"{expression}: {got!r} != {value!r}"
 
 
-@pytest.mark.parametrize(("expression", "value", "arrow_type"), CASES, ids=[c[0] for c in CASES])
+# MySQL forms the sqlparser crate's MySQL dialect does not parse: the emulator refuses
+# them with a 400 naming the syntax error. The expected values stay, from the manual.
+NOT_PARSED = {
+    "29 MOD 9": "the infix MOD operator",
+    "EXTRACT(YEAR_MONTH FROM '2019-07-02 01:02:03')": "compound EXTRACT units",
+    "EXTRACT(DAY_MINUTE FROM '2019-07-02 01:02:03')": "compound EXTRACT units",
+}
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(
+            *case,
+            id=case[0],
+            marks=[pytest.mark.xfail(reason=NOT_PARSED[case[0]], strict=True)]
+            if case[0] in NOT_PARSED
+            else [],
+        )
+        for case in CASES
+    ]
+
+
+@pytest.mark.parametrize(("expression", "value", "arrow_type"), _cases())
 def test_operator_or_function_answers_as_mysql(
     one_row: dd.Dataset, expression: str, value: Any, arrow_type: pa.DataType
 ) -> None:
@@ -292,9 +311,11 @@ def test_result_names_are_mysql_names(one_row: dd.Dataset) -> None:
 
 def test_types_come_from_the_query_not_the_values(domo_client: dd.Client) -> None:
     ds = domo_client.create_dataset("empty", SCHEMA)
-    table = ds.query(
-        "SELECT SUM(`x`) AS sx, MAX(`d`) AS md, AVG(`n`) AS an, COUNT(*) AS c, "
-        "NULL AS nothing FROM table"
+    table = pa.table(
+        ds.query(
+            "SELECT SUM(`x`) AS sx, MAX(`d`) AS md, AVG(`n`) AS an, COUNT(*) AS c, "
+            "NULL AS nothing FROM table"
+        )
     )
     types = [table.schema.field(c).type for c in ["sx", "md", "an", "c", "nothing"]]
     assert types == [DOUBLE, DATE, DECIMAL, LONG, STRING]
@@ -307,11 +328,11 @@ def test_string_equality_can_be_made_case_sensitive(
     settings = "/_emulator/settings"
     domo_emulator._admin("POST", settings, {"stringsIgnoreCase": False})
     try:
-        got = one_row.query("SELECT 'abc' = 'ABC' AS v, `s` = 'café' AS w FROM table")
+        got = pa.table(one_row.query("SELECT 'abc' = 'ABC' AS v, `s` = 'café' AS w FROM table"))
         assert got.to_pylist() == [{"v": 0, "w": 0}]
     finally:
         domo_emulator._admin("POST", settings, {"stringsIgnoreCase": True})
-    got = one_row.query("SELECT 'abc' = 'ABC' AS v FROM table")
+    got = pa.table(one_row.query("SELECT 'abc' = 'ABC' AS v FROM table"))
     assert got.to_pylist() == [{"v": 1}]
 
 
