@@ -1,7 +1,7 @@
 //! MySQL's calendar functions beyond the date parts: weeks (all eight WEEK modes, as
 //! MySQL's `calc_week` counts them), day and month names, Unix time, STR_TO_DATE,
-//! TIMESTAMPDIFF/TIMESTAMPADD and CONVERT_TZ with numeric offsets. Times are UTC, the
-//! session zone the emulator answers in.
+//! TIMESTAMPDIFF/TIMESTAMPADD and CONVERT_TZ with numeric offsets. Times are UTC: the
+//! emulator's MySQL time zone (`time_zone`) is always UTC.
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use rusqlite::Connection;
