@@ -91,20 +91,17 @@ fn exception(py: Python<'_>, err: &Error, prefix: Option<String>) -> PyResult<Py
             ));
         }
         Error::Arrow(e) => return Ok(PyValueError::new_err(message(format!("Arrow data: {e}")))),
-        // A progress callback's exception stops the upload and is raised as it was, with a
-        // note that nothing was committed.
-        Error::Callback(inner) if inner.is::<PyErr>() => {
-            let raised = inner
+        // A progress callback's exception stops the work and is raised as it was, with a
+        // note saying what it stopped.
+        Error::Callback { stopped, source } if source.is::<PyErr>() => {
+            let raised = source
                 .downcast_ref::<PyErr>()
                 .map(|raised| raised.clone_ref(py))
                 .unwrap_or_else(|| PyRuntimeError::new_err(err.to_string()));
-            raised.value(py).call_method1(
-                "add_note",
-                ("the upload was stopped by this exception from its progress callback; nothing was committed",),
-            )?;
+            raised.value(py).call_method1("add_note", (*stopped,))?;
             return Ok(raised);
         }
-        Error::Callback(_) => return Ok(PyRuntimeError::new_err(message(err.to_string()))),
+        Error::Callback { .. } => return Ok(PyRuntimeError::new_err(message(err.to_string()))),
         Error::Cancelled => return Ok(PyRuntimeError::new_err(message("cancelled".into()))),
         Error::WorkerFailed(_) => return Ok(PyRuntimeError::new_err(message(err.to_string()))),
         Error::UploadPart { part, source } => {

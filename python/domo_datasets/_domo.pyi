@@ -462,7 +462,14 @@ class Dataset:
         """
     async def query_async(self, sql: str) -> Table:
         """Async twin of :meth:`query`."""
-    def query_pages(self, sql: str, *, page_size: int = 100000, prefetch: int = 2) -> BatchStream:
+    def query_pages(
+        self,
+        sql: str,
+        *,
+        page_size: int = 100000,
+        prefetch: int = 2,
+        progress: bool | Callable[[ReadProgress], object] | None = None,
+    ) -> BatchStream:
         """Run a query too large for one answer, page by page, as a stream of batches.
 
         Domo has no cursor, so each page is ``sql`` with ``LIMIT page_size OFFSET n``
@@ -471,12 +478,24 @@ class Dataset:
         LIMIT of its own. Each page is a separate query: if the dataset changes while
         pages are read, rows can be missed or repeated. Returns once the first page is in.
 
+        Args:
+            progress: ``True`` shows a tqdm bar (if tqdm is installed), counting rows (a
+                query's total is known only at its end); a callable receives a
+                :class:`ReadProgress` as each batch is taken and once at the end. An
+                exception raised by the callable (or the bar) stops the stream and is
+                raised by the stream, with a note saying so.
+
         Raises:
             ValueError: If the SQL has no ORDER BY or has a LIMIT/OFFSET, or a setting is
                 out of range.
         """
     async def query_pages_async(
-        self, sql: str, *, page_size: int = 100000, prefetch: int = 2
+        self,
+        sql: str,
+        *,
+        page_size: int = 100000,
+        prefetch: int = 2,
+        progress: bool | Callable[[ReadProgress], object] | None = None,
     ) -> BatchStream:
         """Async twin of :meth:`query_pages`."""
     def scan(
@@ -512,13 +531,26 @@ class Dataset:
         Raises:
             ValueError: If a column or the key is not in the dataset, or ``limit`` < 0.
         """
-    def export(self, *, batch_size: int = 65536) -> BatchStream:
+    def export(
+        self,
+        *,
+        batch_size: int = 65536,
+        progress: bool | Callable[[ReadProgress], object] | None = None,
+    ) -> BatchStream:
         """Stream the whole dataset as Arrow record batches, typed by its schema.
 
         The download proceeds while batches are consumed; at most a few batches are held
         in memory. Closing or dropping the stream stops the download. A batch holds at
         most ``batch_size`` rows; batches also end where the download is cut for decoding
         on several cores (about 1 MB of CSV each), so most hold fewer.
+
+        Args:
+            batch_size: The most rows in one batch.
+            progress: ``True`` shows a tqdm bar (if tqdm is installed) against the
+                dataset's row count; a callable receives a :class:`ReadProgress` as each
+                batch is taken and once at the end. An exception raised by the callable
+                (or the bar) stops the stream and is raised by the stream, with a note
+                saying so.
 
         Raises:
             UnexpectedResponseError: If the answer is not the dataset's CSV: an HTML page
@@ -528,9 +560,19 @@ class Dataset:
             AnswerTooLargeError: If a record is longer than the client's
                 ``max_record_bytes``.
         """
-    async def export_async(self, *, batch_size: int = 65536) -> BatchStream:
+    async def export_async(
+        self,
+        *,
+        batch_size: int = 65536,
+        progress: bool | Callable[[ReadProgress], object] | None = None,
+    ) -> BatchStream:
         """Async twin of :meth:`export`: returns once the download has started."""
-    def export_to(self, path: str | os.PathLike[str]) -> int:
+    def export_to(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: bool | Callable[[ReadProgress], object] | None = None,
+    ) -> int:
         """Download the dataset as a CSV file (header row, nulls as ``\\N``), undecoded.
 
         The file appears only once complete: the data goes first to a new file with an
@@ -540,11 +582,25 @@ class Dataset:
         and on Ctrl-C, so a failed download never leaves a partial file. Returns the
         bytes written.
 
+        Args:
+            path: Where the CSV goes.
+            progress: ``True`` shows a tqdm bar (if tqdm is installed) against the
+                dataset's row count; a callable receives a :class:`ReadProgress` about
+                every megabyte written and once at the end. An exception raised by the
+                callable (or the bar) stops the download and is raised and no file is
+                written (the last report comes before the file appears), with a note
+                saying so.
+
         Raises:
             UnexpectedResponseError: If the answer is an HTML page (even after blank
                 lines) or JSON instead of CSV.
         """
-    async def export_to_async(self, path: str | os.PathLike[str]) -> int:
+    async def export_to_async(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        progress: bool | Callable[[ReadProgress], object] | None = None,
+    ) -> int:
         """Async twin of :meth:`export_to`."""
     def upload(
         self,
@@ -604,8 +660,8 @@ class Dataset:
                 :class:`UploadProgress` after each part. An exception raised by the
                 callable (or the bar) before the commit stops the upload: nothing is
                 committed and the exception is raised, with a note saying so. One raised
-                by the last call (``done``, after the commit) is reported as unraisable and
-                the result is returned, since the data is committed.
+                by the last call (``done``, after the commit) is reported as unraisable
+                and the result is returned, since the data is committed.
 
         Raises:
             ValueError: For a bad mode, part size, concurrency or partition,

@@ -37,6 +37,7 @@ __all__ = [
     "PartitionSort",
     "PermissionEntry",
     "PermissionGrant",
+    "ReadProgress",
     "Schedule",
     "Schema",
     "SchemaChange",
@@ -121,6 +122,22 @@ class UploadProgress(TypedDict):
     rows_sent: int
     rows_total: int | None
     bytes_sent: int
+    done: bool
+
+
+class ReadProgress(TypedDict):
+    """Passed to the ``progress`` callable of an export, ``export_to`` or ``query_pages``
+    as rows are handed on (after each batch; about every 256 KiB for ``export_to``),
+    and once more at the end with ``done`` true.
+
+    ``rows_total`` is the dataset's row count for an export (row-level policies can make
+    the read less), ``None`` for a query. ``bytes_read`` counts the CSV written by
+    ``export_to``, ``None`` for a stream of batches.
+    """
+
+    rows_read: int
+    rows_total: int | None
+    bytes_read: int | None
     done: bool
 
 

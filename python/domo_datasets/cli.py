@@ -33,7 +33,6 @@ Also runnable as ``python -m domo_datasets``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import datetime as dt
 import importlib.util
@@ -45,7 +44,6 @@ import re
 import signal
 import sys
 import tempfile
-import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -58,7 +56,7 @@ from domo_datasets._domo import Client, Dataset, Emulator, Table, __version__
 from domo_datasets.exceptions import DomoError
 
 if TYPE_CHECKING:
-    from domo_datasets._domo import DomoType
+    from domo_datasets._domo import DomoType, ReadProgress
 
 __all__ = ["main"]
 
@@ -670,31 +668,12 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def _export_csv(ds: Dataset, path: Path, progress: Progress) -> int:
-    """Downloads the CSV undecoded, drawing the bar from the growing download file."""
-    # The download goes to ".<name>.<random>.partial" beside the target until it is
-    # complete (Dataset.export_to); its size is the progress.
-    folder = path.parent if str(path.parent) else Path(".")
+    """Downloads the CSV undecoded, drawing the bar from the bytes written."""
 
-    def downloaded() -> int:
-        return max((p.stat().st_size for p in folder.glob(f".{path.name}.*.partial")), default=0)
+    def report(event: ReadProgress) -> None:
+        progress.update(event["bytes_read"] or 0)
 
-    result: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            result["bytes"] = ds.export_to(path)
-        except BaseException as err:
-            result["error"] = err
-
-    worker = threading.Thread(target=run, name="domo-export", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.1)
-        with contextlib.suppress(OSError):
-            progress.update(downloaded())
-    if "error" in result:
-        raise result["error"]
-    written: int = result["bytes"]
+    written = ds.export_to(path, progress=report)
     progress.update(written, force=True)
     return written
 

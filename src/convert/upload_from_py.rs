@@ -1,18 +1,14 @@
-//! An upload's data and progress reporter from Python: Arrow sources, iterators of them,
-//! CSV paths; `True` for a tqdm bar or a callable for events.
+//! An upload's data from Python: Arrow sources, iterators of them, CSV paths.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_array::{RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
+use domo_core::UploadSource;
 use domo_core::schema_check::cast_batch;
-use domo_core::upload::CallbackError;
-use domo_core::{ProgressFn, UploadProgress, UploadSource};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{IntoPyDict, PyBool, PyDict, PyIterator, PyString};
+use pyo3::types::{PyIterator, PyString};
 use pyo3_arrow::input::AnyRecordBatch;
 
 use crate::errors::PyDomoError;
@@ -55,12 +51,6 @@ fn rows_of(data: &Bound<'_, PyAny>) -> Option<u64> {
     }
 }
 
-/// How an upload reports its progress: `True` for a tqdm bar, a callable for events.
-pub enum Progress {
-    Off,
-    Bar(Py<PyAny>),
-    Callback(Py<PyAny>),
-}
 /// Upload data from anything `domo_datasets._sources.upload_source` accepts, which hands
 /// back a CSV path, an Arrow source or an iterator of those (or says what is accepted).
 fn source_from_py(data: &Bound<'_, PyAny>) -> PyResult<UploadSource> {
@@ -160,102 +150,4 @@ impl RecordBatchReader for PyBatchIter {
     fn schema(&self) -> SchemaRef {
         self.schema.clone()
     }
-}
-
-impl<'a, 'py> FromPyObject<'a, 'py> for Progress {
-    type Error = PyDomoError;
-
-    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> Result<Self, Self::Error> {
-        Ok(progress_from_py(&obj)?)
-    }
-}
-
-fn progress_from_py(progress: &Bound<'_, PyAny>) -> PyResult<Progress> {
-    let py = progress.py();
-    if progress.is_none() {
-        return Ok(Progress::Off);
-    }
-    if let Ok(flag) = progress.cast::<PyBool>() {
-        if !flag.is_true() {
-            return Ok(Progress::Off);
-        }
-        let Ok(tqdm) = py.import("tqdm.auto") else {
-            py.import("warnings")?.call_method1(
-                "warn",
-                ("progress=True needs tqdm (pip install tqdm); uploading without a progress bar",),
-            )?;
-            return Ok(Progress::Off);
-        };
-        return Ok(Progress::Bar(tqdm.getattr("tqdm")?.unbind()));
-    }
-    if !progress.is_callable() {
-        return Err(PyTypeError::new_err(
-            "progress must be True, False, None or a callable",
-        ));
-    }
-    Ok(Progress::Callback(progress.clone().unbind()))
-}
-
-/// What a failed report hands back to domo-core: the Python exception, to be raised as
-/// it was once the upload has stopped.
-fn stop_with(err: PyErr) -> CallbackError {
-    Box::new(err)
-}
-
-impl Progress {
-    /// The reporter for an upload of `rows_total` rows (None: not known in advance).
-    /// An exception from the callable (or the bar) stops the upload before its commit and
-    /// is raised; after the commit (the `done` report) it is only reported as unraisable,
-    /// since the data is in.
-    pub fn reporter(self, rows_total: Option<u64>) -> PyResult<Option<ProgressFn>> {
-        match self {
-            Progress::Off => Ok(None),
-            Progress::Bar(tqdm) => Python::attach(|py| {
-                let kwargs = [("unit", "row"), ("desc", "upload")].into_py_dict(py)?;
-                kwargs.set_item("unit_scale", true)?;
-                kwargs.set_item("total", rows_total)?;
-                let bar = tqdm.bind(py).call((), Some(&kwargs))?.unbind();
-                let reported = AtomicU64::new(0);
-                let report = move |p: UploadProgress| -> Result<(), CallbackError> {
-                    Python::attach(|py| -> PyResult<()> {
-                        let bar = bar.bind(py);
-                        let before = reported.swap(p.rows_sent, Ordering::Relaxed);
-                        bar.call_method1("update", (p.rows_sent - before,))?;
-                        if p.done {
-                            bar.call_method0("close")?;
-                        }
-                        Ok(())
-                    })
-                    .or_else(|e: PyErr| after_commit(p, e, &bar))
-                };
-                Ok(Some(Arc::new(report) as ProgressFn))
-            }),
-            Progress::Callback(callback) => {
-                let report = move |p: UploadProgress| -> Result<(), CallbackError> {
-                    Python::attach(|py| -> PyResult<()> {
-                        let event = PyDict::new(py);
-                        event.set_item("parts_sent", p.parts_sent)?;
-                        event.set_item("rows_sent", p.rows_sent)?;
-                        event.set_item("rows_total", rows_total)?;
-                        event.set_item("bytes_sent", p.bytes_sent)?;
-                        event.set_item("done", p.done)?;
-                        callback.call1(py, (event,))?;
-                        Ok(())
-                    })
-                    .or_else(|e: PyErr| after_commit(p, e, &callback))
-                };
-                Ok(Some(Arc::new(report)))
-            }
-        }
-    }
-}
-
-/// A report's exception: before the commit it stops the upload; after, it is reported as
-/// unraisable (the upload is committed and its result is returned).
-fn after_commit(p: UploadProgress, err: PyErr, source: &Py<PyAny>) -> Result<(), CallbackError> {
-    if !p.done {
-        return Err(stop_with(err));
-    }
-    Python::attach(|py| err.write_unraisable(py, Some(source.bind(py))));
-    Ok(())
 }

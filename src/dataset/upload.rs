@@ -5,8 +5,9 @@ use pyo3::prelude::*;
 
 use super::PyDataset;
 use crate::convert::from_py::Rows;
+use crate::convert::progress::Progress;
 use crate::convert::to_py::{Json, UploadResult};
-use crate::convert::upload_from_py::{Progress, UploadData};
+use crate::convert::upload_from_py::UploadData;
 use crate::runtime::twins;
 
 twins! {

@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::error::{Error, Result};
+use crate::progress::{ReadProgress, ReadProgressFn};
 
 /// Batches produced ahead of the consumer, at most.
 const BATCHES_AHEAD: usize = 2;
@@ -18,11 +19,27 @@ const BATCHES_AHEAD: usize = 2;
 pub(crate) type BatchSender = mpsc::Sender<Result<RecordBatch>>;
 
 /// A stream of record batches. Dropping it stops the work behind it.
-#[derive(Debug)]
 pub struct BatchStream {
     schema: SchemaRef,
     batches: mpsc::Receiver<Result<RecordBatch>>,
     task: JoinHandle<()>,
+    progress: Option<Reporter>,
+}
+
+impl std::fmt::Debug for BatchStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BatchStream")
+            .field("schema", &self.schema)
+            .field("progress", &self.progress.as_ref().map(|r| r.counts))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A stream's progress reporter, what its failure stops, and the counts reported so far.
+struct Reporter {
+    report: ReadProgressFn,
+    stopped: &'static str,
+    counts: ReadProgress,
 }
 
 impl Drop for BatchStream {
@@ -51,7 +68,28 @@ impl BatchStream {
             schema,
             batches: rx,
             task,
+            progress: None,
         }
+    }
+
+    /// The stream, reporting its progress to `report` (if any) as the consumer takes each
+    /// batch and once at the end. A failing report ends the stream with
+    /// [`Error::Callback`] carrying `stopped`, which says what was stopped.
+    pub(crate) fn with_progress(
+        mut self,
+        report: Option<ReadProgressFn>,
+        stopped: &'static str,
+        rows_total: Option<u64>,
+    ) -> BatchStream {
+        self.progress = report.map(|report| Reporter {
+            report,
+            stopped,
+            counts: ReadProgress {
+                rows_total,
+                ..ReadProgress::default()
+            },
+        });
+        self
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -60,12 +98,36 @@ impl BatchStream {
 
     /// The next batch, or `None` at the end.
     pub async fn next(&mut self) -> Option<Result<RecordBatch>> {
-        self.batches.recv().await
+        let next = self.batches.recv().await;
+        self.reported(next)
     }
 
     /// The next batch, blocking this thread; for use outside the async runtime.
     pub fn blocking_next(&mut self) -> Option<Result<RecordBatch>> {
-        self.batches.blocking_recv()
+        let next = self.batches.blocking_recv();
+        self.reported(next)
+    }
+
+    /// `next`, once its progress is reported; a failed report ends the stream in its place.
+    fn reported(&mut self, next: Option<Result<RecordBatch>>) -> Option<Result<RecordBatch>> {
+        let Some(reporter) = self.progress.as_mut() else {
+            return next;
+        };
+        match &next {
+            Some(Ok(batch)) => reporter.counts.rows_read += batch.num_rows() as u64,
+            None if !reporter.counts.done => reporter.counts.done = true,
+            _ => return next,
+        }
+        let Err(source) = (reporter.report)(reporter.counts) else {
+            return next;
+        };
+        let stopped = reporter.stopped;
+        self.progress = None;
+        self.close();
+        // Batches already produced must not follow the error: a receiver whose sender is
+        // gone yields nothing more.
+        self.batches = mpsc::channel(1).1;
+        Some(Err(Error::Callback { stopped, source }))
     }
 
     /// Stops the work now.

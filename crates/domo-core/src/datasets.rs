@@ -76,6 +76,15 @@ impl Dataset {
             .await
     }
 
+    /// The dataset's row count as its metadata says it (`rowCount`), if it says it.
+    pub async fn row_count(&self) -> Result<Option<u64>> {
+        Ok(self
+            .metadata()
+            .await?
+            .get("rowCount")
+            .and_then(|n| n.as_u64()))
+    }
+
     /// The dataset's columns, in order.
     pub async fn schema(&self) -> Result<Vec<Column>> {
         self.schema_with(false).await

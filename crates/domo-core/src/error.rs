@@ -144,10 +144,13 @@ pub enum Error {
     #[error("{0}")]
     Arrow(#[from] arrow_schema::ArrowError),
 
-    /// The caller's progress reporter failed; the upload stopped before its commit, so
-    /// nothing was committed.
-    #[error("the upload was stopped by its progress callback; nothing was committed: {0}")]
-    Callback(crate::upload::CallbackError),
+    /// The caller's progress reporter failed and `stopped` says what that stopped (an
+    /// upload before its commit, a read before its end).
+    #[error("{stopped}: {source}")]
+    Callback {
+        stopped: &'static str,
+        source: crate::progress::CallbackError,
+    },
 
     /// The operation was cancelled before it finished.
     #[error("cancelled")]
@@ -288,7 +291,7 @@ impl Error {
                     *e = arrow_schema::ArrowError::ParseError(text.replace(secret, MASK));
                 }
             }
-            Error::Cancelled | Error::Callback(_) => {}
+            Error::Cancelled | Error::Callback { .. } => {}
         }
         self
     }

@@ -20,6 +20,7 @@ use crate::codec::csv_cells;
 use crate::codec::csv_records::RecordEnds;
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
+use crate::progress::{ReadProgress, ReadProgressFn};
 use crate::transport::{Answer, Call};
 use crate::types::{DomoType, arrow_schema};
 
@@ -62,8 +63,10 @@ impl Dataset {
     /// decoding it. The file appears only when complete: the data goes to a new file
     /// with an unpredictable name in the same folder (created exclusively, never through
     /// a link), renamed to `path` at the end and removed on any failure or cancellation.
-    /// Returns the bytes written.
-    pub async fn export_to(&self, path: &Path) -> Result<u64> {
+    /// `progress` hears rows and bytes written (about every [`REPORT_BYTES`]) against the
+    /// dataset's row count; its last report comes before the rename, so a failing report
+    /// leaves no file. Returns the bytes written.
+    pub async fn export_to(&self, path: &Path, progress: Option<ReadProgressFn>) -> Result<u64> {
         let io = |context: String| move |source| Error::Io { context, source };
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -75,6 +78,10 @@ impl Dataset {
         let name = path
             .file_name()
             .ok_or_else(|| Error::invalid(format!("{} is not a file path", path.display())))?;
+        let mut counter = match &progress {
+            Some(report) => Some(FileProgress::new(report.clone(), self.row_count().await?)),
+            None => None,
+        };
         let mut body = self.start_export().await?;
         let (file, mut partial) = PartialFile::create(&dir, name)?;
         let mut file = tokio::fs::File::from_std(file);
@@ -84,11 +91,17 @@ impl Dataset {
                 .await
                 .map_err(io(format!("cannot write {}", partial.path.display())))?;
             written += chunk.len() as u64;
+            if let Some(counter) = counter.as_mut() {
+                counter.written(&chunk)?;
+            }
         }
         file.sync_all()
             .await
             .map_err(io(format!("cannot write {}", partial.path.display())))?;
         drop(file);
+        if let Some(counter) = counter.as_mut() {
+            counter.done()?;
+        }
         tokio::fs::rename(&partial.path, path)
             .await
             .map_err(io(format!("cannot move the export to {}", path.display())))?;
@@ -96,11 +109,21 @@ impl Dataset {
         Ok(written)
     }
 
-    /// Starts exporting the dataset; returns once Domo has begun to answer.
-    pub async fn export(&self, batch_size: usize) -> Result<BatchStream> {
+    /// Starts exporting the dataset; returns once Domo has begun to answer. `progress`
+    /// hears the rows handed on against the dataset's row count (see
+    /// [`BatchStream`] for when it reports).
+    pub async fn export(
+        &self,
+        batch_size: usize,
+        progress: Option<ReadProgressFn>,
+    ) -> Result<BatchStream> {
         if batch_size == 0 {
             return Err(Error::invalid("batch_size must be at least 1"));
         }
+        let rows_total = match &progress {
+            Some(_) => self.row_count().await?,
+            None => None,
+        };
         let columns = self.schema().await?;
         let schema = arrow_schema(&columns);
         let body = self.start_export().await?;
@@ -114,9 +137,84 @@ impl Dataset {
         let threads = crate::codec::available_threads();
         let max_record =
             usize::try_from(self.client.transport.max_record_bytes()).unwrap_or(usize::MAX);
-        Ok(BatchStream::spawn(schema, move |tx| {
+        let stream = BatchStream::spawn(schema, move |tx| {
             pump(body, reader, threads, max_record, tx)
-        }))
+        });
+        Ok(stream.with_progress(
+            progress,
+            "the export was stopped by its progress callback",
+            rows_total,
+        ))
+    }
+}
+
+/// An `export_to`'s progress reports are this many bytes apart, at least: a report per
+/// network chunk would call the reporter thousands of times a second.
+pub const REPORT_BYTES: u64 = 256 * 1024;
+
+/// Counts the records of CSV as it is written to a file, and reports them.
+struct FileProgress {
+    report: ReadProgressFn,
+    counts: ReadProgress,
+    ends: RecordEnds,
+    /// Records ended so far, the header's included.
+    records: u64,
+    /// Whether the last byte written ends a record (or nothing was written).
+    at_record_end: bool,
+    reported_at: u64,
+}
+
+impl FileProgress {
+    fn new(report: ReadProgressFn, rows_total: Option<u64>) -> FileProgress {
+        FileProgress {
+            report,
+            counts: ReadProgress {
+                rows_total,
+                bytes_read: Some(0),
+                ..ReadProgress::default()
+            },
+            ends: RecordEnds::default(),
+            records: 0,
+            at_record_end: true,
+            reported_at: 0,
+        }
+    }
+
+    fn written(&mut self, chunk: &[u8]) -> Result<()> {
+        let mut rest = chunk;
+        while let Some(len) = self.ends.next_end(rest) {
+            self.records += 1;
+            rest = &rest[len..];
+        }
+        if !chunk.is_empty() {
+            self.at_record_end = rest.is_empty();
+        }
+        let bytes = self.counts.bytes_read.unwrap_or(0) + chunk.len() as u64;
+        self.counts.bytes_read = Some(bytes);
+        if bytes - self.reported_at < REPORT_BYTES {
+            return Ok(());
+        }
+        self.reported_at = bytes;
+        self.send()
+    }
+
+    /// The last report: a last record without a line break counts too.
+    fn done(&mut self) -> Result<()> {
+        if !self.at_record_end {
+            self.records += 1;
+            self.at_record_end = true;
+        }
+        self.counts.done = true;
+        self.send()
+    }
+
+    fn send(&mut self) -> Result<()> {
+        // The header row is not a row of data.
+        self.counts.rows_read = self.records.saturating_sub(1);
+        (self.report)(self.counts).map_err(|source| Error::Callback {
+            stopped: "the export was stopped by its progress callback; no file was written",
+            source,
+        })
     }
 }
 

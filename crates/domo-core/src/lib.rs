@@ -10,6 +10,7 @@ pub mod datasets;
 pub mod error;
 pub mod export;
 pub mod indexes;
+pub mod progress;
 pub mod properties;
 pub mod query_pages;
 pub mod retry;
@@ -29,6 +30,7 @@ pub use batches::BatchStream;
 pub use client::Client;
 pub use datasets::{Dataset, QueryAnswer};
 pub use error::{ApiError, ApiErrorKind, Error, RequestInfo, Result};
+pub use progress::{CallbackError, ReadProgress, ReadProgressFn};
 pub use retry::RetryPolicy;
 pub use streams::Stream;
 pub use transport::{

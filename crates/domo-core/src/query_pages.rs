@@ -11,6 +11,7 @@ use crate::batches::{BatchSender, BatchStream, send};
 use crate::codec::json_rows::DecodedRows;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::progress::ReadProgressFn;
 
 pub const MAX_PREFETCH: usize = 16;
 
@@ -83,12 +84,14 @@ pub fn pageable(sql: &str) -> Result<&str> {
 
 impl Dataset {
     /// Runs `sql` page by page (`page_size` rows each, `prefetch` pages in flight) and
-    /// streams the pages as batches. Returns once the first page has arrived.
+    /// streams the pages as batches. Returns once the first page has arrived. `progress`
+    /// hears the rows handed on; a query's total is known only at its end.
     pub async fn query_pages(
         &self,
         sql: &str,
         page_size: usize,
         prefetch: usize,
+        progress: Option<ReadProgressFn>,
     ) -> Result<BatchStream> {
         let sql = pageable(sql)?.to_string();
         if page_size == 0 {
@@ -104,7 +107,7 @@ impl Dataset {
         let first = self.query(&page(&sql, 0)).await?;
         let schema = first.schema.clone();
         let ds = self.clone();
-        Ok(BatchStream::spawn(schema.clone(), move |tx| async move {
+        let stream = BatchStream::spawn(schema.clone(), move |tx| async move {
             let full = first.num_rows() == page_size;
             // The first page is sent even if empty: the stream then yields one empty
             // table with the columns.
@@ -135,7 +138,12 @@ impl Dataset {
                 }
             }
             Ok(())
-        }))
+        });
+        Ok(stream.with_progress(
+            progress,
+            "the query was stopped by its progress callback",
+            None,
+        ))
     }
 }
 

@@ -25,6 +25,7 @@ use crate::codec::csv_records::RecordEnds;
 use crate::codec::csv_write::{check_encodable, write_batch};
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
+use crate::progress::CallbackError;
 use crate::schema_check;
 use crate::transport::{Body, Call};
 use crate::types::{Column, DomoType};
@@ -218,9 +219,6 @@ pub struct UploadProgress {
     pub done: bool,
 }
 
-/// What a progress reporter's failure carries back to the caller.
-pub type CallbackError = Box<dyn std::error::Error + Send + Sync>;
-
 /// A progress reporter. A report before the commit that fails stops the upload:
 /// nothing is committed and the failure comes back as [`Error::Callback`]. The last report
 /// (`done`) comes after the commit, so a failure there changes nothing and is dropped.
@@ -277,7 +275,10 @@ impl Dataset {
             totals.rows_sent += rows;
             totals.bytes_sent += bytes;
             if let Some(report) = &progress {
-                report(totals).map_err(Error::Callback)?;
+                report(totals).map_err(|source| Error::Callback {
+                    stopped: "the upload was stopped by its progress callback; nothing was committed",
+                    source,
+                })?;
             }
         }
         // The encoder has finished (its channel closed); surface a panic as an error.

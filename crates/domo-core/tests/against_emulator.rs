@@ -132,7 +132,7 @@ async fn create_upload_query_export() {
         .unwrap();
     assert_eq!(rows.batches, vec![batch(5..10)]);
 
-    let mut export = ds.export(2).await.unwrap();
+    let mut export = ds.export(2, None).await.unwrap();
     let mut exported = Vec::new();
     while let Some(b) = export.next().await {
         exported.push(b.unwrap());
