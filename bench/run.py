@@ -22,9 +22,12 @@ What it does, in one run and on the same data:
    ``decode_throughput`` against serde_json's raw-value tokenising of the same bytes.
 5. Encode throughput: the Rust example ``encode_throughput`` (CSV + gzip level 1, as
    uploads do it) against pyarrow's ``write_csv`` followed by ``gzip.compress(level=1)``.
+6. At 100k rows, query, export and upload once more through ``netlink.py``, a proxy
+   shaped like a far-away Domo (100 Mbit/s each way, 20 ms round trip by default), to
+   show what compression and overlapping transfer with decoding buy there.
 
-All traffic goes to 127.0.0.1. Every subprocess has a timeout; the emulator is stopped on
-exit, also after an error or Ctrl-C.
+All traffic stays on this machine: 127.0.0.1, and 127.0.0.2 for the shaped link. Every
+subprocess has a timeout; the emulator is stopped on exit, also after an error or Ctrl-C.
 """
 
 from __future__ import annotations
@@ -44,11 +47,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import datagen
+import netlink
 import pyarrow as pa
 import worker
 
@@ -469,17 +473,26 @@ class SizeBench:
 
     # -- helpers --
 
-    def ours(self, op: str, params: dict[str, Any], **hooks: Any) -> Measurement:
-        """Measure one of our operations."""
-        return measure(self.settings, op, params, **hooks)
+    def ours(
+        self, op: str, params: dict[str, Any], url: str | None = None, **hooks: Any
+    ) -> Measurement:
+        """Measure one of our operations (talking to ``url`` instead of the emulator's)."""
+        settings = self.settings if url is None else replace(self.settings, url=url)
+        return measure(settings, op, params, **hooks)
 
     def peer(
-        self, op: str, params: dict[str, Any], skip: bool = False, **hooks: Any
+        self,
+        op: str,
+        params: dict[str, Any],
+        skip: bool = False,
+        url: str | None = None,
+        **hooks: Any,
     ) -> Measurement:
         """Measure one of pydomo's operations, unless pydomo is out or ``skip``."""
         if skip or not self.with_pydomo:
             return SKIPPED
-        return measure(self.settings, op, params, **hooks)
+        settings = self.settings if url is None else replace(self.settings, url=url)
+        return measure(settings, op, params, **hooks)
 
     def replay(self, path: str, body: bytes, method: str, content_type: str) -> dict[str, Any]:
         """Hooks that make the emulator answer the next request to ``path`` with ``body``."""
@@ -634,6 +647,41 @@ class SizeBench:
             Row("stage", "pandas -> Arrow (ds.upload)", self.ours("pandas_to_arrow", up), "", NA),
         ]
 
+    def network(self, mbit: float, rtt_ms: float) -> None:
+        """Query, export and upload through a link shaped like a far-away Domo's."""
+        say(f"  through a {mbit:g} Mbit/s, {rtt_ms:g} ms link ...")
+        with netlink.ShapedLink(self.emulator.url, mbit, rtt_ms) as link:
+            far = link.url
+            query = {"dataset": self.source, "sql": SQL_ALL}
+            export = {"dataset": self.source}
+            up = {"dataset": self.target, "source": "arrow", **self.upload_params}
+            peer_up = {"dataset": self.pydomo_target, **self.upload_params}
+            rows = [
+                Row(
+                    "far query",
+                    "pyarrow (ds.query)",
+                    self.ours("ours_query", {"into": "pyarrow", **query}, far),
+                    "ds_query",
+                    self.peer("pydomo_query", query, url=far),
+                ),
+                Row(
+                    "far export",
+                    "pyarrow (ds.export)",
+                    self.ours("ours_export", {"into": "pyarrow", **export}, far),
+                    "ds_get",
+                    self.peer("pydomo_get", export, url=far),
+                ),
+                Row(
+                    "far upload",
+                    "pyarrow.Table (ds.upload)",
+                    self.ours("ours_upload", up, far),
+                    "ds_update",
+                    self.peer("pydomo_upload", peer_up, url=far),
+                ),
+            ]
+        title = f"through a shaped link ({mbit:g} Mbit/s each way, {rtt_ms:g} ms round trip)"
+        self.run.tables[title] = rows
+
 
 def run_size(
     rows: int,
@@ -642,12 +690,16 @@ def run_size(
     workdir: Path,
     with_pydomo: bool,
     quick: bool,
+    network: tuple[float, float] | None = None,
 ) -> SizeRun:
-    """Generate ``rows`` rows, load them, and measure query, export and upload."""
+    """Generate ``rows`` rows, load them, and measure query, export and upload (and the
+    same through a shaped link, if ``network`` gives its Mbit/s and round trip in ms)."""
     bench = SizeBench(rows, emulator, settings, workdir, with_pydomo, quick)
     bench.query()
     bench.export()
     bench.upload()
+    if network is not None:
+        bench.network(*network)
     emulator.admin("POST", "/_emulator/reset")
     return bench.run
 
@@ -964,6 +1016,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--skip-rust", action="store_true", help="skip the cargo examples")
     p.add_argument("--no-pydomo", action="store_true", help="measure domo-datasets only")
     p.add_argument("--workdir", type=Path, default=None, help="keep data files in this folder")
+    p.add_argument("--no-network", action="store_true", help="skip the runs through a shaped link")
+    p.add_argument("--link-mbit", type=float, default=100.0, help="shaped link's bandwidth")
+    p.add_argument("--link-rtt-ms", type=float, default=20.0, help="shaped link's round trip")
     args = p.parse_args(argv)
     if args.rows < 1 or args.repeat < 1 or args.timeout <= 0:
         p.error("--rows, --repeat and --timeout must be positive")
@@ -1000,8 +1055,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.repeat,
                 min(args.timeout, 300.0) if args.quick else args.timeout,
             )
+            shaped = None if args.no_network else (args.link_mbit, args.link_rtt_ms)
             runs = [
-                run_size(n, emulator, settings, workdir, pydomo_problem is None, args.quick)
+                run_size(
+                    n,
+                    emulator,
+                    settings,
+                    workdir,
+                    pydomo_problem is None,
+                    args.quick,
+                    shaped if n == SMALL_ROWS else None,
+                )
                 for n in sizes
             ]
             tp = run_throughput(
