@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::transport::Call;
 use crate::types::{Column, DomoType, validate_columns};
 
@@ -56,7 +57,7 @@ impl Dataset {
     /// name and their values converted; Domo refuses changes the data cannot take.
     pub async fn alter_schema(&self, columns: &[ColumnChange]) -> Result<()> {
         let body = schema_body(columns)?;
-        let url = self.url(&["api", "data", "v2", "datasources"], &["schemas"], &[]);
+        let url = self.url(&routes::DATASOURCES_V2, &["schemas"], &[]);
         let call = Call::new(Method::POST, url).json(&body)?.once();
         self.send_change(call).await
     }

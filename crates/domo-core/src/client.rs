@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::streams::Stream;
 use crate::transport::{Call, ClientOptions, Credentials, Secret, Transport};
 use crate::types::{Column, validate_columns};
@@ -44,14 +45,15 @@ impl Client {
             return Err(Error::invalid("password is empty"));
         }
         let anonymous = Transport::new(instance, Credentials::None, options)?;
-        let url = anonymous.url(&["api", "content", "v2", "authentication"], &[]);
+        let url = anonymous.url(&routes::AUTHENTICATION, &[], &[]);
         // Logging in twice is harmless, so a lost answer may be retried.
-        let mut call = Call::new(Method::POST, url).json(&json!({
-            "method": "password",
-            "emailAddress": email,
-            "password": password,
-        }))?;
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url)
+            .json(&json!({
+                "method": "password",
+                "emailAddress": email,
+                "password": password,
+            }))?
+            .idempotent();
 
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -108,9 +110,7 @@ impl Client {
             return Err(Error::invalid("the dataset name is empty"));
         }
         validate_columns(columns)?;
-        let url = self
-            .transport
-            .url(&["api", "data", "v2", "datasources"], &[]);
+        let url = self.transport.url(&routes::DATASOURCES_V2, &[], &[]);
         let mut body = json!({
             "userDefinedType": "api",
             "dataSourceName": name,

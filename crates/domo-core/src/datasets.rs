@@ -9,6 +9,7 @@ use crate::client::Client;
 use crate::codec::json_pieces::AnswerDecoder;
 use crate::codec::json_rows::DecodedRows;
 use crate::error::{self, Error, Result};
+use crate::routes::{self, Route};
 use crate::transport::Call;
 use crate::types::{Column, DomoType};
 
@@ -53,23 +54,17 @@ impl Dataset {
         &self.client
     }
 
-    pub(crate) fn url(&self, prefix: &[&str], suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
-        let segments: Vec<&str> = prefix
-            .iter()
-            .copied()
-            .chain([self.id.as_str()])
+    pub(crate) fn url(&self, route: &Route, suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
+        let rest: Vec<&str> = [self.id.as_str()]
+            .into_iter()
             .chain(suffix.iter().copied())
             .collect();
-        self.client.transport.url(&segments, query)
+        self.client.transport.url(route, &rest, query)
     }
 
     /// The dataset's metadata object, as Domo sends it.
     pub async fn metadata(&self) -> Result<serde_json::Value> {
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &[],
-            &[("part", "core,rowcolcount")],
-        );
+        let url = self.url(&routes::DATASOURCES, &[], &[("part", "core,rowcolcount")]);
         self.client
             .transport
             .json(&Call::new(Method::GET, url))
@@ -93,7 +88,7 @@ impl Dataset {
     /// The dataset's columns, in order, with hidden columns if `include_hidden`.
     pub async fn schema_with(&self, include_hidden: bool) -> Result<Vec<Column>> {
         let url = self.url(
-            &["api", "query", "v1", "datasources"],
+            &routes::QUERY_DATASOURCES,
             &["schema", "indexed"],
             &[(
                 "includeHidden",
@@ -157,10 +152,11 @@ impl Dataset {
         if sql.trim().is_empty() {
             return Err(Error::invalid("the SQL is empty"));
         }
-        let url = self.url(&["api", "query", "v1", "execute"], &[], &[]);
-        let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
+        let url = self.url(&routes::QUERY_EXECUTE, &[], &[]);
         // A query changes nothing, so a lost answer may be asked for again.
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url)
+            .json(&json!({ "sql": sql }))?
+            .idempotent();
         let mut answer = self.client.transport.send(&call).await?;
         let row_cap = answer
             .header(ANSWER_ROW_CAP_HEADER)

@@ -21,6 +21,7 @@ use crate::codec::csv_records::RecordEnds;
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
 use crate::progress::{ReadProgress, ReadProgressFn};
+use crate::routes;
 use crate::transport::{Answer, Call};
 use crate::types::{DomoType, arrow_schema};
 
@@ -29,7 +30,7 @@ impl Dataset {
     /// type says it is not CSV (an HTML page, JSON, XML).
     async fn start_export(&self) -> Result<ExportBody> {
         let url = self.url(
-            &["api", "data", "v2", "datasources"],
+            &routes::DATASOURCES_V2,
             &["dataversions", "latest"],
             &[("includeHeader", "true")],
         );

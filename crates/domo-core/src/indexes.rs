@@ -6,10 +6,12 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::answers::json_or_empty;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::transport::Call;
-use crate::versions::{json_or_empty, validate_tag};
+use crate::versions::validate_tag;
 
 /// Longest `wait_for_index` accepts.
 pub const MAX_WAIT: Duration = Duration::from_secs(24 * 3600);
@@ -107,7 +109,7 @@ impl Dataset {
     /// version. Returns Domo's answer (with the index id to follow).
     pub async fn index(&self, data_ids: &[Value]) -> Result<Value> {
         validate_data_ids(data_ids)?;
-        let url = self.url(&["api", "data", "v3", "datasources"], &["indexes"], &[]);
+        let url = self.url(&routes::DATASOURCES, &["indexes"], &[]);
         let call = Call::new(Method::POST, url)
             .json(&json!({ "dataIds": data_ids }))?
             .once();
@@ -118,11 +120,7 @@ impl Dataset {
     pub async fn reindex(&self, index_id: &str, data_ids: &[Value]) -> Result<Value> {
         validate_tag("index id", index_id)?;
         validate_data_ids(data_ids)?;
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &["indexes", index_id],
-            &[],
-        );
+        let url = self.url(&routes::DATASOURCES, &["indexes", index_id], &[]);
         let call = Call::new(Method::PUT, url)
             .json(&json!({ "dataIds": data_ids, "reindex": true }))?
             .once();
@@ -133,7 +131,7 @@ impl Dataset {
     pub async fn index_status(&self, index_id: &str) -> Result<Value> {
         validate_tag("index id", index_id)?;
         let url = self.url(
-            &["api", "data", "v3", "datasources"],
+            &routes::DATASOURCES,
             &["indexes", index_id, "statuses"],
             &[],
         );
@@ -196,7 +194,7 @@ impl Dataset {
 
     fn status_request(&self, index_id: &str) -> crate::error::RequestInfo {
         let url = self.url(
-            &["api", "data", "v3", "datasources"],
+            &routes::DATASOURCES,
             &["indexes", index_id, "statuses"],
             &[],
         );

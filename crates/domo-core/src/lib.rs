@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod alter;
+pub mod answers;
 pub mod batches;
 pub mod client;
 pub mod codec;
@@ -14,6 +15,7 @@ pub mod progress;
 pub mod properties;
 pub mod query_pages;
 pub mod retry;
+pub mod routes;
 pub mod schema_check;
 pub mod search;
 pub mod streams;

@@ -4,9 +4,11 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use crate::answers::list_in;
 use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::transport::Call;
 
 /// Parts of the metadata that can be asked for.
@@ -69,21 +71,9 @@ pub(crate) fn check_parts(parts: &[String]) -> Result<String> {
     Ok(out.join(","))
 }
 
-/// The array under `key` of an answer, or the answer itself if it is an array.
-fn list_of(answer: Value, key: &str) -> Vec<Value> {
-    match answer {
-        Value::Array(items) => items,
-        Value::Object(mut m) => match m.remove(key) {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
-}
-
 impl Dataset {
     fn v2(&self, suffix: &[&str]) -> url::Url {
-        self.url(&["api", "data", "v2", "datasources"], suffix, &[])
+        self.url(&routes::DATASOURCES_V2, suffix, &[])
     }
 
     async fn get_json(&self, url: url::Url) -> Result<Value> {
@@ -93,14 +83,17 @@ impl Dataset {
             .await
     }
 
+    /// The list an answer holds, bare or under `key`.
+    async fn get_list(&self, url: url::Url, key: &str) -> Result<Vec<Value>> {
+        let call = Call::new(Method::GET, url);
+        let answer: Value = self.client.transport.json(&call).await?;
+        list_in(answer, &[key], &call)
+    }
+
     /// The metadata with these parts (see `METADATA_PARTS`).
     pub async fn metadata_parts(&self, parts: &[String]) -> Result<Value> {
         let part = check_parts(parts)?;
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &[],
-            &[("part", &part)],
-        );
+        let url = self.url(&routes::DATASOURCES, &[], &[("part", &part)]);
         self.get_json(url).await
     }
 
@@ -117,7 +110,7 @@ impl Dataset {
         if let Some(k) = properties.keys().find(|k| k.trim().is_empty()) {
             return Err(Error::invalid(format!("property name {k:?} is empty")));
         }
-        let url = self.url(&["api", "data", "v3", "datasources"], &["properties"], &[]);
+        let url = self.url(&routes::DATASOURCES, &["properties"], &[]);
         let call = Call::new(Method::PUT, url).json(&Value::Object(properties))?;
         self.send_change(call).await
     }
@@ -125,10 +118,7 @@ impl Dataset {
     /// Changes to the dataset, oldest first, each `{"timestamp", "action", "user",
     /// "details"}`.
     pub async fn history(&self) -> Result<Vec<Value>> {
-        Ok(list_of(
-            self.get_json(self.v2(&["history"])).await?,
-            "changes",
-        ))
+        self.get_list(self.v2(&["history"]), "changes").await
     }
 
     /// The status of the copy that made this dataset.
@@ -138,25 +128,24 @@ impl Dataset {
 
     /// The log lines of the copy that made this dataset.
     pub async fn copy_log(&self) -> Result<Vec<String>> {
-        Ok(
-            list_of(self.get_json(self.v2(&["copy", "log"])).await?, "log")
-                .into_iter()
-                .map(|v| match v {
-                    Value::String(s) => s,
-                    other => other.to_string(),
-                })
-                .collect(),
-        )
+        let lines = self.get_list(self.v2(&["copy", "log"]), "log").await?;
+        Ok(lines
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            })
+            .collect())
     }
 
     /// Cards built on the dataset, with their drill paths if `drill`.
     pub async fn cards(&self, drill: bool) -> Result<Vec<Value>> {
         let url = self.url(
-            &["api", "content", "v1", "datasources"],
+            &routes::CONTENT_DATASOURCES,
             &["cards"],
             &[("drill", if drill { "true" } else { "false" })],
         );
-        Ok(list_of(self.get_json(url).await?, "cards"))
+        self.get_list(url, "cards").await
     }
 
     /// The data as `{"columns": [...], "rows": [[...], ...]}` (small datasets; use
@@ -230,12 +219,5 @@ mod tests {
         let err = check_parts(&["everything".into()]).unwrap_err().to_string();
         assert!(err.contains("rowcolcount"), "{err}");
         assert!(check_parts(&[]).is_err());
-    }
-
-    #[test]
-    fn lists_come_wrapped_or_bare() {
-        assert_eq!(list_of(json!({"changes": [1]}), "changes"), vec![json!(1)]);
-        assert_eq!(list_of(json!([1]), "changes"), vec![json!(1)]);
-        assert!(list_of(json!({}), "changes").is_empty());
     }
 }

@@ -7,12 +7,13 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::answers::list_in;
 use crate::client::Client;
 use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::transport::Call;
-use crate::versions::list_in;
 
 /// The most results the search answers at once.
 pub const SEARCH_PAGE: usize = 100;
@@ -115,7 +116,7 @@ impl Client {
                 "limit must be at least 1; leave it out for every dataset",
             ));
         }
-        let url = self.transport.url(&["api", "search", "v1", "query"], &[]);
+        let url = self.transport.url(&routes::SEARCH, &[], &[]);
         let mut out: Vec<Value> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         loop {
@@ -132,8 +133,9 @@ impl Client {
                 body["sort"] = json!({"isRelevance": false, "fieldSorts": [sort]});
             }
             // A search changes nothing, so a lost answer may be asked for again.
-            let mut call = Call::new(Method::POST, url.clone()).json(&body)?;
-            call.idempotent = true;
+            let call = Call::new(Method::POST, url.clone())
+                .json(&body)?
+                .idempotent();
             let answer: Value = self.transport.json(&call).await?;
             let page = list_in(answer, &["searchObjects"], &call)?;
             let got = page.len();
@@ -195,11 +197,7 @@ impl Client {
 impl Dataset {
     /// Deletes the dataset and its data for good.
     pub async fn delete(&self) -> Result<()> {
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &[],
-            &[("deleteMethod", "hard")],
-        );
+        let url = self.url(&routes::DATASOURCES, &[], &[("deleteMethod", "hard")]);
         // Sent once: after a lost answer the dataset may be gone, and a second DELETE
         // would report a 404 for a deletion that worked.
         let call = Call::new(Method::DELETE, url).once();

@@ -4,12 +4,13 @@
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use crate::answers::{json_or_empty, list_in};
 use crate::client::Client;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::transport::Call;
 use crate::types::{Column, validate_columns};
-use crate::versions::{json_or_empty, list_in};
 
 /// A Domo stream, addressed by its numeric id.
 #[derive(Debug, Clone)]
@@ -348,7 +349,7 @@ impl Client {
     /// Creates a connector stream and its dataset. Returns the stream and Domo's answer.
     pub async fn create_stream(&self, spec: &StreamSpec) -> Result<(Stream, Value)> {
         let body = spec.body()?;
-        let url = self.transport.url(&["api", "data", "v1", "streams"], &[]);
+        let url = self.transport.url(&routes::STREAMS, &[], &[]);
         let call = Call::new(Method::POST, url).json(&body)?.once();
         let answer = json_or_empty(&self.transport, &call).await?;
         let id = stream_id_of(&answer).ok_or_else(|| {
@@ -382,9 +383,7 @@ impl Dataset {
                 status: 200,
                 request: crate::error::RequestInfo {
                     method: "GET".into(),
-                    url: self
-                        .url(&["api", "data", "v3", "datasources"], &[], &[])
-                        .to_string(),
+                    url: self.url(&routes::DATASOURCES, &[], &[]).to_string(),
                 },
                 body: None,
             }),
@@ -407,11 +406,11 @@ impl Stream {
 
     fn url(&self, suffix: &[&str]) -> url::Url {
         let id = self.id.to_string();
-        let segments: Vec<&str> = ["api", "data", "v1", "streams", id.as_str()]
+        let rest: Vec<&str> = [id.as_str()]
             .into_iter()
             .chain(suffix.iter().copied())
             .collect();
-        self.client.transport.url(&segments, &[])
+        self.client.transport.url(&routes::STREAMS, &rest, &[])
     }
 
     /// The stream's configuration and state, as Domo sends it.

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::routes;
 use crate::transport::Call;
 
 /// Tags as sent: none empty, at least one.
@@ -22,7 +23,7 @@ pub(crate) fn check_tags(tags: &[String]) -> Result<()> {
 
 impl Dataset {
     fn tags_url(&self) -> url::Url {
-        self.url(&["api", "data", "ui", "v3", "datasources"], &["tags"], &[])
+        self.url(&routes::UI_DATASOURCES, &["tags"], &[])
     }
 
     /// The dataset's tags.
@@ -60,8 +61,9 @@ impl Dataset {
             return Ok(());
         }
         // Posting the same whole list again leaves the same tags: safe to repeat.
-        let mut call = Call::new(Method::POST, self.tags_url()).json(&merged)?;
-        call.idempotent = true;
+        let call = Call::new(Method::POST, self.tags_url())
+            .json(&merged)?
+            .idempotent();
         self.send_change(call).await
     }
 

@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::error::{self, Error, RequestInfo, Result};
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
+use crate::routes::Route;
 
 /// The package version, sent in the User-Agent.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -210,12 +211,12 @@ pub(crate) enum Body {
 /// One logical request; it may be sent more than once if it is idempotent.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
-    pub method: Method,
-    pub url: Url,
-    pub body: Body,
-    pub accept: &'static str,
+    method: Method,
+    url: Url,
+    body: Body,
+    accept: &'static str,
     /// Safe to send again after a failure that may have reached the server.
-    pub idempotent: bool,
+    idempotent: bool,
 }
 
 impl Call {
@@ -233,11 +234,23 @@ impl Call {
         }
     }
 
-    pub fn json(mut self, value: &impl serde::Serialize) -> Result<Call> {
+    pub fn json(self, value: &impl serde::Serialize) -> Result<Call> {
         let data = serde_json::to_vec(value)
             .map_err(|e| Error::invalid(format!("request body cannot be encoded: {e}")))?;
-        self.body = Body::Json(data.into());
-        Ok(self)
+        Ok(self.body(Body::Json(data.into())))
+    }
+
+    pub fn body(mut self, body: Body) -> Call {
+        self.body = body;
+        self
+    }
+
+    /// Marks a request that may be sent again after a failure that may have reached the
+    /// server: one that changes nothing, or that leaves the same state however often it
+    /// is repeated (GET, PUT and DELETE are, by default).
+    pub fn idempotent(mut self) -> Call {
+        self.idempotent = true;
+        self
     }
 
     pub fn accept(mut self, accept: &'static str) -> Call {
@@ -347,10 +360,11 @@ impl Transport {
     }
 
     /// A URL below the base: each segment is percent-encoded, so an id cannot add path parts.
-    pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    /// The URL of `route` followed by the segments `rest` (each percent-encoded whole).
+    pub(crate) fn url(&self, route: &Route, rest: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
+            path.pop_if_empty().extend(route.path).extend(rest);
         }
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
@@ -728,10 +742,14 @@ mod tests {
             &ClientOptions::default(),
         )
         .unwrap();
-        let url = t.url(&["api", "data", "a/b c"], &[("includeHeader", "true")]);
+        let url = t.url(
+            &crate::routes::STREAMS,
+            &["a/b c"],
+            &[("includeHeader", "true")],
+        );
         assert_eq!(
             url.as_str(),
-            "http://127.0.0.1:1/prefix/api/data/a%2Fb%20c?includeHeader=true"
+            "http://127.0.0.1:1/prefix/api/data/v1/streams/a%2Fb%20c?includeHeader=true"
         );
     }
 

@@ -26,6 +26,7 @@ use crate::codec::csv_write::{check_encodable, write_batch};
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
 use crate::progress::CallbackError;
+use crate::routes;
 use crate::schema_check;
 use crate::transport::{Body, Call};
 use crate::types::{Column, DomoType};
@@ -336,7 +337,7 @@ impl Dataset {
     fn uploads_url(&self, suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
         let mut all = vec!["uploads"];
         all.extend_from_slice(suffix);
-        self.url(&["api", "data", "v3", "datasources"], &all, query)
+        self.url(&routes::DATASOURCES, &all, query)
     }
 
     async fn start_upload(&self, options: &UploadOptions) -> Result<u64> {
@@ -379,11 +380,12 @@ impl Dataset {
         let number = part.number.to_string();
         let url = self.uploads_url(&[&id, "parts", &number], &[]);
         let bytes = part.data.len() as u64;
-        let mut call = Call::new(Method::PUT, url).accept("application/json");
-        call.body = Body::Csv {
-            data: part.data,
-            gzip,
-        };
+        let call = Call::new(Method::PUT, url)
+            .accept("application/json")
+            .body(Body::Csv {
+                data: part.data,
+                gzip,
+            });
         self.client
             .transport
             .send(&call)

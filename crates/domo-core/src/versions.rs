@@ -7,10 +7,12 @@ use std::future::Future;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::answers::{json_or_empty, list_in};
 use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
-use crate::transport::{Call, Transport, decode_json};
+use crate::routes;
+use crate::transport::Call;
 
 /// Page size of the partition search (Domo's default).
 pub const PARTITION_PAGE: u64 = 100;
@@ -86,44 +88,6 @@ pub(crate) fn validate_tag(what: &str, tag: &str) -> Result<()> {
     Ok(())
 }
 
-/// Sends a call and decodes its JSON answer; an empty body (some deletes) is `{}`.
-pub(crate) async fn json_or_empty(transport: &Transport, call: &Call) -> Result<Value> {
-    let (body, content_type, status) = transport.bytes(call).await?;
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
-    }
-    decode_json(&body, &content_type, status, call)
-}
-
-/// The list in an answer that is a list, or an object holding one under one of `keys`.
-pub(crate) fn list_in(answer: Value, keys: &[&str], call: &Call) -> Result<Vec<Value>> {
-    match answer {
-        Value::Array(items) => Ok(items),
-        Value::Object(mut map) => {
-            for key in keys {
-                if let Some(Value::Array(items)) = map.remove(*key) {
-                    return Ok(items);
-                }
-            }
-            Err(Error::UnexpectedResponse {
-                message: format!(
-                    "expected a list (or an object with {}) in Domo's answer",
-                    keys.join(" or ")
-                ),
-                status: 200,
-                request: call.info(),
-                body: None,
-            })
-        }
-        _ => Err(Error::UnexpectedResponse {
-            message: "expected a list in Domo's answer".into(),
-            status: 200,
-            request: call.info(),
-            body: None,
-        }),
-    }
-}
-
 /// Fetches pages of `page_size` from offset 0 until a short page, collecting at most
 /// `max_items` (a warning says when the bound cut the listing short). `fetch(limit,
 /// offset)` returns one page.
@@ -167,11 +131,7 @@ where
 impl Dataset {
     /// Every data version of the dataset, with details.
     pub async fn data_versions(&self) -> Result<Vec<Value>> {
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &["dataversions", "details"],
-            &[],
-        );
+        let url = self.url(&routes::DATASOURCES, &["dataversions", "details"], &[]);
         let call = Call::new(Method::GET, url);
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["versions", "dataVersions", "list"], &call)
@@ -179,7 +139,7 @@ impl Dataset {
 
     /// The dataset's partition tags (no row counts).
     pub async fn partitions(&self) -> Result<Vec<Value>> {
-        let url = self.url(&["api", "query", "v1", "datasources"], &["partition"], &[]);
+        let url = self.url(&routes::QUERY_DATASOURCES, &["partition"], &[]);
         let call = Call::new(Method::GET, url);
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["partitions", "list"], &call)
@@ -202,14 +162,9 @@ impl Dataset {
             "limit": limit,
             "offset": offset,
         });
-        let url = self.url(
-            &["api", "query", "v1", "datasources"],
-            &["partition", "list"],
-            &[],
-        );
-        let mut call = Call::new(Method::POST, url).json(&body)?;
+        let url = self.url(&routes::QUERY_DATASOURCES, &["partition", "list"], &[]);
         // A search changes nothing.
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url).json(&body)?.idempotent();
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["partitions", "list", "results"], &call)
     }
@@ -242,13 +197,8 @@ impl Dataset {
         }
         let (limit_text, offset_text) = (limit.to_string(), offset.to_string());
         let url = self.client.transport.url(
-            &[
-                "api",
-                "dataprocessing",
-                "v2",
-                "dataflows",
-                "data-version-hydrate",
-            ],
+            &routes::VERSION_HYDRATE,
+            &[],
             &[
                 ("engine", "MAGIC"),
                 ("limit", &limit_text),
@@ -261,8 +211,7 @@ impl Dataset {
             "dataSourceId": self.id,
             "versionWindow": {"type": "EXPRESSION", "expression": expression},
         });
-        let mut call = Call::new(Method::POST, url).json(&body)?;
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url).json(&body)?.idempotent();
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["dataVersions", "versions", "list"], &call)
     }
@@ -285,22 +234,14 @@ impl Dataset {
     /// Marks the data version behind a partition tag deleted: its rows leave queries.
     pub async fn delete_data_version(&self, partition: &str) -> Result<Value> {
         validate_tag("partition tag or data version", partition)?;
-        let url = self.url(
-            &["api", "query", "v1", "datasources"],
-            &["tag", partition, "data"],
-            &[],
-        );
+        let url = self.url(&routes::QUERY_DATASOURCES, &["tag", partition, "data"], &[]);
         json_or_empty(&self.client.transport, &Call::new(Method::DELETE, url)).await
     }
 
     /// Removes a partition tag from the dataset.
     pub async fn delete_partition(&self, partition: &str) -> Result<Value> {
         validate_tag("partition tag", partition)?;
-        let url = self.url(
-            &["api", "query", "v1", "datasources"],
-            &["partition", partition],
-            &[],
-        );
+        let url = self.url(&routes::QUERY_DATASOURCES, &["partition", partition], &[]);
         json_or_empty(&self.client.transport, &Call::new(Method::DELETE, url)).await
     }
 }
