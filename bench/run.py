@@ -99,13 +99,18 @@ def say(text: str = "") -> None:
 
 
 class EmulatorProcess:
-    """``python -m domo_datasets serve --port 0`` in a subprocess, plus its admin routes."""
+    """``python -m domo_datasets serve --port 0`` in a subprocess, plus its admin routes.
 
-    def __init__(self, workdir: Path, start_timeout: float = 60.0) -> None:
-        self._log_path = workdir / "emulator.log"
+    ``python`` chooses the installation (another virtualenv's interpreter runs its build).
+    """
+
+    def __init__(
+        self, workdir: Path, start_timeout: float = 60.0, python: str = sys.executable
+    ) -> None:
+        self._log_path = workdir / f"emulator-{abs(hash(python))}.log"
         self._log = self._log_path.open("w")
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "domo_datasets", "serve", "--host", "127.0.0.1", "--port", "0"],
+            [python, "-m", "domo_datasets", "serve", "--host", "127.0.0.1", "--port", "0"],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=_child_env(),

@@ -1,0 +1,111 @@
+"""The emulator's own time to answer ``SELECT *`` and to export, with no client decoding.
+
+The emulator runs in its own process (``python -m domo_datasets serve``); a plain HTTP
+request reads each answer to its end and throws it away, so the time is the emulator's
+(SQL, rendering, compression) plus loopback transfer. Each is measured without and with
+gzip (``Accept-Encoding``), and the bytes on the wire are counted.
+
+``--against PYTHON`` starts a second emulator from another installation (another build of
+the package, in another virtualenv), loads the same data into both, and measures them in
+turns, so that other work on the machine weighs on both alike; it prints the ratio::
+
+    python bench/emulator_time.py --rows 1000000 --against /path/to/old/venv/bin/python
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import datagen  # noqa: E402
+from run import EXPORT_ROUTE, QUERY_ROUTE, SQL_ALL, EmulatorProcess  # noqa: E402
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+ANSWERS = [(name, gzip) for name in ("query", "export") for gzip in (False, True)]
+
+
+class Target:
+    """One emulator holding the generated dataset, and its two routes' requests."""
+
+    def __init__(self, emulator: EmulatorProcess, table: object) -> None:
+        import domo_datasets as dd
+
+        self.emulator = emulator
+        client = dd.Client(emulator.url, token=emulator.token, read_timeout=600.0)
+        ds = client.create_dataset("emulator time", datagen.SCHEMA)
+        ds.upload(table, mode="replace")
+        self.routes = {
+            "query": ("POST", QUERY_ROUTE.format(id=ds.id), json.dumps({"sql": SQL_ALL})),
+            "export": ("GET", EXPORT_ROUTE.format(id=ds.id) + "?includeHeader=true", None),
+        }
+
+    def timed(self, name: str, gzip: bool) -> tuple[float, int]:
+        """Seconds to read the whole answer, and its size on the wire."""
+        method, path, body = self.routes[name]
+        request = urllib.request.Request(
+            self.emulator.url + path,
+            data=None if body is None else body.encode(),
+            method=method,
+        )
+        request.add_header("X-DOMO-Developer-Token", self.emulator.token)
+        request.add_header("Accept-Encoding", "gzip" if gzip else "identity")
+        if body is not None:
+            request.add_header("Content-Type", "application/json")
+        started = time.perf_counter()
+        size = 0
+        with _OPENER.open(request, timeout=600) as response:
+            while chunk := response.read(1 << 20):
+                size += len(chunk)
+        return time.perf_counter() - started, size
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--repeat", type=int, default=5, help="turns per answer (best kept)")
+    p.add_argument("--against", help="another installation's python, measured in turns")
+    args = p.parse_args(argv)
+    if args.rows < 1 or not 1 <= args.repeat <= 20:
+        p.error("--rows must be positive and --repeat between 1 and 20")
+    table = datagen.make_table(args.rows)
+    pythons = [sys.executable] + ([args.against] if args.against else [])
+    with tempfile.TemporaryDirectory() as workdir:
+        emulators = [EmulatorProcess(Path(workdir), python=py) for py in pythons]
+        try:
+            targets = [Target(e, table) for e in emulators]
+            best: list[dict[tuple[str, bool], tuple[float, int]]] = [{} for _ in targets]
+            for _ in range(args.repeat):
+                for answer in ANSWERS:
+                    for target, seen in zip(targets, best, strict=True):
+                        got = target.timed(*answer)
+                        if answer not in seen or got[0] < seen[answer][0]:
+                            seen[answer] = got
+        finally:
+            for e in emulators:
+                e.stop()
+    print(f"emulator's own time at {args.rows:,} rows (best of {args.repeat}; MB = 1e6 bytes)")
+    head = f"{'answer':<14}{'this tree s':>12}{'MB':>9}"
+    if args.against:
+        head += f"{'against s':>12}{'MB':>9}{'this/against':>14}"
+    print(head)
+    print("-" * len(head))
+    for answer in ANSWERS:
+        s, size = best[0][answer]
+        line = f"{answer[0] + (' gzip' if answer[1] else ''):<14}{s:>12.3f}{size / 1e6:>9.1f}"
+        if args.against:
+            o_s, o_size = best[1][answer]
+            line += f"{o_s:>12.3f}{o_size / 1e6:>9.1f}{s / o_s:>13.2f}x"
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
