@@ -78,8 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     table = datagen.make_table(args.rows)
     pythons = [sys.executable] + ([args.against] if args.against else [])
     with tempfile.TemporaryDirectory() as workdir:
-        emulators = [EmulatorProcess(Path(workdir), python=py) for py in pythons]
+        emulators: list[EmulatorProcess] = []
         try:
+            for python in pythons:
+                emulators.append(EmulatorProcess(Path(workdir), python=python))
             targets = [Target(e, table) for e in emulators]
             best: list[dict[tuple[str, bool], tuple[float, int]]] = [{} for _ in targets]
             for _ in range(args.repeat):

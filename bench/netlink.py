@@ -20,6 +20,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import math
+import select
 import subprocess
 import sys
 import time
@@ -28,8 +31,9 @@ from types import TracebackType
 
 LISTEN_HOST = "127.0.0.2"
 CHUNK = 64 * 1024
-# Chunks in flight per connection and direction before reading stops.
-IN_FLIGHT = 16
+# Chunks in flight per connection and direction before reading stops, at least: enough
+# to fill the link for two round trips, so the bound never slows it.
+MIN_IN_FLIGHT = 16
 
 
 class Pipe:
@@ -48,8 +52,10 @@ class Pipe:
 
 
 async def _carry(pipe: Pipe, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Moves bytes from ``reader`` to ``writer`` through ``pipe``, then half-closes."""
-    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(IN_FLIGHT)
+    """Moves bytes from ``reader`` to ``writer`` through ``pipe``, then half-closes. Stops
+    reading when the far side can take no more (it closed or reset)."""
+    in_flight = max(MIN_IN_FLIGHT, math.ceil(4 * pipe.rate * pipe.one_way / CHUNK))
+    queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(in_flight)
 
     async def deliver() -> None:
         while True:
@@ -66,16 +72,23 @@ async def _carry(pipe: Pipe, reader: asyncio.StreamReader, writer: asyncio.Strea
 
     delivering = asyncio.create_task(deliver())
     try:
-        while data := await reader.read(CHUNK):
-            await queue.put((pipe.schedule(len(data)), data))
+        while not delivering.done() and (data := await reader.read(CHUNK)):
+            put = asyncio.create_task(queue.put((pipe.schedule(len(data)), data)))
+            await asyncio.wait({put, delivering}, return_when=asyncio.FIRST_COMPLETED)
+            if not put.done():
+                put.cancel()
+                break
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:
-        await queue.put((0.0, b""))
-        try:
-            await delivering
-        except ConnectionError:
-            pass
+        if delivering.done():
+            # The far side is gone: drop what waits and let the connection close.
+            with contextlib.suppress(ConnectionError, OSError):
+                delivering.result()
+        else:
+            await queue.put((0.0, b""))
+            with contextlib.suppress(ConnectionError, OSError):
+                await delivering
 
 
 async def _serve(target: tuple[str, int], mbit: float, rtt_ms: float, ready: bool) -> None:
@@ -131,7 +144,11 @@ class ShapedLink:
         deadline = time.monotonic() + timeout
         line = ""
         assert self.process.stdout is not None
-        while time.monotonic() < deadline and not line.startswith("LISTENING"):
+        while not line.startswith("LISTENING"):
+            left = deadline - time.monotonic()
+            # Wait for output with a timeout: readline alone would block past the deadline.
+            if left <= 0 or not select.select([self.process.stdout], [], [], left)[0]:
+                break
             line = self.process.stdout.readline()
             if not line and self.process.poll() is not None:
                 break

@@ -107,7 +107,7 @@ class EmulatorProcess:
     def __init__(
         self, workdir: Path, start_timeout: float = 60.0, python: str = sys.executable
     ) -> None:
-        self._log_path = workdir / f"emulator-{abs(hash(python))}.log"
+        self._log_path = Path(tempfile.mkstemp(prefix="emulator-", suffix=".log", dir=workdir)[1])
         self._log = self._log_path.open("w")
         self._proc = subprocess.Popen(
             [python, "-m", "domo_datasets", "serve", "--host", "127.0.0.1", "--port", "0"],

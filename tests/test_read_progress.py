@@ -174,3 +174,13 @@ def test_bad_progress_is_refused_before_any_request(
     with pytest.raises(TypeError, match="progress must be"):
         seeded.export_to(tmp_path / "x.csv", progress=1)  # type: ignore[arg-type]
     assert domo_emulator.requests() == []
+
+
+def test_a_stream_closed_early_is_never_reported_done(seeded: dd.Dataset) -> None:
+    events: list[dict[str, Any]] = []
+    stream = seeded.export(batch_size=1000, progress=_collect(events))
+    first = next(iter(stream))
+    stream.close()
+    assert first.num_rows > 0
+    assert events and not any(e["done"] for e in events)
+    assert events[-1]["rows_read"] < ROWS

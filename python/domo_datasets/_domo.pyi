@@ -483,7 +483,8 @@ class Dataset:
                 query's total is known only at its end); a callable receives a
                 :class:`ReadProgress` as each batch is taken and once at the end. An
                 exception raised by the callable (or the bar) stops the stream and is
-                raised by the stream, with a note saying so.
+                raised by the stream, with a note saying so (a reader through
+                ``__arrow_c_stream__`` gets it as an Arrow error).
 
         Raises:
             ValueError: If the SQL has no ORDER BY or has a LIMIT/OFFSET, or a setting is
@@ -550,7 +551,8 @@ class Dataset:
                 dataset's row count; a callable receives a :class:`ReadProgress` as each
                 batch is taken and once at the end. An exception raised by the callable
                 (or the bar) stops the stream and is raised by the stream, with a note
-                saying so.
+                saying so (a reader through ``__arrow_c_stream__`` gets it as an Arrow
+                error).
 
         Raises:
             UnexpectedResponseError: If the answer is not the dataset's CSV: an HTML page
@@ -586,7 +588,7 @@ class Dataset:
             path: Where the CSV goes.
             progress: ``True`` shows a tqdm bar (if tqdm is installed) against the
                 dataset's row count; a callable receives a :class:`ReadProgress` about
-                every megabyte written and once at the end. An exception raised by the
+                every 256 KiB written and once at the end. An exception raised by the
                 callable (or the bar) stops the download and is raised and no file is
                 written (the last report comes before the file appears), with a note
                 saying so.

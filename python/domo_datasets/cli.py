@@ -668,12 +668,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def _export_csv(ds: Dataset, path: Path, progress: Progress) -> int:
-    """Downloads the CSV undecoded, drawing the bar from the bytes written."""
+    """Downloads the CSV undecoded, drawing the bar (when shown) from the bytes written."""
 
     def report(event: ReadProgress) -> None:
         progress.update(event["bytes_read"] or 0)
 
-    written = ds.export_to(path, progress=report)
+    # A report costs a metadata request for the total: none when no bar is drawn.
+    written = ds.export_to(path, progress=report if progress.enabled else None)
     progress.update(written, force=True)
     return written
 

@@ -52,7 +52,7 @@ fn progress_from_py(progress: &Bound<'_, PyAny>) -> PyResult<Progress> {
 }
 
 /// What a failed report hands back to domo-core: the Python exception, to be raised as
-/// it was once the upload has stopped.
+/// it was once the work has stopped.
 fn stop_with(err: PyErr) -> CallbackError {
     Box::new(err)
 }
@@ -123,33 +123,14 @@ impl Progress {
         match self {
             Progress::Off => None,
             Progress::Bar(tqdm) => {
-                let bar: Mutex<Option<Py<PyAny>>> = Mutex::new(None);
-                let reported = AtomicU64::new(0);
+                let bar = ReadBar {
+                    bar: Mutex::new(None),
+                    tqdm,
+                    desc,
+                    reported: AtomicU64::new(0),
+                };
                 let report = move |p: ReadProgress| -> Result<(), CallbackError> {
-                    Python::attach(|py| -> PyResult<()> {
-                        let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                        let bar = match bar.as_ref() {
-                            Some(bar) => bar.bind(py).clone(),
-                            None => {
-                                let kwargs = [("unit", "row"), ("desc", desc)].into_py_dict(py)?;
-                                kwargs.set_item("unit_scale", true)?;
-                                kwargs.set_item("total", p.rows_total)?;
-                                bar.insert(tqdm.bind(py).call((), Some(&kwargs))?.unbind())
-                                    .bind(py)
-                                    .clone()
-                            }
-                        };
-                        let before = reported.swap(p.rows_read, Ordering::Relaxed);
-                        bar.call_method1("update", (p.rows_read.saturating_sub(before),))?;
-                        if p.done {
-                            // Row-level policies can make a read less than the row count.
-                            bar.setattr("total", p.rows_read)?;
-                            bar.call_method0("refresh")?;
-                            bar.call_method0("close")?;
-                        }
-                        Ok(())
-                    })
-                    .map_err(stop_with)
+                    Python::attach(|py| bar.show(py, p)).map_err(stop_with)
                 };
                 Some(Arc::new(report))
             }
@@ -168,6 +149,61 @@ impl Progress {
                 };
                 Some(Arc::new(report))
             }
+        }
+    }
+}
+
+/// A read's tqdm bar: made at the first report (which knows the total, if any), closed at
+/// the last, or when the read is dropped without one (failed, closed, interrupted).
+struct ReadBar {
+    bar: Mutex<Option<Py<PyAny>>>,
+    tqdm: Py<PyAny>,
+    desc: &'static str,
+    reported: AtomicU64,
+}
+
+impl ReadBar {
+    fn show(&self, py: Python<'_>, p: ReadProgress) -> PyResult<()> {
+        // The lock is let go before tqdm runs: tqdm may release the GIL.
+        let made = self.lock().as_ref().map(|bar| bar.clone_ref(py));
+        let bar = match made {
+            Some(bar) => bar.into_bound(py),
+            None => {
+                let kwargs = [("unit", "row"), ("desc", self.desc)].into_py_dict(py)?;
+                kwargs.set_item("unit_scale", true)?;
+                kwargs.set_item("total", p.rows_total)?;
+                let bar = self.tqdm.bind(py).call((), Some(&kwargs))?;
+                *self.lock() = Some(bar.clone().unbind());
+                bar
+            }
+        };
+        let before = self.reported.swap(p.rows_read, Ordering::Relaxed);
+        bar.call_method1("update", (p.rows_read.saturating_sub(before),))?;
+        if p.done {
+            // Row-level policies can make a read less than the row count.
+            bar.setattr("total", p.rows_read)?;
+            bar.call_method0("refresh")?;
+            *self.lock() = None;
+            bar.call_method0("close")?;
+        }
+        Ok(())
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Py<PyAny>>> {
+        self.bar
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl Drop for ReadBar {
+    fn drop(&mut self) {
+        if let Some(bar) = self.lock().take() {
+            Python::attach(|py| {
+                if let Err(err) = bar.bind(py).call_method0("close") {
+                    err.write_unraisable(py, Some(bar.bind(py)));
+                }
+            });
         }
     }
 }

@@ -96,7 +96,8 @@ impl Dataset {
     pub async fn permissions(&self) -> Result<Vec<Value>> {
         let call = Call::new(Method::GET, self.v3(&["permissions"]));
         let answer: Value = self.client.transport.json(&call).await?;
-        // `{"list": [...]}` from the live service, `{"permissions": [...]}` from older ones.
+        // The live service sends `{"list": [...]}`; the contract documents
+        // `{"permissions": [...]}`. Both are read.
         list_in(answer, &["list", "permissions"], &call)
     }
 

@@ -116,13 +116,17 @@ impl BatchStream {
         match &next {
             Some(Ok(batch)) => reporter.counts.rows_read += batch.num_rows() as u64,
             None if !reporter.counts.done => reporter.counts.done = true,
-            _ => return next,
+            // A failed read is not done: the reporter hears nothing more.
+            Some(Err(_)) => {
+                self.progress = None;
+                return next;
+            }
+            None => return next,
         }
         let Err(source) = (reporter.report)(reporter.counts) else {
             return next;
         };
         let stopped = reporter.stopped;
-        self.progress = None;
         self.close();
         // Batches already produced must not follow the error: a receiver whose sender is
         // gone yields nothing more.
@@ -130,8 +134,9 @@ impl BatchStream {
         Some(Err(Error::Callback { stopped, source }))
     }
 
-    /// Stops the work now.
+    /// Stops the work now; the reporter, if any, hears nothing more.
     pub fn close(&mut self) {
+        self.progress = None;
         self.task.abort();
         self.batches.close();
     }

@@ -145,7 +145,7 @@ pub enum Error {
     Arrow(#[from] arrow_schema::ArrowError),
 
     /// The caller's progress reporter failed and `stopped` says what that stopped (an
-    /// upload before its commit, a read before its end).
+    /// upload before its commit, a read before it is handed over whole).
     #[error("{stopped}: {source}")]
     Callback {
         stopped: &'static str,

@@ -6,8 +6,9 @@ use std::sync::Arc;
 /// What a progress reporter's failure carries back to the caller.
 pub type CallbackError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Progress of a read, reported as data is handed on: after each batch for a stream, after
-/// each chunk written for a file, and once more at the end (`done`).
+/// Progress of a read, reported as data is handed on: after each batch for a stream, about
+/// every [`crate::export::REPORT_BYTES`] written for a file, and once more at the end
+/// (`done`). A read that fails or is closed early is never reported done.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadProgress {
     pub rows_read: u64,

@@ -359,8 +359,8 @@ impl Transport {
         &self.credentials
     }
 
-    /// A URL below the base: each segment is percent-encoded, so an id cannot add path parts.
-    /// The URL of `route` followed by the segments `rest` (each percent-encoded whole).
+    /// The URL of `route` followed by the segments `rest` below the base; each segment is
+    /// percent-encoded whole, so an id cannot add path parts.
     pub(crate) fn url(&self, route: &Route, rest: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
