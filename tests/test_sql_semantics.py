@@ -250,6 +250,9 @@ CASES: list[tuple[str, Any, pa.DataType]] = [
     ("DATE_FORMAT('1999-01-01', '%X %V')", "1998 52", STRING),
     ("DATE_FORMAT('2008-02-20', '%U %u')", "07 08", STRING),
     ("DATE_FORMAT(`d`, '%Y-%m-%d')", "2008-02-20", STRING),
+    # SUM of integers is DECIMAL in MySQL (DECIMAL(n, 0)): exact, never overflowing.
+    ("SUM(`n`)", 7, DECIMAL),
+    ("SUM(`n`) + 9223372036854775807", Decimal("9223372036854775814"), DECIMAL),
     ("YEAR(`d`)", 2008, LONG),
     ("QUARTER(`d`)", 1, LONG),
 ]

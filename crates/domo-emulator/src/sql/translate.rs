@@ -16,6 +16,7 @@ use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Span, Token, Tokenizer};
 
+use super::decimal::{self, Dec};
 use super::typing::{self, DIV_SCALE_INCREMENT, MAX_SCALE, Ty};
 use crate::types::{format_date, format_datetime, parse_time};
 
@@ -434,7 +435,9 @@ impl Translator<'_> {
                         }],
                         aliases: Vec::new(),
                     });
-                    let out = self.order_by(order);
+                    // A compound query's ORDER BY names its columns: they sort as SQLite
+                    // holds them.
+                    let out = self.order_by(order, false);
                     self.scopes.pop();
                     out?;
                 }
@@ -731,21 +734,26 @@ impl Translator<'_> {
                     self.expr(e)?;
                 }
                 for o in &mut spec.order_by {
-                    self.expr(&mut o.expr)?;
+                    let ty = self.expr(&mut o.expr)?;
+                    sort_exactly(&mut o.expr, ty);
                 }
             }
         }
         if let Some(order) = order_by {
-            self.order_by(order)?;
+            self.order_by(order, true)?;
         }
         Ok(columns)
     }
 
-    fn order_by(&mut self, order: &mut sqlparser::ast::OrderBy) -> Result<(), String> {
+    /// `keyed`: DECIMAL terms sort by their exact sort key (see `sort_exactly`).
+    fn order_by(&mut self, order: &mut sqlparser::ast::OrderBy, keyed: bool) -> Result<(), String> {
         match &mut order.kind {
             OrderByKind::Expressions(exprs) => {
                 for o in exprs {
-                    self.expr(&mut o.expr)?;
+                    let ty = self.expr(&mut o.expr)?;
+                    if keyed {
+                        sort_exactly(&mut o.expr, ty);
+                    }
                 }
                 Ok(())
             }
@@ -800,37 +808,20 @@ impl Translator<'_> {
                 *c = quoted(&c.value);
                 Ok(ty)
             }
-            Expr::Value(v) => Ok(match &mut v.value {
-                Value::Number(n, _) => {
-                    if n.contains(['e', 'E']) {
-                        Ty::Double
-                    } else if let Some((_, frac)) = n.split_once('.') {
-                        Ty::Decimal((frac.len() as u8).min(MAX_SCALE))
-                    } else if n.parse::<i64>().is_ok() {
-                        Ty::Long
-                    } else {
-                        Ty::Decimal(0)
-                    }
-                }
-                Value::SingleQuotedString(_) => Ty::Text,
-                Value::DoubleQuotedString(s) => {
-                    // MySQL reads "..." as a string; SQLite would read a name.
-                    v.value = Value::SingleQuotedString(std::mem::take(s));
-                    Ty::Text
-                }
-                Value::Boolean(b) => {
-                    v.value = Value::Number(if *b { "1" } else { "0" }.into(), false);
-                    Ty::Long
-                }
-                Value::Null => Ty::Null,
-                Value::HexStringLiteral(_) => Ty::Text,
-                Value::Placeholder(_) => {
-                    return Err(
-                        "query parameters are not supported: write the values in the SQL".into(),
+            Expr::Value(v) => {
+                let ty = self.literal(v)?;
+                if let (Ty::Decimal(_), Value::Number(n, _)) = (ty, &v.value)
+                    && let Some(rusqlite::types::Value::Blob(digits)) =
+                        Dec::parse(n).map(|d| d.to_value())
+                {
+                    // SQLite would read the number as a double: it is written as the
+                    // exact form a DECIMAL has in SQLite.
+                    v.value = Value::HexStringLiteral(
+                        digits.iter().map(|b| format!("{b:02X}")).collect(),
                     );
                 }
-                _ => return Err(self.unsupported("This literal", e)),
-            }),
+                Ok(ty)
+            }
             Expr::TypedString(ts) => {
                 let ty = match ts.data_type {
                     DataType::Date => Ty::Date,
@@ -875,10 +866,17 @@ impl Translator<'_> {
                 let ty = self.expr(expr)?;
                 match target {
                     sqlparser::ast::InTarget::List(list) => {
+                        let mut types = vec![ty];
                         for item in list.iter_mut() {
-                            self.expr(item)?;
+                            types.push(self.expr(item)?);
                             if ty == Ty::DateTime {
                                 as_stored_datetime(item);
+                            }
+                        }
+                        if exact_comparison(&types) {
+                            // Each value in its one SQLite form, which `=` then matches.
+                            for item in list.iter_mut().chain(std::iter::once(&mut **expr)) {
+                                *item = call("__dec", vec![take(item)]);
                             }
                         }
                     }
@@ -893,11 +891,25 @@ impl Translator<'_> {
                 Ok(Ty::Long)
             }
             Expr::Between {
-                expr, low, high, ..
+                expr,
+                low,
+                high,
+                negated,
             } => {
                 let ty = self.expr(expr)?;
-                self.expr(low)?;
-                self.expr(high)?;
+                let bounds = [self.expr(low)?, self.expr(high)?];
+                if exact_comparison(&[ty, bounds[0], bounds[1]]) {
+                    let test = call("__dec_between", vec![take(expr), take(low), take(high)]);
+                    *e = if *negated {
+                        Expr::UnaryOp {
+                            op: UnaryOperator::Not,
+                            expr: Box::new(test),
+                        }
+                    } else {
+                        test
+                    };
+                    return Ok(Ty::Long);
+                }
                 if ty == Ty::DateTime {
                     as_stored_datetime(low);
                     as_stored_datetime(high);
@@ -945,6 +957,10 @@ impl Translator<'_> {
             }
             Expr::UnaryOp { op, expr } => {
                 let ty = self.expr(expr)?;
+                if matches!(ty, Ty::Decimal(_)) && *op == UnaryOperator::Minus {
+                    *e = call("__dec_neg", vec![take(expr)]);
+                    return Ok(ty);
+                }
                 Ok(match op {
                     UnaryOperator::Not | UnaryOperator::BangNot => Ty::Long,
                     UnaryOperator::Minus | UnaryOperator::Plus => match ty {
@@ -1084,6 +1100,45 @@ impl Translator<'_> {
             Expr::Collate { .. } => Err(self.unsupported("COLLATE", e)),
             _ => Err(self.unsupported("This expression", e)),
         }
+    }
+
+    /// The type of a literal, rewritten where SQLite reads it otherwise than MySQL.
+    fn literal(&self, v: &mut ValueWithSpan) -> Result<Ty, String> {
+        Ok(match &mut v.value {
+            Value::Number(n, _) => {
+                if n.contains(['e', 'E']) {
+                    Ty::Double
+                } else if let Some((_, frac)) = n.split_once('.') {
+                    Ty::Decimal((frac.len() as u8).min(MAX_SCALE))
+                } else if n.parse::<i64>().is_ok() {
+                    Ty::Long
+                } else {
+                    Ty::Decimal(0)
+                }
+            }
+            Value::SingleQuotedString(_) => Ty::Text,
+            Value::DoubleQuotedString(s) => {
+                // MySQL reads "..." as a string; SQLite would read a name.
+                v.value = Value::SingleQuotedString(std::mem::take(s));
+                Ty::Text
+            }
+            Value::Boolean(b) => {
+                v.value = Value::Number(if *b { "1" } else { "0" }.into(), false);
+                Ty::Long
+            }
+            Value::Null => Ty::Null,
+            Value::HexStringLiteral(_) => Ty::Text,
+            Value::Placeholder(_) => {
+                return Err(
+                    "query parameters are not supported: write the values in the SQL".into(),
+                );
+            }
+            _ => {
+                return Err(format!(
+                    "This literal is not supported by the local Domo: {v}"
+                ));
+            }
+        })
     }
 
     fn ceil_floor(&mut self, e: &mut Expr) -> Result<Ty, String> {
@@ -1227,6 +1282,19 @@ impl Translator<'_> {
             if strings && self.options.case_insensitive_strings {
                 self.collate(right);
             }
+            if exact_comparison(&[a, b]) {
+                let (l, r) = (take(left), take(right));
+                *e = if *op == BinaryOperator::Spaceship {
+                    call("__dec_same", vec![l, r])
+                } else {
+                    Expr::BinaryOp {
+                        left: Box::new(call("__dec_cmp", vec![l, r])),
+                        op: op.clone(),
+                        right: Box::new(number(0)),
+                    }
+                };
+                return Ok(Ty::Long);
+            }
             if *op == BinaryOperator::Spaceship {
                 *op = BinaryOperator::Custom("IS".into());
             }
@@ -1251,10 +1319,19 @@ impl Translator<'_> {
                 *op = BinaryOperator::Or;
                 Ty::Long
             }
-            BinaryOperator::Plus | BinaryOperator::Minus => {
-                typing::arithmetic(na, nb, na.scale().max(nb.scale()))
+            BinaryOperator::Plus | BinaryOperator::Minus | BinaryOperator::Multiply => {
+                let (scale, exact) = match op {
+                    BinaryOperator::Plus => (na.scale().max(nb.scale()), "__dec_add"),
+                    BinaryOperator::Minus => (na.scale().max(nb.scale()), "__dec_sub"),
+                    _ => (na.scale() + nb.scale(), "__dec_mul"),
+                };
+                let ty = typing::arithmetic(na, nb, scale);
+                if matches!(ty, Ty::Decimal(_)) {
+                    let (l, r) = (take(left), take(right));
+                    *e = call(exact, vec![l, r]);
+                }
+                ty
             }
-            BinaryOperator::Multiply => typing::arithmetic(na, nb, na.scale() + nb.scale()),
             BinaryOperator::Divide => {
                 let (l, r) = (take(left), take(right));
                 if na.is_exact() && nb.is_exact() {
@@ -1301,9 +1378,11 @@ impl Translator<'_> {
                 self.expr(p)?;
             }
             for o in &mut spec.order_by {
-                self.expr(&mut o.expr)?;
+                let ty = self.expr(&mut o.expr)?;
+                sort_exactly(&mut o.expr, ty);
             }
         }
+        let windowed = f.over.is_some();
         let list = match &mut f.args {
             FunctionArguments::None => {
                 // CURRENT_TIMESTAMP, CURRENT_DATE written without parentheses.
@@ -1449,11 +1528,45 @@ impl Translator<'_> {
         if let Some(to) = renamed {
             f.name = ObjectName::from(vec![Ident::new(to)]);
         }
+        // Exact aggregates of DECIMALs (a window runs SQLite's own, over doubles).
+        let first = types.first().copied().unwrap_or(Ty::Null);
+        let exact = match name.as_str() {
+            "SUM" if first == Ty::Long => Some("__dec_sum".to_owned()),
+            "SUM" | "MIN" | "MAX" | "ABS" if matches!(first, Ty::Decimal(_)) => {
+                Some(format!("__dec_{}", name.to_ascii_lowercase()))
+            }
+            "AVG" if ty != Ty::Double => Some(decimal::avg_name(ty.scale())),
+            _ => None,
+        };
+        if let Some(to) = exact
+            && (!windowed || name == "ABS")
+        {
+            f.name = ObjectName::from(vec![Ident::new(to)]);
+            return Ok(ty);
+        }
         if name == "AVG" && ty != Ty::Double {
             let avg = take(e);
             *e = call("__round_exact", vec![avg, number(i64::from(ty.scale()))]);
         }
         Ok(ty)
+    }
+}
+
+/// Whether values of these types compare as exact decimals: one is a DECIMAL and none
+/// is a date or text.
+fn exact_comparison(types: &[Ty]) -> bool {
+    types.iter().any(|t| matches!(t, Ty::Decimal(_)))
+        && types
+            .iter()
+            .all(|t| matches!(t, Ty::Decimal(_) | Ty::Long | Ty::Double | Ty::Null))
+}
+
+/// An ORDER BY term of type `ty` that sorts DECIMALs by their value: SQLite would put
+/// every DECIMAL held as digits after all those held as numbers. A number alone is a
+/// column position, left as it is.
+fn sort_exactly(e: &mut Expr, ty: Ty) {
+    if matches!(ty, Ty::Decimal(_)) && !matches!(e, Expr::Value(_)) {
+        *e = call("__dec_key", vec![take(e)]);
     }
 }
 
@@ -1582,6 +1695,7 @@ mod tests {
             "WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < 3) \
              SELECT SUM(k) AS s FROM c",
         );
-        assert_eq!(t.columns, [("s".to_owned(), Ty::Long)]);
+        // MySQL sums integers as DECIMAL.
+        assert_eq!(t.columns, [("s".to_owned(), Ty::Decimal(0))]);
     }
 }

@@ -128,8 +128,10 @@ pub fn function(name: &str, args: &[Ty], literal_int: &dyn Fn(usize) -> Option<i
         }
         "ABS" | "MIN" | "MAX" | "FIRST_VALUE" | "LAST_VALUE" | "LAG" | "LEAD" | "NTH_VALUE"
         | "ANY_VALUE" => arg(0),
+        // MySQL sums exact values as DECIMAL, integers too (DECIMAL(n, 0)): no sum of
+        // LONGs overflows.
         "SUM" => match arg(0) {
-            Ty::Long | Ty::Null => Ty::Long,
+            Ty::Long | Ty::Null => Ty::Decimal(0),
             t => numeric(t),
         },
         "AVG" => match numeric(arg(0)) {
