@@ -363,3 +363,67 @@ async def test_unsupported_sql_is_a_400_async(one_row: dd.Dataset) -> None:
     with pytest.raises(dd.BadRequestError) as raised:
         await one_row.query_async("SELECT NO_SUCH_FN(`n`) FROM table")
     assert "NO_SUCH_FN" in raised.value.message
+
+
+@pytest.fixture
+def regions(domo_client: dd.Client) -> dd.Dataset:
+    ds = domo_client.create_dataset("regions", {"region": "STRING", "n": "LONG"})
+    ds.upload({"region": ["East", "east", "EAST", "West", "west", "Nord"], "n": [1, 2, 3, 4, 5, 6]})
+    return ds
+
+
+def _regions_answers(query: Any) -> dict[str, list[Any]]:
+    return {
+        "groups": pa.table(
+            query(
+                "SELECT LOWER(`region`) AS r, COUNT(*) AS c, SUM(`n`) AS s FROM table "
+                "GROUP BY `region` ORDER BY r"
+            )
+        ).to_pylist(),
+        "distinct": pa.table(query("SELECT COUNT(DISTINCT `region`) AS c FROM table")).to_pylist(),
+        "extremes": pa.table(
+            query("SELECT MIN(`region`) AS lo, MAX(`region`) AS hi FROM table")
+        ).to_pylist(),
+    }
+
+
+# Worked out from utf8mb4_0900_ai_ci: 'East' = 'east' = 'EAST', and 'nord' < 'WEST'.
+REGION_GROUPS = [
+    {"r": "east", "c": 3, "s": 6},
+    {"r": "nord", "c": 1, "s": 6},
+    {"r": "west", "c": 2, "s": 9},
+]
+
+
+def test_text_groups_sorts_and_extremes_ignore_case(regions: dd.Dataset) -> None:
+    got = _regions_answers(regions.query)
+    assert got["groups"] == REGION_GROUPS
+    assert got["distinct"] == [{"c": 3}]
+    lo, hi = got["extremes"][0]["lo"], got["extremes"][0]["hi"]
+    assert lo.lower() == "east" and hi.lower() == "west"
+    distinct = pa.table(regions.query("SELECT DISTINCT `region` FROM table")).column("region")
+    assert sorted(v.lower() for v in distinct.to_pylist()) == ["east", "nord", "west"]
+    ordered = pa.table(regions.query("SELECT `n` FROM table ORDER BY `region`, `n`"))
+    assert ordered.column("n").to_pylist() == [1, 2, 3, 6, 4, 5]
+
+
+async def test_text_groups_ignore_case_async(regions: dd.Dataset) -> None:
+    table = await regions.query_async(
+        "SELECT COUNT(*) AS c FROM table GROUP BY `region` ORDER BY c"
+    )
+    assert pa.table(table).column("c").to_pylist() == [1, 2, 3]
+
+
+def test_text_groups_are_exact_when_case_matters(
+    regions: dd.Dataset, domo_emulator: LocalDomo
+) -> None:
+    settings = "/_emulator/settings"
+    domo_emulator._admin("POST", settings, {"stringsIgnoreCase": False})
+    try:
+        got = _regions_answers(regions.query)
+    finally:
+        domo_emulator._admin("POST", settings, {"stringsIgnoreCase": True})
+    assert len(got["groups"]) == 6
+    assert got["distinct"] == [{"c": 6}]
+    # Binary order: upper case before lower case.
+    assert got["extremes"] == [{"lo": "EAST", "hi": "west"}]

@@ -653,6 +653,7 @@ impl Translator<'_> {
             }
         }
         let mut columns = Vec::new();
+        let distinct = s.distinct.is_some();
         for item in &mut s.projection {
             match item {
                 SelectItem::UnnamedExpr(e) => {
@@ -664,6 +665,9 @@ impl Translator<'_> {
                         other => self.as_written(other),
                     };
                     let ty = self.expr(e)?;
+                    if distinct {
+                        self.ordered_text(e, ty);
+                    }
                     let as_named = quoted(&name);
                     // SQLite names the column by the rewritten text; the alias keeps
                     // the name as written.
@@ -675,6 +679,9 @@ impl Translator<'_> {
                 }
                 SelectItem::ExprWithAlias { expr, alias } => {
                     let ty = self.expr(expr)?;
+                    if distinct {
+                        self.ordered_text(expr, ty);
+                    }
                     *alias = quoted(&alias.value);
                     columns.push((alias.value.clone(), ty));
                 }
@@ -718,7 +725,8 @@ impl Translator<'_> {
                     );
                 }
                 for e in exprs {
-                    self.expr(e)?;
+                    let ty = self.expr(e)?;
+                    self.ordered_text(e, ty);
                 }
             }
             GroupByExpr::All(_) => {
@@ -736,6 +744,7 @@ impl Translator<'_> {
                 for o in &mut spec.order_by {
                     let ty = self.expr(&mut o.expr)?;
                     sort_exactly(&mut o.expr, ty);
+                    self.ordered_text(&mut o.expr, ty);
                 }
             }
         }
@@ -754,6 +763,7 @@ impl Translator<'_> {
                     if keyed {
                         sort_exactly(&mut o.expr, ty);
                     }
+                    self.ordered_text(&mut o.expr, ty);
                 }
                 Ok(())
             }
@@ -1163,6 +1173,18 @@ impl Translator<'_> {
         self.query(q)
     }
 
+    /// Text that is grouped, sorted, made distinct or compared by MIN/MAX: under the
+    /// case-insensitive setting, by the collation `=` uses ('East' and 'east' are one
+    /// group). A number alone is a column position, left as it is.
+    fn ordered_text(&self, e: &mut Expr, ty: Ty) {
+        if ty == Ty::Text
+            && self.options.case_insensitive_strings
+            && !matches!(e, Expr::Value(_) | Expr::Collate { .. })
+        {
+            self.collate(e);
+        }
+    }
+
     fn collate(&self, e: &mut Expr) {
         let inner = take(e);
         *e = Expr::Collate {
@@ -1380,6 +1402,7 @@ impl Translator<'_> {
             for o in &mut spec.order_by {
                 let ty = self.expr(&mut o.expr)?;
                 sort_exactly(&mut o.expr, ty);
+                self.ordered_text(&mut o.expr, ty);
             }
         }
         let windowed = f.over.is_some();
@@ -1450,6 +1473,12 @@ impl Translator<'_> {
             types.push(self.expr(a)?);
         }
         let _ = star;
+        if matches!(name.as_str(), "MIN" | "MAX" | "COUNT")
+            && types.first() == Some(&Ty::Text)
+            && let Some(first) = args.first_mut()
+        {
+            self.ordered_text(first, Ty::Text);
+        }
         let literal_int = |i: usize| -> Option<i64> {
             match args.get(i).map(|a| &**a) {
                 Some(Expr::Value(ValueWithSpan {
