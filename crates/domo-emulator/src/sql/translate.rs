@@ -14,7 +14,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::MySqlDialect;
 use sqlparser::keywords::Keyword;
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Span, Token, Tokenizer};
+use sqlparser::tokenizer::{Span, Token, TokenWithSpan, Tokenizer};
 
 use super::decimal::{self, Dec};
 use super::typing::{self, DIV_SCALE_INCREMENT, MAX_SCALE, Ty};
@@ -94,6 +94,23 @@ pub fn translate(
             w.keyword = Keyword::NoKeyword;
         }
     }
+    // `a MOD b` is MySQL's `a % b`; the parser knows only MOD(a, b). A bare MOD that
+    // does not open a call is the operator.
+    for i in 0..tokens.len() {
+        let next = tokens[i + 1..]
+            .iter()
+            .map(|t| &t.token)
+            .find(|t| !matches!(t, Token::Whitespace(_)));
+        if let Token::Word(w) = &tokens[i].token
+            && w.quote_style.is_none()
+            && w.value.eq_ignore_ascii_case("MOD")
+            && i > 0
+            && !matches!(next, Some(Token::LParen) | None)
+        {
+            tokens[i].token = Token::Mod;
+        }
+    }
+    compound_extract_as_call(&mut tokens);
     let mut statements = Parser::new(&dialect)
         .with_tokens_with_locations(tokens)
         .parse_statements()
@@ -122,6 +139,46 @@ pub fn translate(
         sql: query.to_string(),
         columns,
     })
+}
+
+/// The units EXTRACT takes that join two fields (`YEAR_MONTH` is 201907).
+const COMPOUND_UNITS: [&str; 7] = [
+    "YEAR_MONTH",
+    "DAY_HOUR",
+    "DAY_MINUTE",
+    "DAY_SECOND",
+    "HOUR_MINUTE",
+    "HOUR_SECOND",
+    "MINUTE_SECOND",
+];
+
+/// The name `EXTRACT(<compound unit> FROM x)` is read as: `EXTRACT_COMPOUND('UNIT', x)`.
+/// The parser knows only single units; MySQL has these too.
+const EXTRACT_COMPOUND: &str = "__EXTRACT_COMPOUND";
+
+fn compound_extract_as_call(tokens: &mut [TokenWithSpan]) {
+    let words: Vec<usize> = (0..tokens.len())
+        .filter(|&i| !matches!(tokens[i].token, Token::Whitespace(_)))
+        .collect();
+    for w in words.windows(4) {
+        let [extract, open, unit, from] = [w[0], w[1], w[2], w[3]];
+        let word = |i: usize| match &tokens[i].token {
+            Token::Word(x) if x.quote_style.is_none() => Some(x.value.to_ascii_uppercase()),
+            _ => None,
+        };
+        let Some(unit_name) = word(unit) else {
+            continue;
+        };
+        if word(extract).as_deref() == Some("EXTRACT")
+            && tokens[open].token == Token::LParen
+            && COMPOUND_UNITS.contains(&unit_name.as_str())
+            && word(from).as_deref() == Some("FROM")
+        {
+            tokens[extract].token = Token::make_word(EXTRACT_COMPOUND, None);
+            tokens[unit].token = Token::SingleQuotedString(unit_name);
+            tokens[from].token = Token::Comma;
+        }
+    }
 }
 
 /// A relation a query reads: `table`, a CTE or a derived table, by its name in the query.
@@ -1552,6 +1609,7 @@ impl Translator<'_> {
             "REGEXP_LIKE" => Some("__regexp"),
             "ANY_VALUE" => Some("MIN"),
             "SPACE" => Some("__space"),
+            EXTRACT_COMPOUND => Some("__extract"),
             _ => None,
         };
         if let Some(to) = renamed {
@@ -1716,6 +1774,14 @@ mod tests {
         assert!(err("SELECT * FROM other").contains("only its own dataset"));
         assert!(!err("SELECT nope FROM table").contains("v_1"));
         assert!(!err("SELECT * FROM v_1").contains("v_1"));
+    }
+
+    #[test]
+    fn infix_mod_and_compound_extract_read_as_mysql() {
+        let t = tr("SELECT n MOD 3, MOD(n, 3), EXTRACT(YEAR_MONTH FROM d) AS ym FROM table");
+        assert_eq!(t.columns[0], ("n MOD 3".to_owned(), Ty::Long));
+        assert_eq!(t.columns[2], ("ym".to_owned(), Ty::Long));
+        assert!(t.sql.contains("__extract('YEAR_MONTH'"), "{}", t.sql);
     }
 
     #[test]
