@@ -233,7 +233,11 @@ CASES: list[tuple[str, Any, pa.DataType]] = [
         dt.datetime(2004, 1, 1, 22, tzinfo=UTC),
         DATETIME,
     ),
-    ("CONVERT_TZ('2004-01-01 12:00:00', 'GMT', 'MET')", None, DATETIME),
+    (
+        "CONVERT_TZ('2004-01-01 12:00:00', 'GMT', '+01:00')",
+        dt.datetime(2004, 1, 1, 13, tzinfo=UTC),
+        DATETIME,
+    ),
     ("DATEDIFF('2007-12-31 23:59:59', '2007-12-30')", 1, LONG),
     ("DATE_FORMAT('2009-10-04 22:23:00', '%W %M %Y')", "Sunday October 2009", STRING),
     ("DATE_FORMAT('2007-10-04 22:23:00', '%H:%i:%s')", "22:23:00", STRING),
@@ -344,6 +348,7 @@ def test_string_equality_can_be_made_case_sensitive(
         ("SELECT `n` FROM table GROUP BY `n` WITH ROLLUP", "ROLLUP"),
         ("SELECT INTERVAL 1 DAY FROM table", "INTERVAL"),
         ("SELECT `n` FROM table FOR UPDATE", "FOR UPDATE"),
+        ("SELECT CONVERT_TZ(`t`, 'GMT', 'MET') FROM table", "'MET'"),
     ],
 )
 def test_unsupported_sql_is_a_400_naming_the_construct(
