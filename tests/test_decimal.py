@@ -306,6 +306,16 @@ def test_decimal_arithmetic_matches_python_decimal(
     assert pa.table(ds.query(AGG_SQL)).to_pylist() == [_expected_aggregates(pairs)]
     ordered = _column(ds.query("SELECT `id` FROM table ORDER BY `a`, `id`"), "id")
     assert ordered == sorted(range(len(pairs)), key=lambda i: (pairs[i][0], i))
+    # An aggregate sorted by its alias.
+    totals: dict[int, Decimal] = {}
+    for i, (a, _) in enumerate(pairs):
+        totals[i % 7] = totals.get(i % 7, Decimal(0)) + a
+    grouped = ds.query(
+        "SELECT `id` % 7 AS g, SUM(`a`) AS total FROM table GROUP BY g ORDER BY total DESC"
+    )
+    assert pa.table(grouped).to_pylist() == [
+        {"g": g, "total": t} for g, t in sorted(totals.items(), key=lambda kv: -kv[1])
+    ]
 
 
 async def test_decimal_arithmetic_matches_python_decimal_async(
