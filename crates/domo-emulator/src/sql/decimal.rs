@@ -51,8 +51,9 @@ impl Dec {
     /// The decimal a double's shortest text writes (`2.65` is 2.65, not the binary
     /// fraction nearest it): what a REAL in a DECIMAL column stands for.
     pub fn from_f64(f: f64) -> Option<Dec> {
-        // `Display` writes every digit, never an exponent.
-        f.is_finite().then(|| Dec::parse(&f.to_string())).flatten()
+        f.is_finite()
+            .then(|| Dec::parse(zmij::Buffer::new().format_finite(f)))
+            .flatten()
     }
 
     /// Reads `[+-]digits[.digits][e[+-]digits]`, exactly.
@@ -227,6 +228,18 @@ impl Dec {
     /// The one SQLite form of this value (see the module's notes).
     pub fn to_value(&self) -> Value {
         let d = self.clone().normalized();
+        // Up to 15 significant digits, a double's shortest text is the value itself, and
+        // the division by an exact power of ten rounds to that double.
+        if d.scale <= 22
+            && let Some(m) = d.mantissa.to_i64()
+            && m.unsigned_abs() < 1_000_000_000_000_000
+        {
+            return if d.scale == 0 {
+                Value::Integer(m)
+            } else {
+                Value::Real(m as f64 / 10f64.powi(d.scale as i32))
+            };
+        }
         if d.scale == 0
             && let Some(i) = d.mantissa.to_i64()
             && i.abs() <= EXACT_DOUBLE_INTEGER
@@ -354,6 +367,25 @@ pub fn arg(ctx: &Context<'_>, i: usize) -> Option<Dec> {
     from_value(ctx.get_raw(i))
 }
 
+/// A value held as a number SQLite compares exactly: a double, or an integer a double
+/// holds. Doubles stand for their shortest text, and that text orders as the doubles
+/// do, so two of these compare as their decimals.
+fn as_exact_double(v: ValueRef<'_>) -> Option<f64> {
+    match v {
+        ValueRef::Real(f) => Some(f),
+        ValueRef::Integer(i) if i.abs() <= EXACT_DOUBLE_INTEGER => Some(i as f64),
+        _ => None,
+    }
+}
+
+/// How two values compare as decimals, `None` when either is NULL.
+fn compare_values(a: ValueRef<'_>, b: ValueRef<'_>) -> Option<Ordering> {
+    if let (Some(x), Some(y)) = (as_exact_double(a), as_exact_double(b)) {
+        return x.partial_cmp(&y);
+    }
+    Some(from_value(a)?.compare(&from_value(b)?))
+}
+
 fn binary(
     conn: &Connection,
     name: &str,
@@ -474,25 +506,24 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     binary(conn, "__dec_sub", |a, b| Some(a.add(&b.neg())))?;
     binary(conn, "__dec_mul", |a, b| Some(a.mul(b)))?;
     conn.create_scalar_function("__dec_cmp", 2, f, |ctx| {
-        Ok(arg(ctx, 0)
-            .zip(arg(ctx, 1))
-            .map(|(a, b)| a.compare(&b) as i64))
+        Ok(compare_values(ctx.get_raw(0), ctx.get_raw(1)).map(|o| o as i64))
     })?;
     // `<=>`: NULL-safe equality.
     conn.create_scalar_function("__dec_same", 2, f, |ctx| {
-        Ok(i64::from(match (arg(ctx, 0), arg(ctx, 1)) {
-            (Some(a), Some(b)) => a.compare(&b) == Ordering::Equal,
-            (a, b) => a.is_none() && b.is_none(),
+        let (a, b) = (ctx.get_raw(0), ctx.get_raw(1));
+        Ok(i64::from(match (a, b) {
+            (ValueRef::Null, ValueRef::Null) => true,
+            _ => compare_values(a, b) == Some(Ordering::Equal),
         }))
     })?;
     // `x BETWEEN lo AND hi` as `x >= lo AND x <= hi` reads, NULLs included.
     conn.create_scalar_function("__dec_between", 3, f, |ctx| {
-        let x = arg(ctx, 0);
-        let test = |bound: Option<Dec>, want: Ordering| -> Option<bool> {
-            Some(x.as_ref()?.compare(&bound?) != want)
+        let x = ctx.get_raw(0);
+        let test = |bound: usize, want: Ordering| -> Option<bool> {
+            Some(compare_values(x, ctx.get_raw(bound))? != want)
         };
-        let low = test(arg(ctx, 1), Ordering::Less);
-        let high = test(arg(ctx, 2), Ordering::Greater);
+        let low = test(1, Ordering::Less);
+        let high = test(2, Ordering::Greater);
         Ok(match (low, high) {
             (Some(false), _) | (_, Some(false)) => Some(0),
             (Some(true), Some(true)) => Some(1),
