@@ -405,22 +405,103 @@ fn unary(conn: &Connection, name: &str, op: fn(&Dec) -> Dec) -> rusqlite::Result
     })
 }
 
-/// SUM and AVG of exact values: the running sum, and the count for AVG.
+/// A decimal small enough for `i128` arithmetic: `(mantissa, scale)`.
+type Small = (i128, u32);
+
+/// `v` as a `Small`, when its digits fit (what most values are): no allocation.
+fn small_from_value(v: ValueRef<'_>) -> Option<Small> {
+    match v {
+        ValueRef::Integer(i) => Some((i128::from(i), 0)),
+        ValueRef::Real(f) if f.is_finite() => small_parse(zmij::Buffer::new().format_finite(f)),
+        ValueRef::Text(t) | ValueRef::Blob(t) => small_parse(std::str::from_utf8(t).ok()?),
+        _ => None,
+    }
+}
+
+/// `[-]digits[.digits][e[+-]digits]` as a `Small`, if it fits.
+fn small_parse(s: &str) -> Option<Small> {
+    let (number, exponent) = match s.split_once(['e', 'E']) {
+        Some((n, e)) => (n, e.strip_prefix('+').unwrap_or(e).parse::<i32>().ok()?),
+        None => (s, 0),
+    };
+    let (neg, digits) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut m: i128 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        m = m.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
+    }
+    let mut scale = i32::try_from(frac.len()).ok()? - exponent;
+    while scale < 0 {
+        m = m.checked_mul(10)?;
+        scale += 1;
+    }
+    Some((if neg { -m } else { m }, u32::try_from(scale).ok()?))
+}
+
+fn small_add((a, sa): Small, (b, sb): Small) -> Option<Small> {
+    let scale = sa.max(sb);
+    let widen = |m: i128, s: u32| m.checked_mul(10i128.checked_pow(scale - s)?);
+    Some((widen(a, sa)?.checked_add(widen(b, sb)?)?, scale))
+}
+
+fn small_to_dec((m, scale): Small) -> Dec {
+    Dec {
+        mantissa: BigInt::from(m),
+        scale,
+    }
+}
+
+/// SUM and AVG of exact values: the running sum (in `i128` while it fits), and the
+/// count for AVG.
 #[derive(Default)]
 pub struct Running {
-    sum: Option<Dec>,
+    small: Option<Small>,
+    big: Option<Dec>,
     count: u64,
 }
 
 impl Running {
     fn step(&mut self, ctx: &Context<'_>) {
-        if let Some(d) = arg(ctx, 0) {
-            self.sum = Some(match self.sum.take() {
-                Some(s) => s.add(&d),
-                None => d,
-            });
-            self.count += 1;
+        let v = ctx.get_raw(0);
+        if v == ValueRef::Null {
+            return;
         }
+        if self.big.is_none()
+            && let Some(x) = small_from_value(v)
+        {
+            let sum = match self.small {
+                None => Some(x),
+                Some(acc) => small_add(acc, x),
+            };
+            if let Some(sum) = sum {
+                self.small = Some(sum);
+                self.count += 1;
+                return;
+            }
+        }
+        let Some(d) = from_value(v) else { return };
+        let so_far = self
+            .big
+            .take()
+            .or_else(|| self.small.take().map(small_to_dec));
+        self.big = Some(match so_far {
+            Some(s) => s.add(&d),
+            None => d,
+        });
+        self.count += 1;
+    }
+
+    fn sum(self) -> Option<Dec> {
+        self.big.or_else(|| self.small.map(small_to_dec))
     }
 }
 
@@ -435,7 +516,8 @@ impl Aggregate<Running, Value> for Sum {
         Ok(())
     }
     fn finalize(&self, _: &mut Context<'_>, r: Option<Running>) -> rusqlite::Result<Value> {
-        Ok(r.and_then(|r| r.sum).map_or(Value::Null, |s| s.to_value()))
+        Ok(r.and_then(Running::sum)
+            .map_or(Value::Null, |s| s.to_value()))
     }
 }
 
@@ -453,11 +535,11 @@ impl Aggregate<Running, Value> for Avg {
         Ok(())
     }
     fn finalize(&self, _: &mut Context<'_>, r: Option<Running>) -> rusqlite::Result<Value> {
-        let Some(Running {
-            sum: Some(sum),
-            count,
-        }) = r
-        else {
+        let Some(r) = r else {
+            return Ok(Value::Null);
+        };
+        let count = r.count;
+        let Some(sum) = r.sum() else {
             return Ok(Value::Null);
         };
         let count = Dec {
@@ -475,20 +557,33 @@ struct Extreme {
     want: Ordering,
 }
 
-impl Aggregate<Option<Dec>, Value> for Extreme {
-    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<Dec>> {
+impl Aggregate<Option<Value>, Value> for Extreme {
+    fn init(&self, _: &mut Context<'_>) -> rusqlite::Result<Option<Value>> {
         Ok(None)
     }
-    fn step(&self, ctx: &mut Context<'_>, best: &mut Option<Dec>) -> rusqlite::Result<()> {
-        if let Some(d) = arg(ctx, 0)
-            && best.as_ref().is_none_or(|b| d.compare(b) == self.want)
-        {
-            *best = Some(d);
+    fn step(&self, ctx: &mut Context<'_>, best: &mut Option<Value>) -> rusqlite::Result<()> {
+        let v = ctx.get_raw(0);
+        if v == ValueRef::Null {
+            return Ok(());
+        }
+        let better = match best {
+            None => true,
+            Some(b) => compare_values(v, ValueRef::from(&*b)) == Some(self.want),
+        };
+        if better {
+            *best = Some(super::numbers::owned(v));
         }
         Ok(())
     }
-    fn finalize(&self, _: &mut Context<'_>, best: Option<Option<Dec>>) -> rusqlite::Result<Value> {
-        Ok(best.flatten().map_or(Value::Null, |d| d.to_value()))
+    fn finalize(
+        &self,
+        _: &mut Context<'_>,
+        best: Option<Option<Value>>,
+    ) -> rusqlite::Result<Value> {
+        Ok(best
+            .flatten()
+            .and_then(|b| from_value(ValueRef::from(&b)))
+            .map_or(Value::Null, |d| d.to_value()))
     }
 }
 
@@ -652,6 +747,11 @@ mod tests {
         assert!(text_to_stored("7.", 10).is_ok());
         assert!(text_to_stored("", 10).is_err());
         assert!(is_decimal_text(b"-12.5"));
+        assert_eq!(small_parse("-1.5e3"), Some((-1500, 0)));
+        assert_eq!(small_parse("2.65"), Some((265, 2)));
+        assert_eq!(small_parse("1e-7"), Some((1, 7)));
+        assert_eq!(small_parse("1e40"), None);
+        assert_eq!(small_add((15, 1), (25, 2)), Some((175, 2)));
         assert!(!is_decimal_text(b"12."));
         assert!(!is_decimal_text(b"1e5"));
     }
