@@ -209,7 +209,10 @@ pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
                 .map(Value::Integer)
                 .map_err(|_| "not a 64-bit integer".to_owned())
         }
-        DomoType::Double | DomoType::Decimal => {
+        DomoType::Decimal => {
+            crate::sql::decimal::text_to_stored(s, u32::from(crate::sql::typing::COLUMN_SCALE))
+        }
+        DomoType::Double => {
             let t = s.trim();
             // Rust also parses "inf"/"nan"; Domo has no representation for those.
             let looks_numeric = t
@@ -248,7 +251,11 @@ pub fn json_to_value(ty: DomoType, v: &serde_json::Value) -> Result<Value, Strin
             .as_i64()
             .map(Value::Integer)
             .ok_or_else(|| format!("{n} is not a 64-bit integer")),
-        (DomoType::Double | DomoType::Decimal, J::Number(n)) => n
+        // serde_json holds a number as an integer or a double: a double's shortest text
+        // is the decimal it was written as, up to 17 digits (longer values come as
+        // strings).
+        (DomoType::Decimal, J::Number(n)) => text_to_value(ty, &n.to_string()),
+        (DomoType::Double, J::Number(n)) => n
             .as_f64()
             .map(Value::Real)
             .ok_or_else(|| format!("{n} is not a number")),

@@ -345,8 +345,23 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
             .map(time_value))
     })?;
     conn.create_scalar_function("CONVERT_TZ", 3, f, |ctx| {
-        let from = arg_text(ctx, 1).and_then(|z| zone_offset(&z));
-        let to = arg_text(ctx, 2).and_then(|z| zone_offset(&z));
+        // A named zone would need the time-zone database; rather than MySQL's NULL
+        // without one (a silent difference from Domo), the query is refused.
+        let zone = |i: usize| -> rusqlite::Result<Option<i64>> {
+            let Some(name) = arg_text(ctx, i) else {
+                return Ok(None);
+            };
+            zone_offset(&name).map(Some).ok_or_else(|| {
+                rusqlite::Error::UserFunctionError(
+                    format!(
+                        "CONVERT_TZ: the time zone '{name}' is not supported by the local \
+                         Domo, which knows 'UTC' and offsets such as '+10:00'"
+                    )
+                    .into(),
+                )
+            })
+        };
+        let (from, to) = (zone(1)?, zone(2)?);
         Ok(arg_time(ctx, 0)
             .zip(from.zip(to))
             .and_then(|(p, (a, b))| p.dt.checked_add_signed(Duration::seconds(b - a)))

@@ -280,6 +280,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("CURRENT_DATE", 0, volatile, |_| Ok(format_date(&now_utc())))?;
     calendar::register(conn)?;
     super::numbers::register(conn)?;
+    super::decimal::register(conn)?;
     Ok(())
 }
 

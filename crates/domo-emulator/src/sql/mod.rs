@@ -1,6 +1,7 @@
 //! Domo SQL on SQLite: the parsed, typed translation and the registered MySQL functions.
 
 pub mod calendar;
+pub mod decimal;
 pub mod functions;
 pub mod numbers;
 pub mod translate;

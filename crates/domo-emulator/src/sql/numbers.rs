@@ -9,6 +9,7 @@ use rusqlite::Connection;
 use rusqlite::functions::{Aggregate, Context, FunctionFlags};
 use rusqlite::types::{Value, ValueRef};
 
+use super::decimal;
 use super::functions::{arg_text, deterministic};
 use super::translate::CI_COLLATION;
 
@@ -29,7 +30,8 @@ impl Num {
     }
 }
 
-fn leading_number(s: &str) -> f64 {
+/// The number text starts with, as MySQL reads `'12abc'` (0 when there is none).
+pub(super) fn leading_number(s: &str) -> f64 {
     let s = s.trim_start();
     let mut end = 0;
     for (i, c) in s.char_indices() {
@@ -64,129 +66,6 @@ fn arg_num(ctx: &Context<'_>, i: usize) -> Option<Num> {
             }
         }
     }
-}
-
-/// An exact decimal: `mantissa / 10^scale`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Dec {
-    pub mantissa: i128,
-    pub scale: u32,
-}
-
-impl Dec {
-    /// The decimal a number's shortest text form writes (`2.65` is 2.65, not the
-    /// binary float nearest it), which is what MySQL holds for a DECIMAL.
-    fn from_num(n: Num) -> Option<Dec> {
-        match n {
-            Num::Int(i) => Some(Dec {
-                mantissa: i128::from(i),
-                scale: 0,
-            }),
-            Num::Real(f) if f.is_finite() => Dec::parse(&format!("{f}")),
-            Num::Real(_) => None,
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Dec> {
-        let s = s.trim();
-        let (neg, digits) = match s.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, s.strip_prefix('+').unwrap_or(s)),
-        };
-        let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-        if int.is_empty() && frac.is_empty() {
-            return None;
-        }
-        if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let mut m: i128 = 0;
-        for c in int.chars().chain(frac.chars()) {
-            m = m.checked_mul(10)?.checked_add(i128::from(c as u8 - b'0'))?;
-        }
-        Some(Dec {
-            mantissa: if neg { -m } else { m },
-            scale: frac.len() as u32,
-        })
-    }
-
-    fn pow10(n: u32) -> Option<i128> {
-        10i128.checked_pow(n)
-    }
-
-    /// Rounded half away from zero (MySQL's rounding of exact values) to `digits`
-    /// places; negative `digits` round left of the point.
-    pub fn round(self, digits: i64, truncate: bool) -> Option<Dec> {
-        let target = digits.max(0) as u32;
-        if digits >= 0 && target >= self.scale {
-            return Some(self);
-        }
-        let drop = (i64::from(self.scale) - digits) as u32;
-        let p = Dec::pow10(drop)?;
-        let q = self.mantissa / p;
-        let r = self.mantissa % p;
-        let bump = !truncate && r.abs() * 2 >= p;
-        let q = if bump { q + self.mantissa.signum() } else { q };
-        if digits >= 0 {
-            Some(Dec {
-                mantissa: q,
-                scale: target,
-            })
-        } else {
-            Some(Dec {
-                mantissa: q.checked_mul(Dec::pow10((-digits) as u32)?)?,
-                scale: 0,
-            })
-        }
-    }
-
-    pub fn to_value(self) -> Value {
-        if self.scale == 0
-            && let Ok(i) = i64::try_from(self.mantissa)
-        {
-            return Value::Integer(i);
-        }
-        Value::Real(self.to_string().parse().unwrap_or(f64::NAN))
-    }
-}
-
-impl std::fmt::Display for Dec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let neg = self.mantissa < 0;
-        let digits = self.mantissa.unsigned_abs().to_string();
-        let scale = self.scale as usize;
-        let padded = if digits.len() <= scale {
-            format!("{}{digits}", "0".repeat(scale + 1 - digits.len()))
-        } else {
-            digits
-        };
-        let (int, frac) = padded.split_at(padded.len() - scale);
-        if neg {
-            f.write_str("-")?;
-        }
-        f.write_str(int)?;
-        if scale > 0 {
-            write!(f, ".{frac}")?;
-        }
-        Ok(())
-    }
-}
-
-/// `a / b` for exact operands, rounded half up to `scale` places as MySQL's DECIMAL
-/// division is; NULL for a zero divisor.
-pub fn divide(a: Dec, b: Dec, scale: u32) -> Option<Dec> {
-    if b.mantissa == 0 {
-        return None;
-    }
-    // a/b * 10^scale = a.m * 10^(b.s + scale) / (b.m * 10^a.s), one digit more to round.
-    let num = a.mantissa.checked_mul(Dec::pow10(b.scale + scale + 1)?)?;
-    let den = b.mantissa.checked_mul(Dec::pow10(a.scale)?)?;
-    let q = num / den;
-    let rounded = (q + 5 * q.signum()) / 10;
-    Some(Dec {
-        mantissa: rounded,
-        scale,
-    })
 }
 
 fn real(v: f64) -> Option<f64> {
@@ -301,18 +180,11 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     let f = deterministic();
     conn.create_collation(CI_COLLATION, compare_ci)?;
     conn.create_scalar_function("__div", 3, f, |ctx| {
-        let (Some(a), Some(b)) = (arg_num(ctx, 0), arg_num(ctx, 1)) else {
+        let (Some(a), Some(b)) = (decimal::arg(ctx, 0), decimal::arg(ctx, 1)) else {
             return Ok(None);
         };
         let scale = arg_num(ctx, 2).map_or(4, |s| s.real() as u32);
-        let exact = Dec::from_num(a)
-            .zip(Dec::from_num(b))
-            .and_then(|(a, b)| divide(a, b, scale));
-        Ok(match exact {
-            Some(d) => Some(d.to_value()),
-            None if b.real() == 0.0 => None,
-            None => real(a.real() / b.real()).map(Value::Real),
-        })
+        Ok(a.divide(&b, scale).map(|d| d.to_value()))
     })?;
     conn.create_scalar_function("__div_real", 2, f, |ctx| {
         Ok(arg_num(ctx, 0)
@@ -333,21 +205,10 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function("MOD", 2, f, |ctx| {
         Ok(match (arg_num(ctx, 0), arg_num(ctx, 1)) {
             (Some(Num::Int(a)), Some(Num::Int(b))) => a.checked_rem(b).map(Value::Integer),
-            (Some(a), Some(b)) if b.real() != 0.0 => {
-                let exact = Dec::from_num(a).zip(Dec::from_num(b)).and_then(|(a, b)| {
-                    let scale = a.scale.max(b.scale);
-                    let am = a.mantissa.checked_mul(Dec::pow10(scale - a.scale)?)?;
-                    let bm = b.mantissa.checked_mul(Dec::pow10(scale - b.scale)?)?;
-                    Some(Dec {
-                        mantissa: am % bm,
-                        scale,
-                    })
-                });
-                match exact {
-                    Some(d) => Some(Value::Real(d.to_string().parse().unwrap_or(f64::NAN))),
-                    None => real(a.real() % b.real()).map(Value::Real),
-                }
-            }
+            (Some(_), Some(_)) => decimal::arg(ctx, 0)
+                .zip(decimal::arg(ctx, 1))
+                .and_then(|(a, b)| a.rem(&b))
+                .map(|d| d.to_value()),
             _ => None,
         })
     })?;
@@ -362,12 +223,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
                 } else {
                     0
                 };
-                let Some(x) = arg_num(ctx, 0) else {
-                    return Ok(None);
-                };
-                Ok(Dec::from_num(x)
-                    .and_then(|d| d.round(digits, truncate))
-                    .map(Dec::to_value))
+                Ok(decimal::arg(ctx, 0).map(|d| d.round(digits, truncate).to_value()))
             })?;
         }
     }
@@ -612,7 +468,7 @@ pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn owned(v: ValueRef<'_>) -> Value {
+pub(super) fn owned(v: ValueRef<'_>) -> Value {
     match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Integer(i),
@@ -630,8 +486,15 @@ fn compare_values(a: ValueRef<'_>, b: ValueRef<'_>) -> Ordering {
         ValueRef::Real(f) => Some(f),
         _ => None,
     };
+    // A DECIMAL held as digits compares as the number it is.
+    let exact = |v: ValueRef<'_>| match v {
+        ValueRef::Integer(_) | ValueRef::Real(_) => decimal::from_value(v),
+        ValueRef::Blob(b) if decimal::is_decimal_text(b) => decimal::from_value(v),
+        _ => None,
+    };
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+        _ if let (Some(x), Some(y)) = (exact(a), exact(b)) => x.compare(&y),
         _ => {
             let text = |v: ValueRef<'_>| match v {
                 ValueRef::Text(t) | ValueRef::Blob(t) => String::from_utf8_lossy(t).into_owned(),
@@ -647,31 +510,6 @@ fn compare_values(a: ValueRef<'_>, b: ValueRef<'_>) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn dec(s: &str) -> Dec {
-        Dec::parse(s).unwrap()
-    }
-
-    #[test]
-    fn division_rounds_to_the_scale_mysql_gives() {
-        assert_eq!(divide(dec("7"), dec("2"), 4).unwrap().to_string(), "3.5000");
-        assert_eq!(divide(dec("1"), dec("3"), 4).unwrap().to_string(), "0.3333");
-        assert_eq!(divide(dec("2"), dec("3"), 4).unwrap().to_string(), "0.6667");
-        assert_eq!(
-            divide(dec("-2"), dec("3"), 4).unwrap().to_string(),
-            "-0.6667"
-        );
-        assert!(divide(dec("1"), dec("0"), 4).is_none());
-    }
-
-    #[test]
-    fn rounding_is_decimal_half_away_from_zero() {
-        assert_eq!(dec("2.65").round(1, false).unwrap().to_string(), "2.7");
-        assert_eq!(dec("-2.65").round(1, false).unwrap().to_string(), "-2.7");
-        assert_eq!(dec("1.999").round(1, true).unwrap().to_string(), "1.9");
-        assert_eq!(dec("122").round(-2, true).unwrap().to_string(), "100");
-        assert_eq!(dec("150").round(-2, false).unwrap().to_string(), "200");
-    }
 
     #[test]
     fn string_helpers_match_the_mysql_manual() {

@@ -113,7 +113,7 @@ pub fn function(name: &str, args: &[Ty], literal_int: &dyn Fn(usize) -> Option<i
         | "DAYOFMONTH" | "HOUR" | "MINUTE" | "SECOND" | "QUARTER" | "DAYOFWEEK" | "DAYOFYEAR"
         | "WEEK" | "WEEKDAY" | "WEEKOFYEAR" | "YEARWEEK" | "DATEDIFF" | "TIMESTAMPDIFF"
         | "LENGTH" | "OCTET_LENGTH" | "CHAR_LENGTH" | "CHARACTER_LENGTH" | "LOCATE" | "INSTR"
-        | "SIGN" | "ASCII" | "UNIX_TIMESTAMP" | "REGEXP_LIKE" => Ty::Long,
+        | "SIGN" | "ASCII" | "UNIX_TIMESTAMP" | "REGEXP_LIKE" | "__EXTRACT_COMPOUND" => Ty::Long,
         "CONCAT" | "CONCAT_WS" | "UPPER" | "UCASE" | "LOWER" | "LCASE" | "TRIM" | "LTRIM"
         | "RTRIM" | "SUBSTR" | "SUBSTRING" | "MID" | "SUBSTRING_INDEX" | "LEFT" | "RIGHT"
         | "LPAD" | "RPAD" | "REPLACE" | "REVERSE" | "REPEAT" | "SPACE" | "DATE_FORMAT"
@@ -128,8 +128,10 @@ pub fn function(name: &str, args: &[Ty], literal_int: &dyn Fn(usize) -> Option<i
         }
         "ABS" | "MIN" | "MAX" | "FIRST_VALUE" | "LAST_VALUE" | "LAG" | "LEAD" | "NTH_VALUE"
         | "ANY_VALUE" => arg(0),
+        // MySQL sums exact values as DECIMAL, integers too (DECIMAL(n, 0)): no sum of
+        // LONGs overflows.
         "SUM" => match arg(0) {
-            Ty::Long | Ty::Null => Ty::Long,
+            Ty::Long | Ty::Null => Ty::Decimal(0),
             t => numeric(t),
         },
         "AVG" => match numeric(arg(0)) {

@@ -785,7 +785,9 @@ fn convert_strict(v: Value, from: DomoType, to: DomoType) -> Result<Value, (Stri
         return Ok(v);
     }
     let text = match v {
-        Value::Null | Value::Blob(_) => return Ok(Value::Null),
+        Value::Null => return Ok(Value::Null),
+        // An exact DECIMAL's digits.
+        Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
         Value::Integer(i) => i.to_string(),
         Value::Real(f) if to == DomoType::Long && f.fract() == 0.0 && f.abs() < 9e15 => {
             return Ok(Value::Integer(f as i64));

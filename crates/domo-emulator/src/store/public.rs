@@ -478,7 +478,9 @@ fn convert_value(v: Value, from: DomoType, to: DomoType) -> Value {
         return v;
     }
     let text = match v {
-        Value::Null | Value::Blob(_) => return Value::Null,
+        Value::Null => return Value::Null,
+        // An exact DECIMAL's digits.
+        Value::Blob(b) => String::from_utf8_lossy(&b).into_owned(),
         Value::Integer(i) => i.to_string(),
         Value::Real(f) => f.to_string(),
         Value::Text(t) => t,

@@ -251,6 +251,10 @@ pub(super) fn write_json_cell(out: &mut Vec<u8>, v: ValueRef<'_>, as_text: bool)
             out.extend_from_slice(zmij::Buffer::new().format_finite(f).as_bytes());
             out.extend_from_slice(quote);
         }
+        // An exact DECIMAL too long for a double: its digits, as a number.
+        ValueRef::Blob(t) if !as_text && sql::decimal::is_decimal_text(t) => {
+            out.extend_from_slice(t)
+        }
         ValueRef::Text(t) | ValueRef::Blob(t) => text::write_json_text(out, t),
     }
 }
