@@ -32,6 +32,19 @@ pub(crate) fn read_segment(
     header: bool,
     batch_size: usize,
 ) -> Option<Vec<RecordBatch>> {
+    read_segment_with(segment, types, schema, header, batch_size, false)
+}
+
+/// [`read_segment`], reading an unquoted empty field as null when `empty_null` (the
+/// public API's export writes null so, and an empty string as `""`).
+pub(crate) fn read_segment_with(
+    segment: &[u8],
+    types: &[DomoType],
+    schema: &SchemaRef,
+    header: bool,
+    batch_size: usize,
+    empty_null: bool,
+) -> Option<Vec<RecordBatch>> {
     let text = simdutf8::basic::from_utf8(segment).ok()?;
     if types.is_empty() {
         return None;
@@ -50,6 +63,11 @@ pub(crate) fn read_segment(
             return None;
         }
         for (col, builder) in builders.iter_mut().enumerate() {
+            if empty_null && reader.at_field_end() {
+                builder.push_null();
+                reader.end_field(col + 1 == types.len())?;
+                continue;
+            }
             push_field(builder, &reader.field()?)?;
             reader.end_field(col + 1 == types.len())?;
         }
@@ -196,6 +214,14 @@ impl<'a> Reader<'a> {
 
     /// Steps over the separator after a field: a comma, or the record's end after its
     /// `last` field.
+    /// Whether the field at the cursor is empty and unquoted.
+    fn at_field_end(&self) -> bool {
+        matches!(
+            self.text.as_bytes().get(self.i),
+            None | Some(b',' | b'\n' | b'\r')
+        )
+    }
+
     fn end_field(&mut self, last: bool) -> Option<()> {
         let bytes = self.text.as_bytes();
         match (bytes.get(self.i), last) {
