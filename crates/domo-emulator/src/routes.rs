@@ -214,8 +214,18 @@ pub async fn schema(State(st): State<AppState>, Path(id): Path<String>) -> ApiRe
 
 // ---- query ----
 
-pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Bytes) -> ApiResult {
+pub async fn query(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
+    body: Bytes,
+) -> ApiResult {
     let v = json_body(&body, false)?;
+    let user = crate::policies::user_of(caller);
+    let rows = {
+        let (st, id) = (st.clone(), id.clone());
+        blocking(move || crate::policies::filter_for(&st, &id, &user, 1)).await?
+    };
     let sql = match v.get("sql") {
         Some(Json::String(s)) => s.clone(),
         _ => {
@@ -233,25 +243,28 @@ pub async fn query(State(st): State<AppState>, Path(id): Path<String>, body: Byt
     tokio::task::spawn_blocking(move || {
         let mut started_tx = Some(started_tx);
         let mut columns = 0;
-        let outcome = st.inner.store.query_stream(&id, &sql, &mut |event| {
-            let (bytes, rows) = match event {
-                QueryEvent::Columns { names, types } => {
-                    columns = names.len();
-                    (answer_head(&id, &names, &types), false)
+        let outcome = st
+            .inner
+            .store
+            .query_stream_of(&id, &sql, rows.as_ref(), &mut |event| {
+                let (bytes, rows) = match event {
+                    QueryEvent::Columns { names, types } => {
+                        columns = names.len();
+                        (answer_head(&id, &names, &types), false)
+                    }
+                    QueryEvent::Rows(chunk) => (chunk, true),
+                    QueryEvent::Done { num_rows } => (answer_tail(num_rows, columns), false),
+                };
+                // A client that has gone away stops the query.
+                let sent = tx.send(Ok(Bytes::from(bytes)));
+                if let Some(s) = started_tx.take_if(|_| rows) {
+                    let _ = s.send(Ok(()));
                 }
-                QueryEvent::Rows(chunk) => (chunk, true),
-                QueryEvent::Done { num_rows } => (answer_tail(num_rows, columns), false),
-            };
-            // A client that has gone away stops the query.
-            let sent = tx.send(Ok(Bytes::from(bytes)));
-            if let Some(s) = started_tx.take_if(|_| rows) {
-                let _ = s.send(Ok(()));
-            }
-            match sent {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
-            }
-        });
+                match sent {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
+                }
+            });
         if let Err(e) = outcome {
             match started_tx {
                 Some(s) => {
@@ -504,14 +517,35 @@ pub async fn commit(
 
 // ---- export ----
 
-pub async fn export(State(st): State<AppState>, Path(id): Path<String>, q: Params) -> ApiResult {
+pub async fn export(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
+    q: Params,
+) -> ApiResult {
     let q = params(q);
     let header_row = q
         .get("includeHeader")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let lookup = st.clone();
-    let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
-    Ok(csv_response(st, ds, header_row, csv::NULL))
+    let (ds, rows) = dataset_and_rows(&st, id, caller).await?;
+    Ok(csv_response(st, ds, header_row, csv::NULL, rows))
+}
+
+/// The dataset, and the PDP filter on the rows its caller reads (parameters from `?2`,
+/// after the export's rowid).
+pub(crate) async fn dataset_and_rows(
+    st: &AppState,
+    id: String,
+    caller: Option<Extension<Caller>>,
+) -> Result<(Dataset, Option<crate::policies::RowFilter>), ApiError> {
+    let user = crate::policies::user_of(caller);
+    let st = st.clone();
+    blocking(move || {
+        let ds = st.inner.store.dataset(&id)?;
+        let rows = crate::policies::filter_for(&st, &id, &user, 2)?;
+        Ok((ds, rows))
+    })
+    .await
 }
 
 /// Streams `ds` as CSV, nulls written as `null`.
@@ -520,6 +554,7 @@ pub(crate) fn csv_response(
     ds: Dataset,
     header_row: bool,
     null: &'static [u8],
+    rows: Option<crate::policies::RowFilter>,
 ) -> Response {
     // A blocking reader feeds a small channel: memory stays at a few chunks whatever
     // the dataset's size, and a client that stops reading stops the reader.
@@ -531,7 +566,11 @@ pub(crate) fn csv_response(
         }
         let mut after = i64::MIN;
         loop {
-            match st.inner.store.export_chunk(&ds, after, &mut buf, null) {
+            match st
+                .inner
+                .store
+                .export_chunk_of(&ds, after, &mut buf, null, rows.as_ref())
+            {
                 Ok((last, n)) => {
                     after = last;
                     let done = n < EXPORT_CHUNK_ROWS;

@@ -20,13 +20,15 @@ use serde_json::{Value as Json, json};
 
 use crate::csv;
 use crate::errors::ApiError;
+use crate::policies::RowFilter;
 use crate::sql;
 use crate::text;
 use crate::types::{DomoType, json_to_value, text_to_value};
-use cells::Cells;
+pub(crate) use cells::Cells;
 
 mod cells;
 mod manage;
+mod policies;
 mod public;
 mod versions;
 
@@ -583,6 +585,17 @@ impl Store {
         sql_text: &str,
         emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
     ) -> Result<(), ApiError> {
+        self.query_stream_of(id, sql_text, None, emit)
+    }
+
+    /// [`Store::query_stream`] over the rows `rows` (a PDP filter) lets through.
+    pub fn query_stream_of(
+        &self,
+        id: &str,
+        sql_text: &str,
+        rows: Option<&RowFilter>,
+        emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
+    ) -> Result<(), ApiError> {
         let reader = self.reader()?;
         let conn = &reader.conn;
         let ds = load_dataset(conn, id)?;
@@ -593,7 +606,7 @@ impl Store {
         let cap = versions::answer_row_cap(conn)?;
         let limits = &*reader.limits;
         let armed = Armed::new(limits, &ds, stored);
-        let out = query_in(conn, &ds, sql_text, cap, emit);
+        let out = query_in(conn, &ds, sql_text, rows, cap, emit);
         drop(armed);
         if limits.timed_out.load(Ordering::Relaxed) {
             // A query past its time would be as slow again if retried, so this is the
@@ -619,6 +632,7 @@ fn query_in(
     conn: &Connection,
     ds: &Dataset,
     sql_text: &str,
+    filter: Option<&RowFilter>,
     cap: usize,
     emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
 ) -> Result<(), ApiError> {
@@ -646,7 +660,11 @@ fn query_in(
         )));
     }
     drop(stmt);
-    let rows = || Cells::prepare(conn, &rewritten).map_err(invalid);
+    // Checked above as written; run over the rows a PDP filter lets through, if any.
+    let run = crate::policies::filtered_sql(sql_text, &ds.view(), filter)
+        .map_err(ApiError::bad_request)?
+        .unwrap_or_else(|| rewritten.clone());
+    let rows = || crate::policies::prepare_filtered(conn, &run, filter).map_err(invalid);
     if let Some(types) = declared.iter().copied().collect::<Option<Vec<DomoType>>>() {
         if emit(QueryEvent::Columns { names, types }).is_break() {
             return Ok(());
@@ -893,14 +911,29 @@ impl Store {
         out: &mut Vec<u8>,
         null: &[u8],
     ) -> Result<(i64, usize), ApiError> {
+        self.export_chunk_of(ds, after_rowid, out, null, None)
+    }
+
+    /// [`Store::export_chunk`] of the rows `filter` (a PDP filter, parameters from `?2`)
+    /// lets through.
+    pub fn export_chunk_of(
+        &self,
+        ds: &Dataset,
+        after_rowid: i64,
+        out: &mut Vec<u8>,
+        null: &[u8],
+        filter: Option<&RowFilter>,
+    ) -> Result<(i64, usize), ApiError> {
         let reader = self.reader()?;
-        let mut rows = Cells::prepare(
+        let only = filter.map_or_else(String::new, |f| format!(" AND ({})", f.sql));
+        let mut rows = crate::policies::prepare_filtered(
             &reader.conn,
             &format!(
-                "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
+                "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1{only} ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
                 ds.column_list(),
                 ds.data_table()
             ),
+            filter,
         )?;
         rows.bind_i64(1, after_rowid)?;
         let (mut last, mut n, from) = (after_rowid, 0, out.len());
