@@ -39,19 +39,19 @@ fn seconds(name: &str, value: f64) -> PyResult<Duration> {
 }
 
 /// The settings every way of making a client takes.
-struct Settings {
-    connect_timeout: f64,
-    read_timeout: f64,
-    deadline: Option<f64>,
-    max_answer_bytes: u64,
-    max_record_bytes: u64,
-    max_retries: u32,
-    retry_max_elapsed: f64,
-    verify_tls: bool,
-    user_agent: Option<String>,
+pub(crate) struct Settings {
+    pub connect_timeout: f64,
+    pub read_timeout: f64,
+    pub deadline: Option<f64>,
+    pub max_answer_bytes: u64,
+    pub max_record_bytes: u64,
+    pub max_retries: u32,
+    pub retry_max_elapsed: f64,
+    pub verify_tls: bool,
+    pub user_agent: Option<String>,
 }
 
-fn options(settings: Settings) -> PyResult<ClientOptions> {
+pub(crate) fn options(settings: Settings) -> PyResult<ClientOptions> {
     let Settings {
         connect_timeout,
         read_timeout,
@@ -84,17 +84,41 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The instance and developer token the environment names, or why it names none.
-fn env_credentials() -> PyResult<(String, String)> {
+/// Credentials the environment names.
+enum EnvCredentials {
+    Token(String, String),
+    /// Client id, secret, API host.
+    OAuth(String, String, String),
+}
+
+/// The credentials the environment names (a developer token first, then an OAuth
+/// client), or why it names none.
+fn env_credentials() -> PyResult<EnvCredentials> {
     let instance = env_var("DOMO_INSTANCE");
     let token = env_var("DOMO_TOKEN");
-    let oauth = env_var("DOMO_CLIENT_ID").is_some() || env_var("DOMO_CLIENT_SECRET").is_some();
+    let client_id = env_var("DOMO_CLIENT_ID");
+    let secret = env_var("DOMO_CLIENT_SECRET");
+    if instance.is_none() && token.is_none() {
+        let host = env_var("DOMO_API_HOST").unwrap_or_else(|| domo_core::DEFAULT_API_HOST.into());
+        match (client_id, secret) {
+            (Some(id), Some(secret)) => return Ok(EnvCredentials::OAuth(id, secret, host)),
+            (Some(_), None) => {
+                return Err(PyValueError::new_err(
+                    "DOMO_CLIENT_ID is set but DOMO_CLIENT_SECRET is not; set both for an \
+                     OAuth client",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "DOMO_CLIENT_SECRET is set but DOMO_CLIENT_ID is not; set both for an \
+                     OAuth client",
+                ));
+            }
+            (None, None) => {}
+        }
+    }
     match (instance, token) {
-        (Some(instance), Some(token)) => Ok((instance, token)),
-        (None, None) if oauth => Err(PyValueError::new_err(
-            "DOMO_CLIENT_ID/DOMO_CLIENT_SECRET are set, but OAuth client credentials are not \
-             supported by this version yet; set DOMO_INSTANCE and DOMO_TOKEN (a developer token)",
-        )),
+        (Some(instance), Some(token)) => Ok(EnvCredentials::Token(instance, token)),
         (Some(_), None) => Err(PyValueError::new_err(
             "DOMO_INSTANCE is set but DOMO_TOKEN is not; set DOMO_TOKEN to a developer token",
         )),
@@ -104,7 +128,9 @@ fn env_credentials() -> PyResult<(String, String)> {
         )),
         (None, None) => Err(PyValueError::new_err(
             "no Domo credentials in the environment: set DOMO_INSTANCE (an instance name or \
-             a base URL) and DOMO_TOKEN (a developer token)",
+             a base URL) and DOMO_TOKEN (a developer token), or DOMO_CLIENT_ID and \
+             DOMO_CLIENT_SECRET (an OAuth client of the public API; DOMO_API_HOST optional, \
+             api.domo.com by default)",
         )),
     }
 }
@@ -241,7 +267,26 @@ impl PyClient {
         verify_tls: bool,
         user_agent: Option<String>,
     ) -> PyResult<Self> {
-        let (instance, token) = env_credentials()?;
+        let (instance, token) = match env_credentials()? {
+            EnvCredentials::Token(instance, token) => (instance, token),
+            EnvCredentials::OAuth(id, secret, host) => {
+                let options = options(Settings {
+                    connect_timeout,
+                    read_timeout,
+                    deadline,
+                    max_answer_bytes,
+                    max_record_bytes,
+                    max_retries,
+                    retry_max_elapsed,
+                    verify_tls,
+                    user_agent,
+                })?;
+                let scopes = vec!["data".to_owned()];
+                let inner = domo_core::Client::oauth(&id, &secret, &scopes, &host, &options)
+                    .map_err(to_py)?;
+                return Ok(PyClient { inner });
+            }
+        };
         Self::new(
             &instance,
             Some(token),
@@ -267,6 +312,7 @@ impl PyClient {
         let auth = match self.inner.credentials() {
             Credentials::DeveloperToken(_) => "developer token",
             Credentials::SessionToken(_) => "session token",
+            Credentials::OAuth(_) => "OAuth client",
             Credentials::None => "no credentials",
         };
         format!("Client({:?}, {auth})", self.inner.base_url())

@@ -34,7 +34,7 @@ use domo_core::versions::{DATA_VERSION_COLUMNS, DEFAULT_MAX_ITEMS, PARTITION_COL
 /// A Domo dataset, addressed by id.
 #[pyclass(module = "domo_datasets._domo", name = "Dataset", frozen)]
 pub struct PyDataset {
-    inner: domo_core::Dataset,
+    pub(crate) inner: domo_core::Dataset,
 }
 
 impl PyDataset {
