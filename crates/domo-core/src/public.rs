@@ -347,7 +347,11 @@ impl Client {
         }
         if !self.is_public_api() {
             return match dataset_id {
-                Some(id) => Ok(vec![self.dataset(id)?.stream().await?.get().await?]),
+                // Boxed: on the public API, finding a dataset's stream lists streams.
+                Some(id) => {
+                    let stream = Box::pin(self.dataset(id)?.stream()).await?;
+                    Ok(vec![stream.get().await?])
+                }
                 None => Err(public_only("Listing every stream (client.streams())")),
             };
         }
