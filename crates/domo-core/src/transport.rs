@@ -368,12 +368,8 @@ impl Transport {
                 (secret_header("X-DOMO-Authentication", s.expose()), None)
             }
             Credentials::OAuth(o) => {
-                // Boxed: the token request is itself sent by this transport.
-                let request: std::pin::Pin<
-                    Box<dyn std::future::Future<Output = Result<(Secret, Duration)>> + Send + '_>,
-                > = Box::pin(self.request_token(o));
                 let token = o
-                    .access_token(refused, || request)
+                    .access_token(refused, || self.request_token(o))
                     .await
                     .map_err(|e| self.scrub(e))?;
                 let value = format!("Bearer {}", token.expose());
@@ -401,9 +397,22 @@ impl Transport {
             "Basic {}",
             base64_encode(format!("{}:{}", oauth.client_id(), oauth.secret().expose()).as_bytes())
         );
-        let auth = (secret_header("Authorization", &basic), None);
-        let response = self.send_retrying(&call, Some(auth)).await?;
+        // Sent once, without the retry loop (which asks for tokens itself).
+        let response = self
+            .send_once(&call, secret_header("Authorization", &basic))
+            .await
+            .map_err(|e| transport_error(e, &call.info()))?;
         let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let content_type = header_text(&response, CONTENT_TYPE);
+            let body = read_error_body(response).await;
+            return Err(error::from_response(
+                status,
+                &content_type,
+                &body,
+                call.info(),
+            ));
+        }
         let content_type = header_text(&response, CONTENT_TYPE);
         let body = response
             .bytes()

@@ -904,6 +904,7 @@ impl Store {
     /// written as `null`; returns the rowid the next chunk starts after (that of the last
     /// row, when the chunk is full: otherwise there is no next chunk) and the number of
     /// rows.
+    #[cfg(test)]
     pub fn export_chunk(
         &self,
         ds: &Dataset,
