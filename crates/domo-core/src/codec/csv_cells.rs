@@ -25,6 +25,7 @@ use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
 /// Reads `segment` (whole records; the header row first if `header`) into batches of at
 /// most `batch_size` rows of `schema`, whose columns have `types`; `None` if arrow-csv has
 /// to read it.
+#[cfg(test)]
 pub(crate) fn read_segment(
     segment: &[u8],
     types: &[DomoType],
