@@ -65,6 +65,9 @@ impl Dataset {
 
     /// The dataset's metadata object, as Domo sends it.
     pub async fn metadata(&self) -> Result<serde_json::Value> {
+        if self.client.is_public_api() {
+            return self.public_metadata().await;
+        }
         let url = self.url(
             &["api", "data", "v3", "datasources"],
             &[],
@@ -83,6 +86,10 @@ impl Dataset {
 
     /// The dataset's columns, in order, with hidden columns if `include_hidden`.
     pub async fn schema_with(&self, include_hidden: bool) -> Result<Vec<Column>> {
+        // The public API's DataSet object lists the columns a query can read.
+        if self.client.is_public_api() {
+            return self.public_schema().await;
+        }
         let url = self.url(
             &["api", "query", "v1", "datasources"],
             &["schema", "indexed"],
@@ -148,7 +155,11 @@ impl Dataset {
         if sql.trim().is_empty() {
             return Err(Error::invalid("the SQL is empty"));
         }
-        let url = self.url(&["api", "query", "v1", "execute"], &[], &[]);
+        let url = if self.client.is_public_api() {
+            self.public_query_url()
+        } else {
+            self.url(&["api", "query", "v1", "execute"], &[], &[])
+        };
         let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
         // A query changes nothing, so a lost answer may be asked for again.
         call.idempotent = true;

@@ -10,7 +10,10 @@ pub mod datasets;
 pub mod error;
 pub mod export;
 pub mod indexes;
+pub mod oauth;
+pub mod policies;
 pub mod properties;
+pub mod public;
 pub mod query_pages;
 pub mod retry;
 pub mod schema_check;
@@ -29,6 +32,7 @@ pub use batches::BatchStream;
 pub use client::Client;
 pub use datasets::{Dataset, QueryAnswer};
 pub use error::{ApiError, ApiErrorKind, Error, RequestInfo, Result};
+pub use oauth::{DEFAULT_API_HOST, OAuth};
 pub use retry::RetryPolicy;
 pub use streams::Stream;
 pub use transport::{

@@ -101,6 +101,14 @@ impl Client {
         sort: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<Value>> {
+        if limit == Some(0) {
+            return Err(Error::invalid(
+                "limit must be at least 1; leave it out for every dataset",
+            ));
+        }
+        if self.is_public_api() {
+            return self.public_datasets(name_like, sort, limit).await;
+        }
         let filters = match name_like {
             Some(text) => vec![json!({
                 "field": "name_sort",
@@ -195,6 +203,9 @@ impl Client {
 impl Dataset {
     /// Deletes the dataset and its data for good.
     pub async fn delete(&self) -> Result<()> {
+        if self.client.is_public_api() {
+            return self.public_delete().await;
+        }
         let url = self.url(
             &["api", "data", "v3", "datasources"],
             &[],
