@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -27,10 +28,10 @@ Call = Callable[..., Any]
 def call(request: pytest.FixtureRequest) -> Call:
     """``call(obj, "name", *args, **kw)`` runs ``obj.name(...)`` or ``obj.name_async(...)``."""
 
-    def run(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    def run(obj: Any, method: str, /, *args: Any, **kwargs: Any) -> Any:
         if request.param == "sync":
-            return getattr(obj, name)(*args, **kwargs)
-        return asyncio.run(getattr(obj, f"{name}_async")(*args, **kwargs))
+            return getattr(obj, method)(*args, **kwargs)
+        return asyncio.run(getattr(obj, f"{method}_async")(*args, **kwargs))
 
     return run
 
@@ -139,6 +140,98 @@ def test_neither_secret_nor_token_shows_in_errors(domo: LocalDomo, oauth: dd.Cli
     assert JWT_HEADER not in repr(oauth)
 
 
+BLOCKED_PAGE = "<html><head><title>Domo - Blocked</title></head><body>blocked</body></html>"
+
+OAUTH_ERROR_KINDS = [
+    "wrong secret",
+    "not found",
+    "bad sql",
+    "server error",
+    "rate limited",
+    "forbidden",
+    "refused twice",
+    "blocked page",
+    "dropped",
+    "timeout",
+    "failed commit",
+]
+
+
+def _oauth_failure(domo: LocalDomo, kind: str) -> Callable[[], object]:
+    """A call on an OAuth client (no retries) that fails with one kind of error."""
+    client = dd.Client.oauth(domo.email, SECRET, api_host=domo.url, max_retries=0)
+    ds = client.create_dataset("errors", SMALL)
+    ds.upload(pa.table({"id": pa.array([1, 2], pa.int64()), "code": ["a", None]}))
+    meta = f"/v1/datasets/{ds.id}"
+    query = f"/v1/datasets/query/execute/{ds.id}"
+
+    def fault(path: str, **kwargs: Any) -> None:
+        domo.inject_fault(path, **kwargs)
+
+    table = pa.table({"id": pa.array([9], pa.int64()), "code": ["z"]})
+    slow = dd.Client.oauth(domo.email, SECRET, api_host=domo.url, max_retries=0, read_timeout=0.3)
+    return {
+        "wrong secret": lambda: dd.Client.oauth(domo.email, SECRET + "-x", api_host=domo.url),
+        "not found": lambda: client.dataset("00000000-0000-4000-8000-000000000000").metadata(),
+        "bad sql": lambda: ds.query("SELEC nonsense"),
+        "server error": lambda: (fault(meta, method="GET", status=500), ds.metadata()),
+        "rate limited": lambda: (
+            fault(query, method="POST", status=429, retry_after=0),
+            ds.query("SELECT 1 FROM table"),
+        ),
+        "forbidden": lambda: (fault(meta, method="GET", status=403), ds.metadata()),
+        "refused twice": lambda: (
+            fault(meta, method="GET", status=401, count=2, body=f"no {SECRET}"),
+            ds.metadata(),
+        ),
+        "blocked page": lambda: (
+            fault(query, method="POST", status=200, body=BLOCKED_PAGE, content_type="text/html"),
+            ds.query("SELECT 1 FROM table"),
+        ),
+        "dropped": lambda: (fault(meta, method="GET", drop=True), ds.metadata()),
+        "timeout": lambda: (
+            fault(meta, method="GET", delay_ms=2000),
+            slow.dataset(ds.id).metadata(),
+        ),
+        "failed commit": lambda: (
+            fault("/v1/streams/*/executions/*/commit", method="PUT", status=500),
+            ds.upload(table),
+        ),
+    }[kind]
+
+
+@pytest.mark.parametrize("kind", OAUTH_ERROR_KINDS)
+def test_secret_and_access_token_never_in_errors_or_logs(
+    domo: LocalDomo, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    domo.reset()
+    with caplog.at_level(logging.DEBUG, logger="domo_datasets"):
+        dd.refresh_log_levels()
+        failing = _oauth_failure(domo, kind)
+        with pytest.raises(dd.DomoError) as info:
+            failing()
+    dd.refresh_log_levels()
+    domo.clear_faults()
+    err = info.value
+    texts = [
+        str(err),
+        repr(err),
+        str(err.args),
+        err.message,
+        err.url or "",
+        err.body or "",
+        err.status_reason or "",
+        str(err.__cause__ or ""),
+        str(err.__context__ or ""),
+        *(r.getMessage() for r in caplog.records),
+    ]
+    for text in texts:
+        assert SECRET not in text, (kind, text)
+        assert JWT_HEADER not in text, (kind, text)
+    if kind != "wrong secret":
+        assert err.url is not None and err.url.startswith(domo.url + "/v1/")
+
+
 # -- datasets over /v1 -----------------------------------------------------------------------
 
 
@@ -166,11 +259,11 @@ def test_create_metadata_schema_rename_and_delete(
 
 def test_upload_goes_through_the_streams_api(domo: LocalDomo, oauth: dd.Client, call: Call) -> None:
     ds = oauth.create_dataset("streamed", SMALL)
-    n = 5000
+    n = 30_000
     table = pa.table({"id": pa.array(range(n), pa.int64()), "code": [f"c{i}" for i in range(n)]})
     domo.clear_requests()
-    # Small parts, so that there are several.
-    result = call(ds, "upload", table, part_size=16 * 1024)
+    # The smallest parts (about 290 kB of CSV in all), so that there are several.
+    result = call(ds, "upload", table, part_size=64 * 1024)
     assert result["rows"] == n
     parts = domo.requests("/v1/streams/*/executions/*/part/*")
     numbers = sorted(int(r["path"].rsplit("/", 1)[1]) for r in parts)

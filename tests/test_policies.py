@@ -32,10 +32,10 @@ BOB = {"id": 28, "email": "bob@local.domo", "password": "bob-pw-2", "token": "bo
 def call(request: pytest.FixtureRequest) -> Call:
     """``call(obj, "name", *args, **kw)`` runs ``obj.name(...)`` or ``obj.name_async(...)``."""
 
-    def run(obj: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    def run(obj: Any, method: str, /, *args: Any, **kwargs: Any) -> Any:
         if request.param == "sync":
-            return getattr(obj, name)(*args, **kwargs)
-        return asyncio.run(getattr(obj, f"{name}_async")(*args, **kwargs))
+            return getattr(obj, method)(*args, **kwargs)
+        return asyncio.run(getattr(obj, f"{method}_async")(*args, **kwargs))
 
     return run
 

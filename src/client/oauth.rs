@@ -26,7 +26,10 @@ pub(crate) fn oauth_client(
 
 twins! {
     impl PyClient as Client {
-        #[pyo3(signature = (client_id, client_secret, *, scopes=vec!["data".to_string()], api_host=domo_core::DEFAULT_API_HOST.to_string(), connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None))]
+        #[pyo3(
+            signature = (client_id, client_secret, *, scopes=vec!["data".to_string()], api_host=domo_core::DEFAULT_API_HOST.to_string(), connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=true, user_agent=None),
+            text_signature = "(client_id, client_secret, *, scopes=['data'], api_host='api.domo.com', connect_timeout=10.0, read_timeout=300.0, deadline=None, max_answer_bytes=2147483648, max_record_bytes=67108864, max_retries=5, retry_max_elapsed=120.0, verify_tls=True, user_agent=None)"
+        )]
         static fn oauth / oauth_async(
             client_id: String,
             client_secret: String,

@@ -20,7 +20,10 @@ twins! {
             async move { ds.policy(policy_id).await }
         }
 
-        #[pyo3(signature = (name, *, filters, users=None, groups=None, r#type="user".to_string()))]
+        #[pyo3(
+            signature = (name, *, filters, users=None, groups=None, r#type="user".to_string()),
+            text_signature = "(self, name, *, filters, users=None, groups=None, type='user')"
+        )]
         fn create_policy / create_policy_async(
             &self,
             name: String,
