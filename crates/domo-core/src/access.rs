@@ -1,6 +1,7 @@
 //! Who can use a dataset: the access list, sharing, revoking, removing users, and the
 //! owner. Inputs are checked against the values the API accepts before anything is sent.
 
+use crate::routes::instance;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -102,7 +103,7 @@ impl Dataset {
     }
 
     fn v3(&self, suffix: &[&str]) -> url::Url {
-        self.url(&["api", "data", "v3", "datasources"], suffix, &[])
+        self.url(instance::DATASOURCES_V3, suffix, &[])
     }
 
     /// Users and groups with access to the dataset, each `{"id", "type", "name",

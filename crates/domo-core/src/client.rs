@@ -1,5 +1,6 @@
 //! `Client` (one instance, one connection pool) and login.
 
+use crate::routes::instance;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -45,14 +46,15 @@ impl Client {
             return Err(Error::invalid("password is empty"));
         }
         let anonymous = Transport::new(instance, Credentials::None, options)?;
-        let url = anonymous.url(&["api", "content", "v2", "authentication"], &[]);
+        let url = anonymous.url(instance::AUTHENTICATION, &[]);
         // Logging in twice is harmless, so a lost answer may be retried.
-        let mut call = Call::new(Method::POST, url).json(&json!({
+        let call = Call::new(Method::POST, url)
+            .json(&json!({
             "method": "password",
             "emailAddress": email,
             "password": password,
-        }))?;
-        call.idempotent = true;
+            }))?
+            .idempotent();
 
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -137,9 +139,7 @@ impl Client {
             return Err(Error::invalid("the dataset name is empty"));
         }
         validate_columns(columns)?;
-        let url = self
-            .transport
-            .url(&["api", "data", "v2", "datasources"], &[]);
+        let url = self.transport.url(instance::DATASOURCES_V2, &[]);
         let mut body = json!({
             "userDefinedType": "api",
             "dataSourceName": name,

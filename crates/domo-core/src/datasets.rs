@@ -1,6 +1,7 @@
 //! A dataset: metadata, schema and SQL queries. Exports and uploads live in their own
 //! modules.
 
+use crate::routes::instance;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
@@ -69,7 +70,7 @@ impl Dataset {
             return self.public_metadata().await;
         }
         let url = self.url(
-            &["api", "data", "v3", "datasources"],
+            instance::DATASOURCES_V3,
             &[],
             &[("part", "core,rowcolcount")],
         );
@@ -91,7 +92,7 @@ impl Dataset {
             return self.public_schema().await;
         }
         let url = self.url(
-            &["api", "query", "v1", "datasources"],
+            instance::QUERY_DATASOURCES,
             &["schema", "indexed"],
             &[(
                 "includeHidden",
@@ -158,11 +159,12 @@ impl Dataset {
         let url = if self.client.is_public_api() {
             self.public_query_url()
         } else {
-            self.url(&["api", "query", "v1", "execute"], &[], &[])
+            self.url(instance::QUERY_EXECUTE, &[], &[])
         };
-        let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
         // A query changes nothing, so a lost answer may be asked for again.
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url)
+            .json(&json!({ "sql": sql }))?
+            .idempotent();
         let mut answer = self.client.transport.send(&call).await?;
         let row_cap = answer
             .header(ANSWER_ROW_CAP_HEADER)

@@ -5,6 +5,7 @@
 //! consumer takes batches, and dropping the stream stops it. The CSV is cut into segments
 //! of whole records, decoded side by side on all cores and handed on in order.
 
+use crate::routes::instance;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,7 +32,7 @@ impl Dataset {
             self.public_export_url()
         } else {
             self.url(
-                &["api", "data", "v2", "datasources"],
+                instance::DATASOURCES_V2,
                 &["dataversions", "latest"],
                 &[("includeHeader", "true")],
             )

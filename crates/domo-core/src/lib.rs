@@ -16,6 +16,7 @@ pub mod properties;
 pub mod public;
 pub mod query_pages;
 pub mod retry;
+mod routes;
 pub mod schema_check;
 pub mod search;
 pub mod streams;

@@ -1,6 +1,7 @@
 //! What is known about a dataset beyond its data: metadata parts, details, properties,
 //! history, copy status and log, cards, and the stored query, SQL, data and dataflow.
 
+use crate::routes::instance;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -83,7 +84,7 @@ fn list_of(answer: Value, key: &str) -> Vec<Value> {
 
 impl Dataset {
     fn v2(&self, suffix: &[&str]) -> url::Url {
-        self.url(&["api", "data", "v2", "datasources"], suffix, &[])
+        self.url(instance::DATASOURCES_V2, suffix, &[])
     }
 
     async fn get_json(&self, url: url::Url) -> Result<Value> {
@@ -96,11 +97,7 @@ impl Dataset {
     /// The metadata with these parts (see `METADATA_PARTS`).
     pub async fn metadata_parts(&self, parts: &[String]) -> Result<Value> {
         let part = check_parts(parts)?;
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &[],
-            &[("part", &part)],
-        );
+        let url = self.url(instance::DATASOURCES_V3, &[], &[("part", &part)]);
         self.get_json(url).await
     }
 
@@ -117,7 +114,7 @@ impl Dataset {
         if let Some(k) = properties.keys().find(|k| k.trim().is_empty()) {
             return Err(Error::invalid(format!("property name {k:?} is empty")));
         }
-        let url = self.url(&["api", "data", "v3", "datasources"], &["properties"], &[]);
+        let url = self.url(instance::DATASOURCES_V3, &["properties"], &[]);
         let call = Call::new(Method::PUT, url).json(&Value::Object(properties))?;
         self.send_change(call).await
     }
@@ -152,7 +149,7 @@ impl Dataset {
     /// Cards built on the dataset, with their drill paths if `drill`.
     pub async fn cards(&self, drill: bool) -> Result<Vec<Value>> {
         let url = self.url(
-            &["api", "content", "v1", "datasources"],
+            instance::CONTENT_DATASOURCES,
             &["cards"],
             &[("drill", if drill { "true" } else { "false" })],
         );

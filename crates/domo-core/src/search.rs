@@ -2,6 +2,7 @@
 //! through the instance API's search (`POST /api/search/v1/query`, the route Domo's Data
 //! Center list uses; body and answer as in domolibrary's datacenter search).
 
+use crate::routes::instance;
 use std::collections::HashSet;
 
 use reqwest::Method;
@@ -123,7 +124,7 @@ impl Client {
                 "limit must be at least 1; leave it out for every dataset",
             ));
         }
-        let url = self.transport.url(&["api", "search", "v1", "query"], &[]);
+        let url = self.transport.url(instance::SEARCH, &[]);
         let mut out: Vec<Value> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         loop {
@@ -140,8 +141,9 @@ impl Client {
                 body["sort"] = json!({"isRelevance": false, "fieldSorts": [sort]});
             }
             // A search changes nothing, so a lost answer may be asked for again.
-            let mut call = Call::new(Method::POST, url.clone()).json(&body)?;
-            call.idempotent = true;
+            let call = Call::new(Method::POST, url.clone())
+                .json(&body)?
+                .idempotent();
             let answer: Value = self.transport.json(&call).await?;
             let page = list_in(answer, &["searchObjects"], &call)?;
             let got = page.len();
@@ -206,11 +208,7 @@ impl Dataset {
         if self.client.is_public_api() {
             return self.public_delete().await;
         }
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &[],
-            &[("deleteMethod", "hard")],
-        );
+        let url = self.url(instance::DATASOURCES_V3, &[], &[("deleteMethod", "hard")]);
         // Sent once: after a lost answer the dataset may be gone, and a second DELETE
         // would report a 404 for a deletion that worked.
         let call = Call::new(Method::DELETE, url).once();

@@ -1,6 +1,7 @@
 //! Streams (Domo's connectors feeding a dataset): create, read, update, execute, and
 //! their execution history, on the instance API (`/api/data/v1/streams`).
 
+use crate::routes::instance;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -348,7 +349,7 @@ impl Client {
     /// Creates a connector stream and its dataset. Returns the stream and Domo's answer.
     pub async fn create_stream(&self, spec: &StreamSpec) -> Result<(Stream, Value)> {
         let body = spec.body()?;
-        let url = self.transport.url(&["api", "data", "v1", "streams"], &[]);
+        let url = self.transport.url(instance::STREAMS, &[]);
         let call = Call::new(Method::POST, url).json(&body)?.once();
         let answer = json_or_empty(&self.transport, &call).await?;
         let id = stream_id_of(&answer).ok_or_else(|| {
@@ -386,9 +387,7 @@ impl Dataset {
                 status: 200,
                 request: crate::error::RequestInfo {
                     method: "GET".into(),
-                    url: self
-                        .url(&["api", "data", "v3", "datasources"], &[], &[])
-                        .to_string(),
+                    url: self.url(instance::DATASOURCES_V3, &[], &[]).to_string(),
                 },
                 body: None,
             }),
@@ -411,8 +410,10 @@ impl Stream {
 
     fn url(&self, suffix: &[&str]) -> url::Url {
         let id = self.id.to_string();
-        let segments: Vec<&str> = ["api", "data", "v1", "streams", id.as_str()]
-            .into_iter()
+        let segments: Vec<&str> = instance::STREAMS
+            .iter()
+            .copied()
+            .chain([id.as_str()])
             .chain(suffix.iter().copied())
             .collect();
         self.client.transport.url(&segments, &[])

@@ -1,5 +1,6 @@
 //! A dataset's tags: read, add, remove.
 
+use crate::routes::instance;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -22,7 +23,7 @@ pub(crate) fn check_tags(tags: &[String]) -> Result<()> {
 
 impl Dataset {
     fn tags_url(&self) -> url::Url {
-        self.url(&["api", "data", "ui", "v3", "datasources"], &["tags"], &[])
+        self.url(instance::DATASOURCES_UI_V3, &["tags"], &[])
     }
 
     /// The dataset's tags.
@@ -60,8 +61,9 @@ impl Dataset {
             return Ok(());
         }
         // Posting the same whole list again leaves the same tags: safe to repeat.
-        let mut call = Call::new(Method::POST, self.tags_url()).json(&merged)?;
-        call.idempotent = true;
+        let call = Call::new(Method::POST, self.tags_url())
+            .json(&merged)?
+            .idempotent();
         self.send_change(call).await
     }
 

@@ -2,6 +2,7 @@
 //! bounded), searching, deleting; and the small JSON-records-to-Arrow helper that turns
 //! these listings into tables.
 
+use crate::routes::instance;
 use std::future::Future;
 
 use reqwest::Method;
@@ -167,11 +168,7 @@ where
 impl Dataset {
     /// Every data version of the dataset, with details.
     pub async fn data_versions(&self) -> Result<Vec<Value>> {
-        let url = self.url(
-            &["api", "data", "v3", "datasources"],
-            &["dataversions", "details"],
-            &[],
-        );
+        let url = self.url(instance::DATASOURCES_V3, &["dataversions", "details"], &[]);
         let call = Call::new(Method::GET, url);
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["versions", "dataVersions", "list"], &call)
@@ -179,7 +176,7 @@ impl Dataset {
 
     /// The dataset's partition tags (no row counts).
     pub async fn partitions(&self) -> Result<Vec<Value>> {
-        let url = self.url(&["api", "query", "v1", "datasources"], &["partition"], &[]);
+        let url = self.url(instance::QUERY_DATASOURCES, &["partition"], &[]);
         let call = Call::new(Method::GET, url);
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["partitions", "list"], &call)
@@ -202,14 +199,9 @@ impl Dataset {
             "limit": limit,
             "offset": offset,
         });
-        let url = self.url(
-            &["api", "query", "v1", "datasources"],
-            &["partition", "list"],
-            &[],
-        );
-        let mut call = Call::new(Method::POST, url).json(&body)?;
+        let url = self.url(instance::QUERY_DATASOURCES, &["partition", "list"], &[]);
         // A search changes nothing.
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url).json(&body)?.idempotent();
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["partitions", "list", "results"], &call)
     }
@@ -261,8 +253,7 @@ impl Dataset {
             "dataSourceId": self.id,
             "versionWindow": {"type": "EXPRESSION", "expression": expression},
         });
-        let mut call = Call::new(Method::POST, url).json(&body)?;
-        call.idempotent = true;
+        let call = Call::new(Method::POST, url).json(&body)?.idempotent();
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["dataVersions", "versions", "list"], &call)
     }
@@ -286,7 +277,7 @@ impl Dataset {
     pub async fn delete_data_version(&self, partition: &str) -> Result<Value> {
         validate_tag("partition tag or data version", partition)?;
         let url = self.url(
-            &["api", "query", "v1", "datasources"],
+            instance::QUERY_DATASOURCES,
             &["tag", partition, "data"],
             &[],
         );
@@ -296,11 +287,7 @@ impl Dataset {
     /// Removes a partition tag from the dataset.
     pub async fn delete_partition(&self, partition: &str) -> Result<Value> {
         validate_tag("partition tag", partition)?;
-        let url = self.url(
-            &["api", "query", "v1", "datasources"],
-            &["partition", partition],
-            &[],
-        );
+        let url = self.url(instance::QUERY_DATASOURCES, &["partition", partition], &[]);
         json_or_empty(&self.client.transport, &Call::new(Method::DELETE, url)).await
     }
 }
