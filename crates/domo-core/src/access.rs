@@ -1,6 +1,7 @@
 //! Who can use a dataset: the access list, sharing, revoking, removing users, and the
 //! owner. Inputs are checked against the values the API accepts before anything is sent.
 
+use crate::answers::list_in;
 use crate::routes::instance;
 use reqwest::Method;
 use serde::Serialize;
@@ -72,8 +73,6 @@ fn non_empty<T>(what: &str, items: &[T]) -> Result<()> {
     Ok(())
 }
 
-/// The entries of an access list in either shape Domo sends: `{"list": [...]}` (the live
-/// service) or `{"permissions": [...]}`, or a bare array.
 /// The access list as a table.
 pub const PERMISSION_COLUMNS: &[RecordColumn] = &[
     col("id", &["id"], FieldKind::Text),
@@ -81,20 +80,6 @@ pub const PERMISSION_COLUMNS: &[RecordColumn] = &[
     col("name", &["name", "displayName"], FieldKind::Text),
     col("access_level", &["accessLevel"], FieldKind::Text),
 ];
-
-pub(crate) fn access_entries(answer: Value) -> Vec<Value> {
-    match answer {
-        Value::Array(items) => items,
-        Value::Object(mut map) => ["list", "permissions"]
-            .iter()
-            .find_map(|k| match map.remove(*k) {
-                Some(Value::Array(items)) => Some(items),
-                _ => None,
-            })
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    }
-}
 
 impl Dataset {
     /// Sends a change whose answer carries nothing of use.
@@ -111,7 +96,8 @@ impl Dataset {
     pub async fn permissions(&self) -> Result<Vec<Value>> {
         let call = Call::new(Method::GET, self.v3(&["permissions"]));
         let answer: Value = self.client.transport.json(&call).await?;
-        Ok(access_entries(answer))
+        // `{"list": [...]}` (the live service) or `{"permissions": [...]}`.
+        list_in(answer, &["list", "permissions"], &call)
     }
 
     /// Sets these permissions (others are kept).
@@ -216,17 +202,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("REPORT_VIEW_PAGE"), "{err}");
-    }
-
-    #[test]
-    fn both_access_list_shapes_are_read() {
-        let e = json!({"id": "1", "type": "USER", "accessLevel": "CO_OWNER"});
-        assert_eq!(
-            access_entries(json!({"list": [e], "totalUserCount": 1})),
-            vec![e.clone()]
-        );
-        assert_eq!(access_entries(json!({"permissions": [e]})), vec![e.clone()]);
-        assert_eq!(access_entries(json!([e])), vec![e]);
-        assert!(access_entries(json!({})).is_empty());
     }
 }

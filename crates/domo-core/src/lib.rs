@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod alter;
+mod answers;
 pub mod batches;
 pub mod client;
 pub mod codec;

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::answers::list_in;
 use crate::client::Client;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
@@ -15,7 +16,6 @@ use crate::streams::Stream;
 use crate::transport::Call;
 use crate::types::{Column, DomoType, validate_columns};
 use crate::upload::UploadOptions;
-use crate::versions::list_in;
 
 /// The public API serves lists 50 at a time.
 pub const PUBLIC_PAGE: usize = 50;

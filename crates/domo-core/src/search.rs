@@ -8,12 +8,12 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use crate::answers::list_in;
 use crate::client::Client;
 use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::transport::Call;
-use crate::versions::list_in;
 
 /// The most results the search answers at once.
 pub const SEARCH_PAGE: usize = 100;

@@ -5,12 +5,13 @@ use crate::routes::instance;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
+use crate::answers::list_in;
 use crate::client::Client;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::transport::Call;
 use crate::types::{Column, validate_columns};
-use crate::versions::{json_or_empty, list_in};
+use crate::versions::json_or_empty;
 
 /// A Domo stream, addressed by its numeric id.
 #[derive(Debug, Clone)]

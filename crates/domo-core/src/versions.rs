@@ -2,6 +2,7 @@
 //! bounded), searching, deleting; and the small JSON-records-to-Arrow helper that turns
 //! these listings into tables.
 
+use crate::answers::list_in;
 use crate::routes::instance;
 use std::future::Future;
 
@@ -94,35 +95,6 @@ pub(crate) async fn json_or_empty(transport: &Transport, call: &Call) -> Result<
         return Ok(json!({}));
     }
     decode_json(&body, &content_type, status, call)
-}
-
-/// The list in an answer that is a list, or an object holding one under one of `keys`.
-pub(crate) fn list_in(answer: Value, keys: &[&str], call: &Call) -> Result<Vec<Value>> {
-    match answer {
-        Value::Array(items) => Ok(items),
-        Value::Object(mut map) => {
-            for key in keys {
-                if let Some(Value::Array(items)) = map.remove(*key) {
-                    return Ok(items);
-                }
-            }
-            Err(Error::UnexpectedResponse {
-                message: format!(
-                    "expected a list (or an object with {}) in Domo's answer",
-                    keys.join(" or ")
-                ),
-                status: 200,
-                request: call.info(),
-                body: None,
-            })
-        }
-        _ => Err(Error::UnexpectedResponse {
-            message: "expected a list in Domo's answer".into(),
-            status: 200,
-            request: call.info(),
-            body: None,
-        }),
-    }
 }
 
 /// Fetches pages of `page_size` from offset 0 until a short page, collecting at most
