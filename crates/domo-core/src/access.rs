@@ -1,8 +1,6 @@
 //! Who can use a dataset: the access list, sharing, revoking, removing users, and the
 //! owner. Inputs are checked against the values the API accepts before anything is sent.
 
-use crate::answers::list_in;
-use crate::routes::instance;
 use reqwest::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -73,6 +71,8 @@ fn non_empty<T>(what: &str, items: &[T]) -> Result<()> {
     Ok(())
 }
 
+/// The entries of an access list in either shape Domo sends: `{"list": [...]}` (the live
+/// service) or `{"permissions": [...]}`, or a bare array.
 /// The access list as a table.
 pub const PERMISSION_COLUMNS: &[RecordColumn] = &[
     col("id", &["id"], FieldKind::Text),
@@ -81,6 +81,20 @@ pub const PERMISSION_COLUMNS: &[RecordColumn] = &[
     col("access_level", &["accessLevel"], FieldKind::Text),
 ];
 
+pub(crate) fn access_entries(answer: Value) -> Vec<Value> {
+    match answer {
+        Value::Array(items) => items,
+        Value::Object(mut map) => ["list", "permissions"]
+            .iter()
+            .find_map(|k| match map.remove(*k) {
+                Some(Value::Array(items)) => Some(items),
+                _ => None,
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
 impl Dataset {
     /// Sends a change whose answer carries nothing of use.
     pub(crate) async fn send_change(&self, call: Call) -> Result<()> {
@@ -88,7 +102,7 @@ impl Dataset {
     }
 
     fn v3(&self, suffix: &[&str]) -> url::Url {
-        self.url(instance::DATASOURCES_V3, suffix, &[])
+        self.url(&["api", "data", "v3", "datasources"], suffix, &[])
     }
 
     /// Users and groups with access to the dataset, each `{"id", "type", "name",
@@ -96,8 +110,7 @@ impl Dataset {
     pub async fn permissions(&self) -> Result<Vec<Value>> {
         let call = Call::new(Method::GET, self.v3(&["permissions"]));
         let answer: Value = self.client.transport.json(&call).await?;
-        // `{"list": [...]}` (the live service) or `{"permissions": [...]}`.
-        list_in(answer, &["list", "permissions"], &call)
+        Ok(access_entries(answer))
     }
 
     /// Sets these permissions (others are kept).
@@ -202,5 +215,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("REPORT_VIEW_PAGE"), "{err}");
+    }
+
+    #[test]
+    fn both_access_list_shapes_are_read() {
+        let e = json!({"id": "1", "type": "USER", "accessLevel": "CO_OWNER"});
+        assert_eq!(
+            access_entries(json!({"list": [e], "totalUserCount": 1})),
+            vec![e.clone()]
+        );
+        assert_eq!(access_entries(json!({"permissions": [e]})), vec![e.clone()]);
+        assert_eq!(access_entries(json!([e])), vec![e]);
+        assert!(access_entries(json!({})).is_empty());
     }
 }

@@ -1,6 +1,5 @@
 //! Altering a dataset's schema: adding, renaming and retyping columns.
 
-use crate::routes::instance;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -57,7 +56,7 @@ impl Dataset {
     /// name and their values converted; Domo refuses changes the data cannot take.
     pub async fn alter_schema(&self, columns: &[ColumnChange]) -> Result<()> {
         let body = schema_body(columns)?;
-        let url = self.url(instance::DATASOURCES_V2, &["schemas"], &[]);
+        let url = self.url(&["api", "data", "v2", "datasources"], &["schemas"], &[]);
         let call = Call::new(Method::POST, url).json(&body)?.once();
         self.send_change(call).await
     }

@@ -1,6 +1,5 @@
 //! `Client` (one instance, one connection pool) and login.
 
-use crate::routes::instance;
 use std::sync::Arc;
 
 use reqwest::Method;
@@ -46,15 +45,14 @@ impl Client {
             return Err(Error::invalid("password is empty"));
         }
         let anonymous = Transport::new(instance, Credentials::None, options)?;
-        let url = anonymous.url(instance::AUTHENTICATION, &[]);
+        let url = anonymous.url(&["api", "content", "v2", "authentication"], &[]);
         // Logging in twice is harmless, so a lost answer may be retried.
-        let call = Call::new(Method::POST, url)
-            .json(&json!({
+        let mut call = Call::new(Method::POST, url).json(&json!({
             "method": "password",
             "emailAddress": email,
             "password": password,
-            }))?
-            .idempotent();
+        }))?;
+        call.idempotent = true;
 
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -139,7 +137,9 @@ impl Client {
             return Err(Error::invalid("the dataset name is empty"));
         }
         validate_columns(columns)?;
-        let url = self.transport.url(instance::DATASOURCES_V2, &[]);
+        let url = self
+            .transport
+            .url(&["api", "data", "v2", "datasources"], &[]);
         let mut body = json!({
             "userDefinedType": "api",
             "dataSourceName": name,

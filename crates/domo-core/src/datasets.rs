@@ -1,7 +1,6 @@
 //! A dataset: metadata, schema and SQL queries. Exports and uploads live in their own
 //! modules.
 
-use crate::routes::instance;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::json;
@@ -70,7 +69,7 @@ impl Dataset {
             return self.public_metadata().await;
         }
         let url = self.url(
-            instance::DATASOURCES_V3,
+            &["api", "data", "v3", "datasources"],
             &[],
             &[("part", "core,rowcolcount")],
         );
@@ -92,7 +91,7 @@ impl Dataset {
             return self.public_schema().await;
         }
         let url = self.url(
-            instance::QUERY_DATASOURCES,
+            &["api", "query", "v1", "datasources"],
             &["schema", "indexed"],
             &[(
                 "includeHidden",
@@ -159,12 +158,11 @@ impl Dataset {
         let url = if self.client.is_public_api() {
             self.public_query_url()
         } else {
-            self.url(instance::QUERY_EXECUTE, &[], &[])
+            self.url(&["api", "query", "v1", "execute"], &[], &[])
         };
+        let mut call = Call::new(Method::POST, url).json(&json!({ "sql": sql }))?;
         // A query changes nothing, so a lost answer may be asked for again.
-        let call = Call::new(Method::POST, url)
-            .json(&json!({ "sql": sql }))?
-            .idempotent();
+        call.idempotent = true;
         let mut answer = self.client.transport.send(&call).await?;
         let row_cap = answer
             .header(ANSWER_ROW_CAP_HEADER)

@@ -5,7 +5,6 @@
 //! consumer takes batches, and dropping the stream stops it. The CSV is cut into segments
 //! of whole records, decoded side by side on all cores and handed on in order.
 
-use crate::routes::instance;
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,7 +31,7 @@ impl Dataset {
             self.public_export_url()
         } else {
             self.url(
-                instance::DATASOURCES_V2,
+                &["api", "data", "v2", "datasources"],
                 &["dataversions", "latest"],
                 &[("includeHeader", "true")],
             )

@@ -1,7 +1,6 @@
 //! Index requests: index a dataset's data versions (all eligible ones, or given ids),
 //! re-index, read progress, and wait for completion with bounded polling.
 
-use crate::routes::instance;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -108,7 +107,7 @@ impl Dataset {
     /// version. Returns Domo's answer (with the index id to follow).
     pub async fn index(&self, data_ids: &[Value]) -> Result<Value> {
         validate_data_ids(data_ids)?;
-        let url = self.url(instance::DATASOURCES_V3, &["indexes"], &[]);
+        let url = self.url(&["api", "data", "v3", "datasources"], &["indexes"], &[]);
         let call = Call::new(Method::POST, url)
             .json(&json!({ "dataIds": data_ids }))?
             .once();
@@ -119,7 +118,11 @@ impl Dataset {
     pub async fn reindex(&self, index_id: &str, data_ids: &[Value]) -> Result<Value> {
         validate_tag("index id", index_id)?;
         validate_data_ids(data_ids)?;
-        let url = self.url(instance::DATASOURCES_V3, &["indexes", index_id], &[]);
+        let url = self.url(
+            &["api", "data", "v3", "datasources"],
+            &["indexes", index_id],
+            &[],
+        );
         let call = Call::new(Method::PUT, url)
             .json(&json!({ "dataIds": data_ids, "reindex": true }))?
             .once();
@@ -130,7 +133,7 @@ impl Dataset {
     pub async fn index_status(&self, index_id: &str) -> Result<Value> {
         validate_tag("index id", index_id)?;
         let url = self.url(
-            instance::DATASOURCES_V3,
+            &["api", "data", "v3", "datasources"],
             &["indexes", index_id, "statuses"],
             &[],
         );
@@ -193,7 +196,7 @@ impl Dataset {
 
     fn status_request(&self, index_id: &str) -> crate::error::RequestInfo {
         let url = self.url(
-            instance::DATASOURCES_V3,
+            &["api", "data", "v3", "datasources"],
             &["indexes", index_id, "statuses"],
             &[],
         );

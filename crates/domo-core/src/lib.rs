@@ -3,7 +3,6 @@
 
 pub mod access;
 pub mod alter;
-mod answers;
 pub mod batches;
 pub mod client;
 pub mod codec;
@@ -17,7 +16,6 @@ pub mod properties;
 pub mod public;
 pub mod query_pages;
 pub mod retry;
-mod routes;
 pub mod schema_check;
 pub mod search;
 pub mod streams;

@@ -6,11 +6,11 @@ use reqwest::Method;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::answers::list_in;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::public::public_only;
 use crate::transport::Call;
+use crate::versions::list_in;
 
 /// The operators a filter may use.
 pub const OPERATORS: &[&str] = &[

@@ -1,8 +1,6 @@
 //! What is known about a dataset beyond its data: metadata parts, details, properties,
 //! history, copy status and log, cards, and the stored query, SQL, data and dataflow.
 
-use crate::answers::list_in;
-use crate::routes::instance;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
@@ -71,16 +69,21 @@ pub(crate) fn check_parts(parts: &[String]) -> Result<String> {
     Ok(out.join(","))
 }
 
+/// The array under `key` of an answer, or the answer itself if it is an array.
+fn list_of(answer: Value, key: &str) -> Vec<Value> {
+    match answer {
+        Value::Array(items) => items,
+        Value::Object(mut m) => match m.remove(key) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 impl Dataset {
     fn v2(&self, suffix: &[&str]) -> url::Url {
-        self.url(instance::DATASOURCES_V2, suffix, &[])
-    }
-
-    /// The list `url` answers, bare or under `key`.
-    async fn get_list(&self, url: url::Url, key: &str) -> Result<Vec<Value>> {
-        let call = Call::new(Method::GET, url);
-        let answer: Value = self.client.transport.json(&call).await?;
-        list_in(answer, &[key], &call)
+        self.url(&["api", "data", "v2", "datasources"], suffix, &[])
     }
 
     async fn get_json(&self, url: url::Url) -> Result<Value> {
@@ -93,7 +96,11 @@ impl Dataset {
     /// The metadata with these parts (see `METADATA_PARTS`).
     pub async fn metadata_parts(&self, parts: &[String]) -> Result<Value> {
         let part = check_parts(parts)?;
-        let url = self.url(instance::DATASOURCES_V3, &[], &[("part", &part)]);
+        let url = self.url(
+            &["api", "data", "v3", "datasources"],
+            &[],
+            &[("part", &part)],
+        );
         self.get_json(url).await
     }
 
@@ -110,7 +117,7 @@ impl Dataset {
         if let Some(k) = properties.keys().find(|k| k.trim().is_empty()) {
             return Err(Error::invalid(format!("property name {k:?} is empty")));
         }
-        let url = self.url(instance::DATASOURCES_V3, &["properties"], &[]);
+        let url = self.url(&["api", "data", "v3", "datasources"], &["properties"], &[]);
         let call = Call::new(Method::PUT, url).json(&Value::Object(properties))?;
         self.send_change(call).await
     }
@@ -118,7 +125,10 @@ impl Dataset {
     /// Changes to the dataset, oldest first, each `{"timestamp", "action", "user",
     /// "details"}`.
     pub async fn history(&self) -> Result<Vec<Value>> {
-        self.get_list(self.v2(&["history"]), "changes").await
+        Ok(list_of(
+            self.get_json(self.v2(&["history"])).await?,
+            "changes",
+        ))
     }
 
     /// The status of the copy that made this dataset.
@@ -128,25 +138,25 @@ impl Dataset {
 
     /// The log lines of the copy that made this dataset.
     pub async fn copy_log(&self) -> Result<Vec<String>> {
-        Ok(self
-            .get_list(self.v2(&["copy", "log"]), "log")
-            .await?
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            })
-            .collect())
+        Ok(
+            list_of(self.get_json(self.v2(&["copy", "log"])).await?, "log")
+                .into_iter()
+                .map(|v| match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                })
+                .collect(),
+        )
     }
 
     /// Cards built on the dataset, with their drill paths if `drill`.
     pub async fn cards(&self, drill: bool) -> Result<Vec<Value>> {
         let url = self.url(
-            instance::CONTENT_DATASOURCES,
+            &["api", "content", "v1", "datasources"],
             &["cards"],
             &[("drill", if drill { "true" } else { "false" })],
         );
-        self.get_list(url, "cards").await
+        Ok(list_of(self.get_json(url).await?, "cards"))
     }
 
     /// The data as `{"columns": [...], "rows": [[...], ...]}` (small datasets; use
@@ -220,5 +230,12 @@ mod tests {
         let err = check_parts(&["everything".into()]).unwrap_err().to_string();
         assert!(err.contains("rowcolcount"), "{err}");
         assert!(check_parts(&[]).is_err());
+    }
+
+    #[test]
+    fn lists_come_wrapped_or_bare() {
+        assert_eq!(list_of(json!({"changes": [1]}), "changes"), vec![json!(1)]);
+        assert_eq!(list_of(json!([1]), "changes"), vec![json!(1)]);
+        assert!(list_of(json!({}), "changes").is_empty());
     }
 }

@@ -7,15 +7,14 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::answers::list_in;
 use crate::client::Client;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
-use crate::routes::public;
 use crate::streams::Stream;
 use crate::transport::Call;
 use crate::types::{Column, DomoType, validate_columns};
 use crate::upload::UploadOptions;
+use crate::versions::list_in;
 
 /// The public API serves lists 50 at a time.
 pub const PUBLIC_PAGE: usize = 50;
@@ -33,7 +32,7 @@ pub const PUBLIC_SORT_KEYS: &[&str] = &[
 
 /// `/v1/datasets` and what follows.
 pub(crate) fn datasets_route(client: &Client, rest: &[&str], query: &[(&str, &str)]) -> url::Url {
-    let segments: Vec<&str> = public::DATASETS.iter().chain(rest).copied().collect();
+    let segments: Vec<&str> = ["v1", "datasets"].iter().chain(rest).copied().collect();
     client.transport.url(&segments, query)
 }
 
@@ -317,7 +316,7 @@ impl Dataset {
 
 /// `/v1/streams` and what follows.
 pub(crate) fn streams_route(client: &Client, rest: &[&str], query: &[(&str, &str)]) -> url::Url {
-    let segments: Vec<&str> = public::STREAMS.iter().chain(rest).copied().collect();
+    let segments: Vec<&str> = ["v1", "streams"].iter().chain(rest).copied().collect();
     client.transport.url(&segments, query)
 }
 

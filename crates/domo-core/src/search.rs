@@ -2,18 +2,17 @@
 //! through the instance API's search (`POST /api/search/v1/query`, the route Domo's Data
 //! Center list uses; body and answer as in domolibrary's datacenter search).
 
-use crate::routes::instance;
 use std::collections::HashSet;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::answers::list_in;
 use crate::client::Client;
 use crate::codec::records::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::transport::Call;
+use crate::versions::list_in;
 
 /// The most results the search answers at once.
 pub const SEARCH_PAGE: usize = 100;
@@ -124,7 +123,7 @@ impl Client {
                 "limit must be at least 1; leave it out for every dataset",
             ));
         }
-        let url = self.transport.url(instance::SEARCH, &[]);
+        let url = self.transport.url(&["api", "search", "v1", "query"], &[]);
         let mut out: Vec<Value> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         loop {
@@ -141,9 +140,8 @@ impl Client {
                 body["sort"] = json!({"isRelevance": false, "fieldSorts": [sort]});
             }
             // A search changes nothing, so a lost answer may be asked for again.
-            let call = Call::new(Method::POST, url.clone())
-                .json(&body)?
-                .idempotent();
+            let mut call = Call::new(Method::POST, url.clone()).json(&body)?;
+            call.idempotent = true;
             let answer: Value = self.transport.json(&call).await?;
             let page = list_in(answer, &["searchObjects"], &call)?;
             let got = page.len();
@@ -208,7 +206,11 @@ impl Dataset {
         if self.client.is_public_api() {
             return self.public_delete().await;
         }
-        let url = self.url(instance::DATASOURCES_V3, &[], &[("deleteMethod", "hard")]);
+        let url = self.url(
+            &["api", "data", "v3", "datasources"],
+            &[],
+            &[("deleteMethod", "hard")],
+        );
         // Sent once: after a lost answer the dataset may be gone, and a second DELETE
         // would report a 404 for a deletion that worked.
         let call = Call::new(Method::DELETE, url).once();

@@ -1,17 +1,15 @@
 //! Streams (Domo's connectors feeding a dataset): create, read, update, execute, and
 //! their execution history, on the instance API (`/api/data/v1/streams`).
 
-use crate::routes::instance;
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use crate::answers::list_in;
 use crate::client::Client;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::transport::Call;
 use crate::types::{Column, validate_columns};
-use crate::versions::json_or_empty;
+use crate::versions::{json_or_empty, list_in};
 
 /// A Domo stream, addressed by its numeric id.
 #[derive(Debug, Clone)]
@@ -350,7 +348,7 @@ impl Client {
     /// Creates a connector stream and its dataset. Returns the stream and Domo's answer.
     pub async fn create_stream(&self, spec: &StreamSpec) -> Result<(Stream, Value)> {
         let body = spec.body()?;
-        let url = self.transport.url(instance::STREAMS, &[]);
+        let url = self.transport.url(&["api", "data", "v1", "streams"], &[]);
         let call = Call::new(Method::POST, url).json(&body)?.once();
         let answer = json_or_empty(&self.transport, &call).await?;
         let id = stream_id_of(&answer).ok_or_else(|| {
@@ -388,7 +386,9 @@ impl Dataset {
                 status: 200,
                 request: crate::error::RequestInfo {
                     method: "GET".into(),
-                    url: self.url(instance::DATASOURCES_V3, &[], &[]).to_string(),
+                    url: self
+                        .url(&["api", "data", "v3", "datasources"], &[], &[])
+                        .to_string(),
                 },
                 body: None,
             }),
@@ -411,10 +411,8 @@ impl Stream {
 
     fn url(&self, suffix: &[&str]) -> url::Url {
         let id = self.id.to_string();
-        let segments: Vec<&str> = instance::STREAMS
-            .iter()
-            .copied()
-            .chain([id.as_str()])
+        let segments: Vec<&str> = ["api", "data", "v1", "streams", id.as_str()]
+            .into_iter()
             .chain(suffix.iter().copied())
             .collect();
         self.client.transport.url(&segments, &[])

@@ -1,6 +1,5 @@
 //! A dataset's tags: read, add, remove.
 
-use crate::routes::instance;
 use reqwest::Method;
 use serde_json::Value;
 
@@ -23,7 +22,7 @@ pub(crate) fn check_tags(tags: &[String]) -> Result<()> {
 
 impl Dataset {
     fn tags_url(&self) -> url::Url {
-        self.url(instance::DATASOURCES_UI_V3, &["tags"], &[])
+        self.url(&["api", "data", "ui", "v3", "datasources"], &["tags"], &[])
     }
 
     /// The dataset's tags.
@@ -61,9 +60,8 @@ impl Dataset {
             return Ok(());
         }
         // Posting the same whole list again leaves the same tags: safe to repeat.
-        let call = Call::new(Method::POST, self.tags_url())
-            .json(&merged)?
-            .idempotent();
+        let mut call = Call::new(Method::POST, self.tags_url()).json(&merged)?;
+        call.idempotent = true;
         self.send_change(call).await
     }
 

@@ -227,17 +227,14 @@ pub(crate) enum Body {
 }
 
 /// One logical request; it may be sent more than once if it is idempotent.
-///
-/// Built with its methods (`json`, `body`, `accept`, `idempotent`, `once`): what a
-/// request is, said where it is made; only the transport reads the fields.
 #[derive(Debug, Clone)]
 pub(crate) struct Call {
-    method: Method,
-    url: Url,
-    body: Body,
-    accept: &'static str,
+    pub method: Method,
+    pub url: Url,
+    pub body: Body,
+    pub accept: &'static str,
     /// Safe to send again after a failure that may have reached the server.
-    idempotent: bool,
+    pub idempotent: bool,
 }
 
 impl Call {
@@ -255,24 +252,11 @@ impl Call {
         }
     }
 
-    /// Sends `value` as a JSON body.
-    pub fn json(self, value: &impl serde::Serialize) -> Result<Call> {
+    pub fn json(mut self, value: &impl serde::Serialize) -> Result<Call> {
         let data = serde_json::to_vec(value)
             .map_err(|e| Error::invalid(format!("request body cannot be encoded: {e}")))?;
-        Ok(self.body(Body::Json(data.into())))
-    }
-
-    /// Sends `body`.
-    pub fn body(mut self, body: Body) -> Call {
-        self.body = body;
-        self
-    }
-
-    /// Marks a request that is safe to send again after a failure that may have reached
-    /// the server, though its method alone does not say so (a search or a query by POST).
-    pub fn idempotent(mut self) -> Call {
-        self.idempotent = true;
-        self
+        self.body = Body::Json(data.into());
+        Ok(self)
     }
 
     pub fn accept(mut self, accept: &'static str) -> Call {
@@ -405,7 +389,7 @@ impl Transport {
     async fn request_token(&self, oauth: &OAuth) -> Result<(Secret, Duration)> {
         let scope = oauth.scope_param();
         let url = self.url(
-            crate::routes::public::OAUTH_TOKEN,
+            &["oauth", "token"],
             &[("grant_type", "client_credentials"), ("scope", &scope)],
         );
         let call = Call::new(Method::GET, url);

@@ -6,7 +6,6 @@
 //! part that fails with a retryable error is re-sent with the same id; if any part fails
 //! for good, nothing is committed. The commit is sent exactly once.
 
-use crate::routes::instance;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
@@ -341,7 +340,7 @@ impl Dataset {
     fn uploads_url(&self, suffix: &[&str], query: &[(&str, &str)]) -> url::Url {
         let mut all = vec!["uploads"];
         all.extend_from_slice(suffix);
-        self.url(instance::DATASOURCES_V3, &all, query)
+        self.url(&["api", "data", "v3", "datasources"], &all, query)
     }
 
     async fn start_upload(&self, stream: Option<u64>, options: &UploadOptions) -> Result<u64> {
@@ -398,12 +397,11 @@ impl Dataset {
             None => self.uploads_url(&[&id, "parts", &number], &[]),
         };
         let bytes = part.data.len() as u64;
-        let call = Call::new(Method::PUT, url)
-            .accept("application/json")
-            .body(Body::Csv {
-                data: part.data,
-                gzip,
-            });
+        let mut call = Call::new(Method::PUT, url).accept("application/json");
+        call.body = Body::Csv {
+            data: part.data,
+            gzip,
+        };
         self.client
             .transport
             .send(&call)

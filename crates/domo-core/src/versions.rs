@@ -2,8 +2,6 @@
 //! bounded), searching, deleting; and the small JSON-records-to-Arrow helper that turns
 //! these listings into tables.
 
-use crate::answers::list_in;
-use crate::routes::instance;
 use std::future::Future;
 
 use reqwest::Method;
@@ -97,6 +95,35 @@ pub(crate) async fn json_or_empty(transport: &Transport, call: &Call) -> Result<
     decode_json(&body, &content_type, status, call)
 }
 
+/// The list in an answer that is a list, or an object holding one under one of `keys`.
+pub(crate) fn list_in(answer: Value, keys: &[&str], call: &Call) -> Result<Vec<Value>> {
+    match answer {
+        Value::Array(items) => Ok(items),
+        Value::Object(mut map) => {
+            for key in keys {
+                if let Some(Value::Array(items)) = map.remove(*key) {
+                    return Ok(items);
+                }
+            }
+            Err(Error::UnexpectedResponse {
+                message: format!(
+                    "expected a list (or an object with {}) in Domo's answer",
+                    keys.join(" or ")
+                ),
+                status: 200,
+                request: call.info(),
+                body: None,
+            })
+        }
+        _ => Err(Error::UnexpectedResponse {
+            message: "expected a list in Domo's answer".into(),
+            status: 200,
+            request: call.info(),
+            body: None,
+        }),
+    }
+}
+
 /// Fetches pages of `page_size` from offset 0 until a short page, collecting at most
 /// `max_items` (a warning says when the bound cut the listing short). `fetch(limit,
 /// offset)` returns one page.
@@ -140,7 +167,11 @@ where
 impl Dataset {
     /// Every data version of the dataset, with details.
     pub async fn data_versions(&self) -> Result<Vec<Value>> {
-        let url = self.url(instance::DATASOURCES_V3, &["dataversions", "details"], &[]);
+        let url = self.url(
+            &["api", "data", "v3", "datasources"],
+            &["dataversions", "details"],
+            &[],
+        );
         let call = Call::new(Method::GET, url);
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["versions", "dataVersions", "list"], &call)
@@ -148,7 +179,7 @@ impl Dataset {
 
     /// The dataset's partition tags (no row counts).
     pub async fn partitions(&self) -> Result<Vec<Value>> {
-        let url = self.url(instance::QUERY_DATASOURCES, &["partition"], &[]);
+        let url = self.url(&["api", "query", "v1", "datasources"], &["partition"], &[]);
         let call = Call::new(Method::GET, url);
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["partitions", "list"], &call)
@@ -171,9 +202,14 @@ impl Dataset {
             "limit": limit,
             "offset": offset,
         });
-        let url = self.url(instance::QUERY_DATASOURCES, &["partition", "list"], &[]);
+        let url = self.url(
+            &["api", "query", "v1", "datasources"],
+            &["partition", "list"],
+            &[],
+        );
+        let mut call = Call::new(Method::POST, url).json(&body)?;
         // A search changes nothing.
-        let call = Call::new(Method::POST, url).json(&body)?.idempotent();
+        call.idempotent = true;
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["partitions", "list", "results"], &call)
     }
@@ -225,7 +261,8 @@ impl Dataset {
             "dataSourceId": self.id,
             "versionWindow": {"type": "EXPRESSION", "expression": expression},
         });
-        let call = Call::new(Method::POST, url).json(&body)?.idempotent();
+        let mut call = Call::new(Method::POST, url).json(&body)?;
+        call.idempotent = true;
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["dataVersions", "versions", "list"], &call)
     }
@@ -249,7 +286,7 @@ impl Dataset {
     pub async fn delete_data_version(&self, partition: &str) -> Result<Value> {
         validate_tag("partition tag or data version", partition)?;
         let url = self.url(
-            instance::QUERY_DATASOURCES,
+            &["api", "query", "v1", "datasources"],
             &["tag", partition, "data"],
             &[],
         );
@@ -259,7 +296,11 @@ impl Dataset {
     /// Removes a partition tag from the dataset.
     pub async fn delete_partition(&self, partition: &str) -> Result<Value> {
         validate_tag("partition tag", partition)?;
-        let url = self.url(instance::QUERY_DATASOURCES, &["partition", partition], &[]);
+        let url = self.url(
+            &["api", "query", "v1", "datasources"],
+            &["partition", partition],
+            &[],
+        );
         json_or_empty(&self.client.transport, &Call::new(Method::DELETE, url)).await
     }
 }
