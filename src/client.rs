@@ -1,5 +1,7 @@
 //! `Client`: settings from Python, login, and handles on datasets and streams.
 
+mod oauth;
+
 use domo_core::search::DATASET_COLUMNS;
 use domo_core::{ClientOptions, Credentials, RetryPolicy, Secret};
 use pyo3::exceptions::PyValueError;
@@ -27,7 +29,7 @@ impl From<domo_core::Client> for PyClient {
 }
 
 /// The settings every way of making a client takes, as Python gives them.
-struct Settings {
+pub(crate) struct Settings {
     connect_timeout: f64,
     read_timeout: f64,
     deadline: Option<f64>,
@@ -40,7 +42,7 @@ struct Settings {
 }
 
 impl Settings {
-    fn into_options(self) -> PyResult<ClientOptions> {
+    pub(crate) fn into_options(self) -> PyResult<ClientOptions> {
         Ok(ClientOptions {
             connect_timeout: seconds("connect_timeout", self.connect_timeout)?,
             read_timeout: seconds("read_timeout", self.read_timeout)?,
@@ -63,17 +65,42 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// The instance and developer token the environment names, or why it names none.
-fn env_credentials() -> PyResult<(String, String)> {
+/// Credentials the environment names.
+enum EnvCredentials {
+    /// Instance, developer token.
+    Token(String, String),
+    /// Client id, secret, API host.
+    OAuth(String, String, String),
+}
+
+/// The credentials the environment names (a developer token first, then an OAuth
+/// client), or why it names none.
+fn env_credentials() -> PyResult<EnvCredentials> {
     let instance = env_var("DOMO_INSTANCE");
     let token = env_var("DOMO_TOKEN");
-    let oauth = env_var("DOMO_CLIENT_ID").is_some() || env_var("DOMO_CLIENT_SECRET").is_some();
+    let client_id = env_var("DOMO_CLIENT_ID");
+    let secret = env_var("DOMO_CLIENT_SECRET");
+    if instance.is_none() && token.is_none() {
+        let host = env_var("DOMO_API_HOST").unwrap_or_else(|| domo_core::DEFAULT_API_HOST.into());
+        match (client_id, secret) {
+            (Some(id), Some(secret)) => return Ok(EnvCredentials::OAuth(id, secret, host)),
+            (Some(_), None) => {
+                return Err(PyValueError::new_err(
+                    "DOMO_CLIENT_ID is set but DOMO_CLIENT_SECRET is not; set both for an \
+                     OAuth client",
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(PyValueError::new_err(
+                    "DOMO_CLIENT_SECRET is set but DOMO_CLIENT_ID is not; set both for an \
+                     OAuth client",
+                ));
+            }
+            (None, None) => {}
+        }
+    }
     match (instance, token) {
-        (Some(instance), Some(token)) => Ok((instance, token)),
-        (None, None) if oauth => Err(PyValueError::new_err(
-            "DOMO_CLIENT_ID/DOMO_CLIENT_SECRET are set, but OAuth client credentials are not \
-             supported by this version yet; set DOMO_INSTANCE and DOMO_TOKEN (a developer token)",
-        )),
+        (Some(instance), Some(token)) => Ok(EnvCredentials::Token(instance, token)),
         (Some(_), None) => Err(PyValueError::new_err(
             "DOMO_INSTANCE is set but DOMO_TOKEN is not; set DOMO_TOKEN to a developer token",
         )),
@@ -83,7 +110,9 @@ fn env_credentials() -> PyResult<(String, String)> {
         )),
         (None, None) => Err(PyValueError::new_err(
             "no Domo credentials in the environment: set DOMO_INSTANCE (an instance name or \
-             a base URL) and DOMO_TOKEN (a developer token)",
+             a base URL) and DOMO_TOKEN (a developer token), or DOMO_CLIENT_ID and \
+             DOMO_CLIENT_SECRET (an OAuth client of the public API; DOMO_API_HOST optional, \
+             api.domo.com by default)",
         )),
     }
 }
@@ -152,7 +181,24 @@ impl PyClient {
         verify_tls: bool,
         user_agent: Option<String>,
     ) -> PyDomoResult<Self> {
-        let (instance, token) = env_credentials()?;
+        let settings = Settings {
+            connect_timeout,
+            read_timeout,
+            deadline,
+            max_answer_bytes,
+            max_record_bytes,
+            max_retries,
+            retry_max_elapsed,
+            verify_tls,
+            user_agent: user_agent.clone(),
+        };
+        let (instance, token) = match env_credentials()? {
+            EnvCredentials::Token(instance, token) => (instance, token),
+            EnvCredentials::OAuth(id, secret, host) => {
+                let scopes = vec!["data".to_owned()];
+                return Ok(oauth::oauth_client(&id, &secret, &scopes, &host, settings)?.into());
+            }
+        };
         Self::new(
             &instance,
             Some(token),
@@ -179,6 +225,7 @@ impl PyClient {
         let auth = match self.inner.credentials() {
             Credentials::DeveloperToken(_) => "developer token",
             Credentials::SessionToken(_) => "session token",
+            Credentials::OAuth(_) => "OAuth client",
             Credentials::None => "no credentials",
         };
         format!("Client({:?}, {auth})", self.inner.base_url())
@@ -312,6 +359,12 @@ twins! {
         fn dataset_by_name / dataset_by_name_async(&self, name: String) -> PyDataset {
             let client = self.inner.clone();
             async move { client.dataset_by_name(&name).await }
+        }
+
+        #[pyo3(signature = (dataset_id=None))]
+        fn streams / streams_async(&self, dataset_id: Option<String>) -> to_py::Json {
+            let client = self.inner.clone();
+            async move { client.streams(dataset_id.as_deref()).await }
         }
     }
 }

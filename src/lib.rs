@@ -10,6 +10,7 @@ mod dataset;
 mod display;
 mod emulator;
 mod errors;
+mod public;
 mod results;
 mod runtime;
 mod stream;

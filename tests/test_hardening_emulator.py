@@ -71,7 +71,7 @@ def _instance_routes(domo: LocalDomo) -> list[dict[str, Any]]:
     status, body = _raw(domo, "GET", "/_emulator/routes")
     assert status == 200
     routes = json.loads(body)
-    # The public API (/v1) takes OAuth tokens, which only the administrator gets.
+    # The instance API's routes; seeded users' OAuth clients on /v1 are in test_policies.py.
     return [
         r
         for r in routes

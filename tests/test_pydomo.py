@@ -50,25 +50,25 @@ CALLS: dict[str, str] = {
     "Domo.ds_meta": "runs: test_ds_meta_and_ds_list",
     "Domo.ds_query": "runs: test_ds_query_matches_domo_datasets",
     "Domo.ds_update": "runs: test_ds_update_replaces_and_is_read_back",
-    "Domo.pdp_create": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
-    "Domo.pdp_delete": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
-    "Domo.pdp_list": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
-    "Domo.pdp_update": "cannot run: PDP policies (/v1/datasets/{id}/policies) are not served",
+    "Domo.pdp_create": "runs: test_pdp_calls_are_served_and_enforced",
+    "Domo.pdp_delete": "runs: test_pdp_calls_are_served_and_enforced",
+    "Domo.pdp_list": "runs: test_pdp_calls_are_served_and_enforced",
+    "Domo.pdp_update": "runs: test_pdp_calls_are_served_and_enforced",
     "DataSetClient.create": "runs: test_datasets_client_crud_import_export",
-    "DataSetClient.create_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.create_pdp": "runs: test_pdp_calls_are_served_and_enforced",
     "DataSetClient.data_export": "runs: test_datasets_client_crud_import_export",
     "DataSetClient.data_export_to_file": "runs: test_delete_get_and_file_round_trips",
     "DataSetClient.data_import": "runs: test_datasets_client_crud_import_export",
     "DataSetClient.data_import_from_file": "runs: test_delete_get_and_file_round_trips",
     "DataSetClient.delete": "runs: test_datasets_client_crud_import_export",
-    "DataSetClient.delete_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.delete_pdp": "runs: test_pdp_calls_are_served_and_enforced",
     "DataSetClient.get": "runs: test_delete_get_and_file_round_trips",
-    "DataSetClient.get_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.get_pdp": "runs: test_pdp_calls_are_served_and_enforced",
     "DataSetClient.list": "runs: test_ds_meta_and_ds_list",
-    "DataSetClient.list_pdps": "cannot run: PDP policies are not served",
+    "DataSetClient.list_pdps": "runs: test_pdp_calls_are_served_and_enforced",
     "DataSetClient.query": "runs: test_ds_query_matches_domo_datasets",
     "DataSetClient.update": "runs: test_datasets_client_crud_import_export",
-    "DataSetClient.update_pdp": "cannot run: PDP policies are not served",
+    "DataSetClient.update_pdp": "runs: test_pdp_calls_are_served_and_enforced",
     "StreamClient.abort_current_execution": "runs: test_streams_executions_parts_and_commit",
     "StreamClient.abort_execution": "runs: test_streams_executions_parts_and_commit",
     "StreamClient.commit_execution": "runs: test_streams_executions_parts_and_commit",
@@ -495,3 +495,57 @@ def test_errors_are_domo_shaped(domo: Any, domo_emulator: LocalDomo) -> None:
     ds = domo_emulator.client().create_dataset("t", {"x": "LONG"})
     with pytest.raises(Exception, match="Invalid SQL"):
         domo.ds_query(ds.id, "SELECT nope FROM table")
+
+
+def test_pdp_calls_are_served_and_enforced(domo: Any, domo_emulator: LocalDomo) -> None:
+    client = domo_emulator.client()
+    ds = client.create_dataset("pdp", {"id": "LONG", "region": "STRING"})
+    rows = [{"id": i, "region": ["East", "West"][i % 2]} for i in range(10)]
+    ds.upload(rows_table(rows))
+    domo_emulator.add_user(27, email="ann@local.domo", password="ann-pw", token="ann-token-x")
+    ds.share([{"id": 27, "access_level": "CAN_VIEW"}])
+
+    listed = domo.pdp_list(ds.id, df_output=False)
+    assert [(p["name"], p["type"]) for p in listed] == [("All Rows", "open")]
+    assert list(domo.pdp_list(ds.id)["name"]) == ["All Rows"]
+    policy = {
+        "name": "Only East",
+        "filters": [{"column": "region", "values": ["East"], "operator": "EQUALS", "not": False}],
+        "users": [27],
+        "type": "user",
+    }
+    created = domo.pdp_create(ds.id, policy)
+    assert created["name"] == "Only East" and created["users"] == [27]
+    assert domo.datasets.get_pdp(ds.id, created["id"]) == created
+    updated = domo.pdp_update(ds.id, created["id"], {"name": "East only"})
+    assert updated["name"] == "East only" and updated["filters"] == created["filters"]
+    domo.pdp_delete(ds.id, listed[0]["id"])
+    assert [p["id"] for p in domo.datasets.list_pdps(ds.id)] == [created["id"]]
+
+    # pydomo's own client, logged in as the user, now reads the East rows only.
+    ann = pydomo.Domo(
+        "ann@local.domo",
+        "ann-pw",
+        api_host=domo_emulator.url.removeprefix("http://"),
+        use_https=False,
+        log_level=logging.ERROR,
+    )
+    east = sorted(r["id"] for r in rows if r["region"] == "East")
+    assert sorted(ann.ds_get(ds.id)["id"]) == east
+    answer = ann.ds_query(ds.id, "SELECT id FROM table")
+    assert sorted(answer["id"]) == east
+    assert len(domo.ds_get(ds.id)) == len(rows)
+
+    policy_id = created["id"]
+    domo.datasets.update_pdp(ds.id, policy_id, {"users": [27], "name": "again"})
+    domo.datasets.delete_pdp(ds.id, policy_id)
+    domo.datasets.create_pdp(ds.id, {**policy, "name": "made by the client"})
+    assert [p["name"] for p in domo.datasets.list_pdps(ds.id)] == ["made by the client"]
+
+
+def rows_table(rows: list[dict[str, Any]]) -> Any:
+    import pyarrow as pa
+
+    return pa.Table.from_pylist(
+        rows, schema=pa.schema([("id", pa.int64()), ("region", pa.string())])
+    )

@@ -212,14 +212,80 @@ class Client:
         user_agent: str | None = None,
     ) -> Client:
         """A client from the environment: ``DOMO_INSTANCE`` (an instance name or a base
-        URL, as :class:`Client` takes) and ``DOMO_TOKEN`` (a developer token). Sends no
-        request; the other arguments are :class:`Client`'s.
+        URL, as :class:`Client` takes) and ``DOMO_TOKEN`` (a developer token); or, when
+        neither is set, ``DOMO_CLIENT_ID`` and ``DOMO_CLIENT_SECRET`` (an OAuth client of
+        the public API, as :meth:`oauth` with the ``data`` scope) and optionally
+        ``DOMO_API_HOST`` (``api.domo.com`` by default). Sends no request; the other
+        arguments are :class:`Client`'s.
 
         Raises:
-            ValueError: If either variable is missing (the message names them), or only
-                ``DOMO_CLIENT_ID``/``DOMO_CLIENT_SECRET`` are set: OAuth client credentials
-                are not supported by this version yet.
+            ValueError: If no complete set is there (the message names the variables).
         """
+    @staticmethod
+    def oauth(
+        client_id: str,
+        client_secret: str,
+        *,
+        scopes: Sequence[str] = ["data"],
+        api_host: str = "api.domo.com",
+        connect_timeout: float = 10.0,
+        read_timeout: float = 300.0,
+        deadline: float | None = None,
+        max_answer_bytes: int = 2147483648,
+        max_record_bytes: int = 67108864,
+        max_retries: int = 5,
+        retry_max_elapsed: float = 120.0,
+        verify_tls: bool = True,
+        user_agent: str | None = None,
+    ) -> Client:
+        """A client of Domo's public API (``api.domo.com``, ``/v1/...``) that
+        authenticates with an OAuth client id and secret (HTTP Basic on
+        ``/oauth/token?grant_type=client_credentials``). An access token is obtained
+        here, so wrong credentials raise here; it is kept, renewed a minute before it
+        expires, and renewed once when Domo answers 401. Neither the secret nor the token
+        appears in a repr, a log or an exception.
+
+        ``api_host`` is a host name or a base URL (``http://127.0.0.1:8080`` for the
+        local Domo, whose email and password are its client id and secret). Dataset
+        and stream methods use the public API's routes where it has one (query, export,
+        upload through the Streams API, metadata, schema, create, update, delete,
+        listing, PDP policies); any other method raises :class:`ValueError` naming the
+        instance-API alternative before anything is sent. The other arguments are
+        :class:`Client`'s.
+
+        Raises:
+            ValueError: For an empty or malformed client id, secret or scope.
+            AuthError: If Domo refuses the credentials.
+        """
+    @staticmethod
+    async def oauth_async(
+        client_id: str,
+        client_secret: str,
+        *,
+        scopes: Sequence[str] = ["data"],
+        api_host: str = "api.domo.com",
+        connect_timeout: float = 10.0,
+        read_timeout: float = 300.0,
+        deadline: float | None = None,
+        max_answer_bytes: int = 2147483648,
+        max_record_bytes: int = 67108864,
+        max_retries: int = 5,
+        retry_max_elapsed: float = 120.0,
+        verify_tls: bool = True,
+        user_agent: str | None = None,
+    ) -> Client:
+        """Async twin of :meth:`oauth`."""
+    def streams(self, dataset_id: str | None = None) -> list[dict[str, Any]]:
+        """Streams as the public API describes them (``GET /v1/streams``, read 50 at a
+        time), or those feeding ``dataset_id`` (``/v1/streams/search``). A token or
+        session client answers the one stream of ``dataset_id`` (as :meth:`Stream.get`
+        describes it) and needs ``dataset_id``.
+
+        Raises:
+            ValueError: Without ``dataset_id`` on a token or session client.
+        """
+    async def streams_async(self, dataset_id: str | None = None) -> list[dict[str, Any]]:
+        """Async twin of :meth:`streams`."""
     def datasets(
         self,
         *,
@@ -867,6 +933,97 @@ class Dataset:
         """
     async def delete_async(self) -> None:
         """Async twin of :meth:`delete`."""
+    def update(self, *, name: str | None = None, description: str | None = None) -> None:
+        """Rename the dataset and/or change its description (``PUT /v1/datasets/{id}``
+        on the public API, the properties route on the instance API).
+
+        Raises:
+            ValueError: If neither is given, or the name is empty (nothing is sent).
+        """
+    async def update_async(
+        self, *, name: str | None = None, description: str | None = None
+    ) -> None:
+        """Async twin of :meth:`update`."""
+    def policies(self) -> list[Policy]:
+        """The dataset's PDP policies (``GET /v1/datasets/{id}/policies``; an OAuth
+        client only). A new dataset has the open ``"All Rows"`` policy.
+
+        Raises:
+            ValueError: On a token or session client (nothing is sent).
+        """
+    async def policies_async(self) -> list[Policy]:
+        """Async twin of :meth:`policies`."""
+    def policy(self, policy_id: int) -> Policy:
+        """One PDP policy, by id."""
+    async def policy_async(self, policy_id: int) -> Policy:
+        """Async twin of :meth:`policy`."""
+    def create_policy(
+        self,
+        name: str,
+        *,
+        filters: Sequence[PolicyFilter],
+        users: Sequence[int] | None = None,
+        groups: Sequence[int] | None = None,
+        type: Literal["user", "system"] = "user",
+    ) -> Policy:
+        """Create a PDP policy: the rows matching every filter, for ``users`` and
+        ``groups``. A filter is a dict with ``column``, ``values``, ``operator``
+        (``EQUALS`` by default; ``LIKE``, ``GREATER_THAN``, ``LESS_THAN``,
+        ``GREATER_THAN_EQUAL``, ``LESS_THAN_EQUAL``, ``BETWEEN`` with two values,
+        ``BEGINS_WITH``, ``ENDS_WITH``, ``CONTAINS``) and ``not`` (False by default).
+        Sent once. Returns the policy with its id.
+
+        Raises:
+            ValueError: For an unknown operator, a filter without values, a BETWEEN
+                without exactly two, an unknown key, an id that is not positive, or on a
+                token or session client (nothing is sent).
+        """
+    async def create_policy_async(
+        self,
+        name: str,
+        *,
+        filters: Sequence[PolicyFilter],
+        users: Sequence[int] | None = None,
+        groups: Sequence[int] | None = None,
+        type: Literal["user", "system"] = "user",
+    ) -> Policy:
+        """Async twin of :meth:`create_policy`."""
+    def update_policy(
+        self,
+        policy_id: int,
+        *,
+        name: str | None = None,
+        filters: Sequence[PolicyFilter] | None = None,
+        users: Sequence[int] | None = None,
+        groups: Sequence[int] | None = None,
+        type: Literal["user", "system"] | None = None,
+    ) -> Policy:
+        """Change a PDP policy: what is given replaces what it had; the rest stays.
+        Returns the policy as changed.
+
+        Raises:
+            ValueError: As :meth:`create_policy`, or if nothing is given.
+            NotFoundError: If there is no such policy.
+        """
+    async def update_policy_async(
+        self,
+        policy_id: int,
+        *,
+        name: str | None = None,
+        filters: Sequence[PolicyFilter] | None = None,
+        users: Sequence[int] | None = None,
+        groups: Sequence[int] | None = None,
+        type: Literal["user", "system"] | None = None,
+    ) -> Policy:
+        """Async twin of :meth:`update_policy`."""
+    def delete_policy(self, policy_id: int) -> None:
+        """Delete a PDP policy (sent once).
+
+        Raises:
+            NotFoundError: If there is no such policy.
+        """
+    async def delete_policy_async(self, policy_id: int) -> None:
+        """Async twin of :meth:`delete_policy`."""
 
 @final
 class Stream:
@@ -942,6 +1099,16 @@ class Stream:
         """
     async def execute_async(self) -> StreamExecution:
         """Async twin of :meth:`execute`."""
+    def delete(self) -> None:
+        """Delete the stream (``DELETE /v1/streams/{id}``; an OAuth client only); its
+        dataset stays. Sent once.
+
+        Raises:
+            ValueError: On a token or session client (nothing is sent).
+            NotFoundError: If there is no such stream.
+        """
+    async def delete_async(self) -> None:
+        """Async twin of :meth:`delete`."""
 
 @final
 class Table:

@@ -37,6 +37,9 @@ __all__ = [
     "PartitionSort",
     "PermissionEntry",
     "PermissionGrant",
+    "Policy",
+    "PolicyFilter",
+    "PolicyOperator",
     "ReadProgress",
     "Schedule",
     "Schema",
@@ -370,3 +373,43 @@ DatasetSort: TypeAlias = Literal[
     "lastTouched",
     "-lastTouched",
 ]
+
+
+PolicyOperator: TypeAlias = Literal[
+    "EQUALS",
+    "LIKE",
+    "GREATER_THAN",
+    "LESS_THAN",
+    "GREATER_THAN_EQUAL",
+    "LESS_THAN_EQUAL",
+    "BETWEEN",
+    "BEGINS_WITH",
+    "ENDS_WITH",
+    "CONTAINS",
+]
+
+# One condition of a PDP policy: ``column`` and ``values`` are required (``not`` is a
+# Python keyword, hence the functional form).
+PolicyFilter = TypedDict(
+    "PolicyFilter",
+    {
+        "column": str,
+        "values": Sequence[str | int | float],
+        "operator": PolicyOperator,
+        "not": bool,
+    },
+    total=False,
+)
+
+
+class Policy(TypedDict, total=False):
+    """A PDP policy as the public API describes it (``type`` is ``"open"`` for the
+    ``"All Rows"`` policy a new dataset has)."""
+
+    id: int
+    type: str
+    name: str
+    filters: list[dict[str, Any]]
+    users: list[int]
+    virtualUsers: list[int]
+    groups: list[int]

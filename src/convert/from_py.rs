@@ -2,6 +2,7 @@
 //! called. Every type here is a `FromPyObject` newtype, so a method's blocking form and
 //! its `_async` twin take the same converted values and neither reads Python again.
 
+use domo_core::policies::PolicyFilter;
 use domo_core::types::columns_from_arrow;
 use domo_core::{Column, ColumnChange, DomoType, Permission};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -95,6 +96,11 @@ from_py!(Rows, |rows| {
         .call_method1("plain_rows", (rows,))?;
     Ok(rows_from_py(&plain)?)
 });
+
+/// PDP policy filters: a sequence of dicts with `column`, `values`, and optionally
+/// `operator` (EQUALS) and `not` (False), each checked by domo-core.
+pub struct PolicyFilters(pub Vec<PolicyFilter>);
+from_py!(PolicyFilters, policy_filters_from_py);
 
 /// A number of seconds, positive and finite.
 pub fn seconds(name: &str, value: f64) -> PyResult<std::time::Duration> {
@@ -371,4 +377,77 @@ fn changes_from_py(columns: &Bound<'_, PyAny>) -> PyDomoResult<Vec<ColumnChange>
             })
         })
         .collect()
+}
+
+fn policy_filters_from_py(filters: &Bound<'_, PyAny>) -> PyDomoResult<Vec<PolicyFilter>> {
+    let Value::Array(items) = json_from_py(filters)? else {
+        return Err(PyTypeError::new_err(
+            "filters must be a list of dicts with column, values, operator and not",
+        )
+        .into());
+    };
+    items.iter().map(policy_filter_from_json).collect()
+}
+
+fn policy_filter_from_json(item: &Value) -> PyDomoResult<PolicyFilter> {
+    let Value::Object(map) = item else {
+        return Err(PyTypeError::new_err(format!(
+            "a filter must be a dict with column and values, not {item}"
+        ))
+        .into());
+    };
+    if let Some(key) = map
+        .keys()
+        .find(|k| !["column", "values", "operator", "not"].contains(&k.as_str()))
+    {
+        return Err(PyValueError::new_err(format!(
+            "a filter has no key {key:?}; its keys are column, values, operator and not"
+        ))
+        .into());
+    }
+    let column = map
+        .get("column")
+        .and_then(Value::as_str)
+        .ok_or_else(|| PyValueError::new_err("a filter's column must be a column name (str)"))?;
+    let values = match map.get("values") {
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|v| match v {
+                // Domo's policies hold text.
+                Value::String(s) => Ok(s.clone()),
+                Value::Number(n) => Ok(n.to_string()),
+                other => Err(PyValueError::new_err(format!(
+                    "the filter on column {column:?} has the value {other}; values are \
+                     strings or numbers"
+                ))),
+            })
+            .collect::<PyResult<Vec<_>>>()?,
+        _ => {
+            return Err(PyValueError::new_err(format!(
+                "the filter on column {column:?} needs values, a list"
+            ))
+            .into());
+        }
+    };
+    let operator = match map.get("operator") {
+        None | Some(Value::Null) => "EQUALS",
+        Some(Value::String(s)) => s.as_str(),
+        Some(other) => {
+            return Err(PyValueError::new_err(format!(
+                "a filter's operator must be a str, not {other}"
+            ))
+            .into());
+        }
+    };
+    let not = match map.get("not") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(PyValueError::new_err(format!(
+                "a filter's not must be True or False, not {other}"
+            ))
+            .into());
+        }
+    };
+    Ok(PolicyFilter::new(column, values, operator, not)?)
 }

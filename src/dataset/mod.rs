@@ -6,6 +6,7 @@ mod alter;
 mod datasets;
 mod export;
 mod indexes;
+mod policies;
 mod properties;
 mod query_pages;
 mod streams;
@@ -24,7 +25,7 @@ use crate::runtime::twins;
 #[doc = stub_doc!(Dataset)]
 #[pyclass(module = "domo_datasets._domo", name = "Dataset", frozen)]
 pub struct PyDataset {
-    inner: domo_core::Dataset,
+    pub(crate) inner: domo_core::Dataset,
 }
 
 impl From<domo_core::Dataset> for PyDataset {

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
+use crate::oauth::OAuth;
 use crate::routes;
 use crate::streams::Stream;
 use crate::transport::{Call, ClientOptions, Credentials, Secret, Transport};
@@ -81,6 +82,31 @@ impl Client {
         }
     }
 
+    /// A client of Domo's public API (`api_host`: `api.domo.com`, or a base URL) that
+    /// authenticates with an OAuth client id and secret. The access token is obtained on
+    /// the first request, kept, and renewed before it expires or when Domo refuses it.
+    pub fn oauth(
+        client_id: &str,
+        client_secret: &str,
+        scopes: &[String],
+        api_host: &str,
+        options: &ClientOptions,
+    ) -> Result<Client> {
+        let oauth = OAuth::new(client_id, client_secret, scopes)?;
+        Client::new(api_host, Credentials::OAuth(Arc::new(oauth)), options)
+    }
+
+    /// Obtains an access token now (an OAuth client), so that wrong credentials fail
+    /// here; other clients have nothing to obtain.
+    pub async fn authenticate(&self) -> Result<()> {
+        self.transport.authenticate().await
+    }
+
+    /// Whether this client speaks to the public API (an OAuth client).
+    pub fn is_public_api(&self) -> bool {
+        self.transport.credentials().is_public_api()
+    }
+
     pub fn base_url(&self) -> &str {
         self.transport.base_url()
     }
@@ -106,6 +132,9 @@ impl Client {
         columns: &[Column],
         description: Option<&str>,
     ) -> Result<Dataset> {
+        if self.is_public_api() {
+            return self.public_create_dataset(name, columns, description).await;
+        }
         if name.trim().is_empty() {
             return Err(Error::invalid("the dataset name is empty"));
         }

@@ -64,6 +64,9 @@ impl Dataset {
 
     /// The dataset's metadata object, as Domo sends it.
     pub async fn metadata(&self) -> Result<serde_json::Value> {
+        if self.client.is_public_api() {
+            return self.public_metadata().await;
+        }
         let url = self.url(&routes::DATASOURCES, &[], &[("part", "core,rowcolcount")]);
         self.client
             .transport
@@ -87,6 +90,10 @@ impl Dataset {
 
     /// The dataset's columns, in order, with hidden columns if `include_hidden`.
     pub async fn schema_with(&self, include_hidden: bool) -> Result<Vec<Column>> {
+        // The public API's DataSet object lists the columns a query can read.
+        if self.client.is_public_api() {
+            return self.public_schema().await;
+        }
         let url = self.url(
             &routes::QUERY_DATASOURCES,
             &["schema", "indexed"],
@@ -152,7 +159,11 @@ impl Dataset {
         if sql.trim().is_empty() {
             return Err(Error::invalid("the SQL is empty"));
         }
-        let url = self.url(&routes::QUERY_EXECUTE, &[], &[]);
+        let url = if self.client.is_public_api() {
+            self.public_query_url()
+        } else {
+            self.url(&routes::QUERY_EXECUTE, &[], &[])
+        };
         // A query changes nothing, so a lost answer may be asked for again.
         let call = Call::new(Method::POST, url)
             .json(&json!({ "sql": sql }))?

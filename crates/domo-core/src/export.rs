@@ -29,11 +29,15 @@ impl Dataset {
     /// Asks for the latest data version as CSV with a header, refusing an answer whose
     /// type says it is not CSV (an HTML page, JSON, XML).
     async fn start_export(&self) -> Result<ExportBody> {
-        let url = self.url(
-            &routes::DATASOURCES_V2,
-            &["dataversions", "latest"],
-            &[("includeHeader", "true")],
-        );
+        let url = if self.client.is_public_api() {
+            self.public_export_url()
+        } else {
+            self.url(
+                &routes::DATASOURCES_V2,
+                &["dataversions", "latest"],
+                &[("includeHeader", "true")],
+            )
+        };
         let call = Call::new(Method::GET, url).accept("text/csv");
         let mut answer = self.client.transport.send(&call).await?;
         let content_type = answer.content_type.to_ascii_lowercase();
@@ -128,12 +132,16 @@ impl Dataset {
         let columns = self.schema().await?;
         let schema = arrow_schema(&columns);
         let body = self.start_export().await?;
+        let empty_null = self.client.is_public_api();
         let reader = Arc::new(SegmentReader {
             names: columns.iter().map(|c| c.name.clone()).collect(),
             types: columns.iter().map(|c| c.domo_type).collect(),
             schema: schema.clone(),
             batch_size,
-            null: regex::Regex::new(r"^\\N$").map_err(|e| Error::invalid(e.to_string()))?,
+            // The public API writes null as an empty field (and an empty string as `""`).
+            null: regex::Regex::new(if empty_null { "^$" } else { r"^\\N$" })
+                .map_err(|e| Error::invalid(e.to_string()))?,
+            empty_null,
         });
         let threads = crate::codec::available_threads();
         let max_record =
@@ -299,6 +307,8 @@ struct SegmentReader {
     schema: SchemaRef,
     batch_size: usize,
     null: regex::Regex,
+    /// Whether an unquoted empty field is null (the public API's export).
+    empty_null: bool,
 }
 
 impl SegmentReader {
@@ -370,8 +380,14 @@ impl SegmentReader {
         records: Option<usize>,
         header: bool,
     ) -> Result<Vec<RecordBatch>> {
-        let read =
-            csv_cells::read_segment(segment, &self.types, &self.schema, header, self.batch_size);
+        let read = csv_cells::read_segment_with(
+            segment,
+            &self.types,
+            &self.schema,
+            header,
+            self.batch_size,
+            self.empty_null,
+        );
         if let Some(batches) = read {
             return Ok(batches);
         }

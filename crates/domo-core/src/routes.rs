@@ -25,6 +25,13 @@ const fn instance(path: &'static [&'static str]) -> Route {
     }
 }
 
+const fn public(path: &'static [&'static str]) -> Route {
+    Route {
+        api: Api::Public,
+        path,
+    }
+}
+
 /// Datasets: metadata, properties, access, indexes, uploads, data versions, deletion.
 pub const DATASOURCES: Route = instance(&["api", "data", "v3", "datasources"]);
 /// Datasets, older routes: creation, export, schema changes, copies.
@@ -51,3 +58,10 @@ pub const VERSION_HYDRATE: Route = instance(&[
 ]);
 /// The datacenter's search, for listing datasets.
 pub const SEARCH: Route = instance(&["api", "search", "v1", "query"]);
+
+/// An OAuth client's access token (client credentials, HTTP Basic).
+pub const OAUTH_TOKEN: Route = public(&["oauth", "token"]);
+/// Datasets through the public API: metadata, query, export, policies, deletion.
+pub const PUBLIC_DATASETS: Route = public(&["v1", "datasets"]);
+/// Streams and their executions through the public API (uploads of an OAuth client).
+pub const PUBLIC_STREAMS: Route = public(&["v1", "streams"]);

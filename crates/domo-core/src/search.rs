@@ -102,6 +102,14 @@ impl Client {
         sort: Option<&str>,
         limit: Option<usize>,
     ) -> Result<Vec<Value>> {
+        if limit == Some(0) {
+            return Err(Error::invalid(
+                "limit must be at least 1; leave it out for every dataset",
+            ));
+        }
+        if self.is_public_api() {
+            return self.public_datasets(name_like, sort, limit).await;
+        }
         let filters = match name_like {
             Some(text) => vec![json!({
                 "field": "name_sort",
@@ -197,6 +205,9 @@ impl Client {
 impl Dataset {
     /// Deletes the dataset and its data for good.
     pub async fn delete(&self) -> Result<()> {
+        if self.client.is_public_api() {
+            return self.public_delete().await;
+        }
         let url = self.url(&routes::DATASOURCES, &[], &[("deleteMethod", "hard")]);
         // Sent once: after a lost answer the dataset may be gone, and a second DELETE
         // would report a 404 for a deletion that worked.

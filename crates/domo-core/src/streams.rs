@@ -365,8 +365,12 @@ impl Client {
 }
 
 impl Dataset {
-    /// The stream that feeds this dataset (from the metadata's `streamId`).
+    /// The stream that feeds this dataset (from the metadata's `streamId`; on the public
+    /// API, from the stream search).
     pub async fn stream(&self) -> Result<Stream> {
+        if self.client.is_public_api() {
+            return Ok(self.client.stream(self.public_stream_id().await?));
+        }
         let metadata = self.metadata().await?;
         match metadata.get("streamId") {
             Some(Value::Number(n)) if n.as_u64().is_some() => {
@@ -415,6 +419,10 @@ impl Stream {
 
     /// The stream's configuration and state, as Domo sends it.
     pub async fn get(&self) -> Result<Value> {
+        if self.client.is_public_api() {
+            let call = Call::new(Method::GET, self.public_url(&[]));
+            return self.client.transport.json(&call).await;
+        }
         self.client
             .transport
             .json(&Call::new(Method::GET, self.url(&[])))
@@ -433,6 +441,11 @@ impl Stream {
 
     /// The stream's executions, newest first.
     pub async fn executions(&self) -> Result<Vec<Value>> {
+        if self.client.is_public_api() {
+            let call = Call::new(Method::GET, self.public_url(&["executions"]));
+            let answer: Value = self.client.transport.json(&call).await?;
+            return list_in(answer, &["executions"], &call);
+        }
         let call = Call::new(Method::GET, self.url(&["history", "aggregate"]));
         let answer: Value = self.client.transport.json(&call).await?;
         list_in(answer, &["executions", "history", "list"], &call)

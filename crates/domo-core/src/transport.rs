@@ -1,6 +1,7 @@
 //! HTTP to Domo: base URLs, credentials, timeouts, retries, and turning answers into errors.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,6 +12,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use crate::error::{self, Error, RequestInfo, Result};
+use crate::oauth::OAuth;
 use crate::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use crate::routes::Route;
 
@@ -53,22 +55,39 @@ pub enum Credentials {
     DeveloperToken(Secret),
     /// A session token from a login, sent as `X-DOMO-Authentication`.
     SessionToken(Secret),
+    /// An OAuth client of the public API: its access token is sent as
+    /// `Authorization: Bearer`.
+    OAuth(Arc<OAuth>),
     /// No credentials (only the login request itself).
     None,
 }
 
 impl Credentials {
-    fn header(&self) -> Option<(&'static str, HeaderValue)> {
-        let (name, secret) = match self {
-            Credentials::DeveloperToken(s) => ("X-DOMO-Developer-Token", s),
-            Credentials::SessionToken(s) => ("X-DOMO-Authentication", s),
-            Credentials::None => return None,
-        };
-        let mut value = HeaderValue::from_str(secret.expose()).ok()?;
-        value.set_sensitive(true);
-        Some((name, value))
+    /// Whether requests go to the public API (`api.domo.com`, `/v1/...`) rather than an
+    /// instance's own API (`/api/...`).
+    pub fn is_public_api(&self) -> bool {
+        matches!(self, Credentials::OAuth(_))
+    }
+
+    /// The texts to mask in errors.
+    fn secrets(&self) -> Vec<Secret> {
+        match self {
+            Credentials::DeveloperToken(s) | Credentials::SessionToken(s) => vec![s.clone()],
+            Credentials::OAuth(o) => o.secrets(),
+            Credentials::None => Vec::new(),
+        }
     }
 }
+
+/// A header carrying a credential, marked sensitive so that it is never logged.
+fn secret_header(name: &'static str, value: &str) -> Option<(&'static str, HeaderValue)> {
+    let mut value = HeaderValue::from_str(value).ok()?;
+    value.set_sensitive(true);
+    Some((name, value))
+}
+
+/// The header a request carries, and the access token in it, if any.
+type Auth = (Option<(&'static str, HeaderValue)>, Option<Secret>);
 
 /// The most redirects one request follows (all to the base URL's origin).
 pub const MAX_REDIRECTS: usize = 5;
@@ -345,10 +364,96 @@ impl Transport {
 
     /// `err` without the credential in any text a server put in it.
     pub(crate) fn scrub(&self, err: Error) -> Error {
-        match &self.credentials {
-            Credentials::DeveloperToken(s) | Credentials::SessionToken(s) => err.scrub(s.expose()),
-            Credentials::None => err,
+        self.credentials
+            .secrets()
+            .iter()
+            .fold(err, |err, s| err.scrub(s.expose()))
+    }
+
+    /// The header proving who asks; for an OAuth client, a valid access token (obtained
+    /// first if none is kept, or if `refused` is the kept one).
+    async fn auth(&self, refused: Option<&Secret>) -> Result<Auth> {
+        Ok(match &self.credentials {
+            Credentials::DeveloperToken(s) => {
+                (secret_header("X-DOMO-Developer-Token", s.expose()), None)
+            }
+            Credentials::SessionToken(s) => {
+                (secret_header("X-DOMO-Authentication", s.expose()), None)
+            }
+            Credentials::OAuth(o) => {
+                let token = o
+                    .access_token(refused, || self.request_token(o))
+                    .await
+                    .map_err(|e| self.scrub(e))?;
+                let value = format!("Bearer {}", token.expose());
+                (secret_header("Authorization", &value), Some(token))
+            }
+            Credentials::None => (None, None),
+        })
+    }
+
+    /// Obtains the credential a request needs, if it is obtained (an OAuth access token).
+    pub(crate) async fn authenticate(&self) -> Result<()> {
+        self.auth(None).await.map(drop)
+    }
+
+    /// Asks `/oauth/token` for an access token with the client's id and secret (HTTP
+    /// Basic), retrying what is safe to retry as for any request: asking twice is harmless.
+    async fn request_token(&self, oauth: &OAuth) -> Result<(Secret, Duration)> {
+        let scope = oauth.scope_param();
+        let url = self.url(
+            &crate::routes::OAUTH_TOKEN,
+            &[],
+            &[("grant_type", "client_credentials"), ("scope", &scope)],
+        );
+        let call = Call::new(Method::GET, url);
+        let basic = format!(
+            "Basic {}",
+            base64_encode(format!("{}:{}", oauth.client_id(), oauth.secret().expose()).as_bytes())
+        );
+        // Sent once, without the retry loop (which asks for tokens itself).
+        let response = self
+            .send_once(&call, secret_header("Authorization", &basic))
+            .await
+            .map_err(|e| transport_error(e, &call.info()))?;
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let content_type = header_text(&response, CONTENT_TYPE);
+            let body = read_error_body(response).await;
+            return Err(error::from_response(
+                status,
+                &content_type,
+                &body,
+                call.info(),
+            ));
         }
+        let content_type = header_text(&response, CONTENT_TYPE);
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, &call.info()))?;
+
+        #[derive(serde::Deserialize)]
+        struct Granted {
+            access_token: String,
+            #[serde(default)]
+            expires_in: Option<f64>,
+        }
+        let granted: Granted = decode_json(&body, &content_type, status, &call)?;
+        let token = Secret::new(granted.access_token).map_err(|_| Error::UnexpectedResponse {
+            message: "Domo's token answer has no usable access_token".into(),
+            status,
+            request: call.info(),
+            body: None,
+        })?;
+        // Domo's tokens live an hour; an answer without a lifetime is taken to be that.
+        let lifetime = granted
+            .expires_in
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .map_or(Duration::from_secs(3600), |s| {
+                Duration::from_secs_f64(s.min(86_400.0 * 365.0))
+            });
+        Ok((token, lifetime))
     }
 
     pub fn base_url(&self) -> &str {
@@ -375,12 +480,27 @@ impl Transport {
     /// Sends a call, retrying what is safe to retry, and returns a successful answer whose
     /// body has not been read yet (its reads keep to the call's deadline).
     pub(crate) async fn send(&self, call: &Call) -> Result<Answer> {
+        if self.credentials.is_public_api() {
+            let base = self.base.path().trim_end_matches('/');
+            let route = call
+                .url
+                .path()
+                .strip_prefix(base)
+                .unwrap_or(call.url.path());
+            if route.starts_with("/api/") {
+                // The method's route belongs to the instance API: say so before sending.
+                return Err(crate::public::instance_only(&format!(
+                    "This method ({} {route})",
+                    call.method
+                )));
+            }
+        }
         let deadline = self.deadline.map(|d| Instant::now() + d);
         let sent = match deadline {
-            Some(at) => tokio::time::timeout_at(at, self.send_retrying(call))
+            Some(at) => tokio::time::timeout_at(at, self.send_retrying(call, None))
                 .await
                 .unwrap_or_else(|_| Err(deadline_error(&call.info(), self.deadline))),
-            None => self.send_retrying(call).await,
+            None => self.send_retrying(call, None).await,
         };
         let response = sent.map_err(|e| self.scrub(e))?;
         Ok(Answer {
@@ -391,20 +511,38 @@ impl Transport {
             limit: self.deadline,
             max_answer_bytes: self.max_answer_bytes,
             request: call.info(),
-            secret: match &self.credentials {
-                Credentials::DeveloperToken(s) | Credentials::SessionToken(s) => Some(s.clone()),
-                Credentials::None => None,
-            },
+            secrets: self.credentials.secrets(),
         })
     }
 
-    async fn send_retrying(&self, call: &Call) -> Result<Response> {
+    /// Sends with the client's credentials, or with `auth` when given (the token request).
+    async fn send_retrying(&self, call: &Call, auth: Option<Auth>) -> Result<Response> {
         let started = std::time::Instant::now();
         let mut retry = 0u32;
+        let mut refused: Option<Secret> = None;
         loop {
-            let outcome = self.send_once(call).await;
+            let (header, token) = match &auth {
+                Some(given) => given.clone(),
+                None => self.auth(refused.as_ref()).await?,
+            };
+            let outcome = self.send_once(call, header).await;
             let (err, retry_after) = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
+                // An access token refused (revoked, or expired early) is renewed once; the
+                // request was not carried out, so even a commit may be sent again.
+                Ok(response)
+                    if response.status() == reqwest::StatusCode::UNAUTHORIZED
+                        && refused.is_none()
+                        && token.is_some() =>
+                {
+                    log::info!(
+                        "{} {}: access token refused; renewing it",
+                        call.method,
+                        call.url
+                    );
+                    refused = token;
+                    continue;
+                }
                 Ok(response) if response.status().is_redirection() => {
                     return Err(redirect_error(&response, &self.base, call));
                 }
@@ -454,12 +592,16 @@ impl Transport {
         }
     }
 
-    async fn send_once(&self, call: &Call) -> reqwest::Result<Response> {
+    async fn send_once(
+        &self,
+        call: &Call,
+        auth: Option<(&'static str, HeaderValue)>,
+    ) -> reqwest::Result<Response> {
         let mut request = self
             .http
             .request(call.method.clone(), call.url.clone())
             .header(ACCEPT, call.accept);
-        if let Some((name, value)) = self.credentials.header() {
+        if let Some((name, value)) = auth {
             request = request.header(name, value);
         }
         request = match &call.body {
@@ -509,7 +651,7 @@ pub(crate) struct Answer {
     limit: Option<Duration>,
     max_answer_bytes: u64,
     request: RequestInfo,
-    secret: Option<Secret>,
+    secrets: Vec<Secret>,
 }
 
 impl Answer {
@@ -552,11 +694,32 @@ impl Answer {
 
     /// `err`, about this answer, without the credential in its text.
     pub fn fail(&self, err: Error) -> Error {
-        match &self.secret {
-            Some(secret) => err.scrub(secret.expose()),
-            None => err,
+        self.secrets
+            .iter()
+            .fold(err, |err, s| err.scrub(s.expose()))
+    }
+}
+
+/// Standard base64 (with padding), for HTTP Basic credentials.
+fn base64_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
+            } else {
+                out.push('=');
+            }
         }
     }
+    out
 }
 
 fn too_large(status: u16, request: &RequestInfo, max: u64) -> Error {
@@ -761,6 +924,22 @@ mod tests {
         assert!(!format!("{c:?}").contains("super"));
         assert!(Secret::new("").is_err());
         assert!(Secret::new("a\nb").is_err());
+    }
+
+    #[test]
+    fn basic_credentials_are_base64() {
+        // RFC 4648 test vectors.
+        for (plain, coded) in [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+            ("fooba", "Zm9vYmE="),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64_encode(plain.as_bytes()), coded);
+        }
     }
 
     #[test]

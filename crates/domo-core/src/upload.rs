@@ -252,9 +252,14 @@ impl Dataset {
     ) -> Result<UploadSummary> {
         options.validate()?;
         source.check()?;
+        // The public API uploads through the dataset's stream: one execution per upload.
+        let stream = match self.client.is_public_api() {
+            true => Some(self.public_upload_stream(&options).await?),
+            false => None,
+        };
         let columns = self.schema().await?;
         let source = source.conform(&columns, options.match_by_name)?;
-        let upload_id = self.start_upload(&options).await?;
+        let upload_id = self.start_upload(stream, &options).await?;
 
         let (tx, rx) = mpsc::channel::<Result<Part>>(options.concurrency);
         let (part_size, gzip) = (options.part_size, options.gzip);
@@ -266,7 +271,7 @@ impl Dataset {
             futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|p| (p, rx)) });
         let mut sent = std::pin::pin!(
             parts
-                .map_ok(|part| self.send_part(upload_id, part, gzip))
+                .map_ok(|part| self.send_part(stream, upload_id, part, gzip))
                 .try_buffer_unordered(options.concurrency)
         );
         let mut totals = UploadProgress::default();
@@ -285,7 +290,7 @@ impl Dataset {
         // The encoder has finished (its channel closed); surface a panic as an error.
         error::joined((&mut encoder.0).await)?;
 
-        self.commit_upload(upload_id, &options).await?;
+        self.commit_upload(stream, upload_id, &options).await?;
         totals.done = true;
         if let Some(report) = &progress {
             // Committed already: a failing last report cannot undo it.
@@ -340,7 +345,12 @@ impl Dataset {
         self.url(&routes::DATASOURCES, &all, query)
     }
 
-    async fn start_upload(&self, options: &UploadOptions) -> Result<u64> {
+    async fn start_upload(&self, stream: Option<u64>, options: &UploadOptions) -> Result<u64> {
+        if let Some(stream) = stream {
+            return self
+                .public_start_execution(stream, options.mode.action())
+                .await;
+        }
         let query: Vec<(&str, &str)> = options
             .partition
             .as_deref()
@@ -375,10 +385,19 @@ impl Dataset {
         })
     }
 
-    async fn send_part(&self, upload_id: u64, part: Part, gzip: bool) -> Result<(u64, u64)> {
+    async fn send_part(
+        &self,
+        stream: Option<u64>,
+        upload_id: u64,
+        part: Part,
+        gzip: bool,
+    ) -> Result<(u64, u64)> {
         let id = upload_id.to_string();
         let number = part.number.to_string();
-        let url = self.uploads_url(&[&id, "parts", &number], &[]);
+        let url = match stream {
+            Some(stream) => self.public_execution_url(stream, upload_id, &["part", &number]),
+            None => self.uploads_url(&[&id, "parts", &number], &[]),
+        };
         let bytes = part.data.len() as u64;
         let call = Call::new(Method::PUT, url)
             .accept("application/json")
@@ -397,7 +416,20 @@ impl Dataset {
         Ok((part.rows, bytes))
     }
 
-    async fn commit_upload(&self, upload_id: u64, options: &UploadOptions) -> Result<()> {
+    async fn commit_upload(
+        &self,
+        stream: Option<u64>,
+        upload_id: u64,
+        options: &UploadOptions,
+    ) -> Result<()> {
+        if let Some(stream) = stream {
+            let url = self.public_execution_url(stream, upload_id, &["commit"]);
+            // Never re-sent: a commit that may have landed must not land twice.
+            let call = Call::new(Method::PUT, url).once();
+            let sent = self.client.transport.send(&call).await;
+            sent.map_err(|e| e.commit_outcome(upload_id))?;
+            return Ok(());
+        }
         let id = upload_id.to_string();
         let url = self.uploads_url(&[&id, "commit"], &[]);
         let mut body = json!({ "action": options.mode.action(), "index": options.index });

@@ -74,9 +74,13 @@ pub fn check(state: &AppState, headers: &HeaderMap, api: Api, path: &str) -> (Au
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller(pub String);
 
-/// The user an authenticated request acts as. Only seeded users' developer tokens name
-/// someone else than the administrator.
+/// The user an authenticated request acts as. Only seeded users' developer tokens and
+/// the access tokens their client credentials obtained name someone else than the
+/// administrator.
 pub fn caller(state: &AppState, headers: &HeaderMap) -> Caller {
+    if let Some(user) = authorization(headers, "bearer").and_then(|t| state.access_token_user(&t)) {
+        return Caller(user);
+    }
     let token = headers.get(DEVELOPER_HEADER).and_then(|v| v.to_str().ok());
     match token {
         Some(t) if !constant_time_eq(t, &state.inner.token) => state
@@ -230,9 +234,14 @@ mod tests {
             )
             .1
         };
-        let live = st.remember_access_token("live".into(), i64::MAX, vec!["data".into()]);
+        let live = st.remember_access_token(
+            "live".into(),
+            i64::MAX,
+            vec!["data".into()],
+            ADMIN_ID.into(),
+        );
         assert_eq!(check(&live, "/v1/datasets/x"), Verdict::Allowed);
-        let old = st.remember_access_token("old".into(), 1, vec!["data".into()]);
+        let old = st.remember_access_token("old".into(), 1, vec!["data".into()], ADMIN_ID.into());
         assert!(matches!(
             check(&old, "/v1/datasets"),
             Verdict::Unauthorized(_)
@@ -241,7 +250,12 @@ mod tests {
             check("never-issued", "/v1/datasets"),
             Verdict::Unauthorized(_)
         ));
-        let user = st.remember_access_token("user".into(), i64::MAX, vec!["user".into()]);
+        let user = st.remember_access_token(
+            "user".into(),
+            i64::MAX,
+            vec!["user".into()],
+            ADMIN_ID.into(),
+        );
         assert!(matches!(
             check(&user, "/v1/streams/1001"),
             Verdict::Forbidden(_)

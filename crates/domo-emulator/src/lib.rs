@@ -32,6 +32,7 @@ mod encoding;
 mod errors;
 mod manage;
 mod middleware;
+mod policies;
 mod public;
 mod routes;
 mod search;
@@ -264,6 +265,19 @@ fn route_table(state: AppState) -> access::Table {
         .put("/v1/datasets/{id}", ds(Edit), public::update_dataset)
         .delete("/v1/datasets/{id}", ds(Own), public::delete_dataset)
         .get("/v1/datasets/{id}/data", ds(View), public::export)
+        .get("/v1/datasets/{id}/policies", ds(View), policies::list)
+        .post("/v1/datasets/{id}/policies", ds(Own), policies::create)
+        .get("/v1/datasets/{id}/policies/{pid}", ds(View), policies::get)
+        .put(
+            "/v1/datasets/{id}/policies/{pid}",
+            ds(Own),
+            policies::update,
+        )
+        .delete(
+            "/v1/datasets/{id}/policies/{pid}",
+            ds(Own),
+            policies::delete,
+        )
         .put("/v1/datasets/{id}/data", ds(Edit), public::import)
         // Same handler as the instance route: same SQL, same answer.
         .post("/v1/datasets/query/execute/{id}", ds(View), routes::query)

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -14,7 +15,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use serde_json::{Value as Json, json};
 
-use crate::auth;
+use crate::auth::{self, Caller};
 use crate::csv;
 use crate::encoding::Encoding;
 use crate::errors::ApiError;
@@ -23,7 +24,7 @@ use crate::routes::{
     parse_columns,
 };
 use crate::state::AppState;
-use crate::store::{Action, Dataset, Execution, Stream};
+use crate::store::{ADMIN_ID, Action, Dataset, Execution, Stream, rank};
 
 /// Access tokens live an hour, as Domo's do.
 const TOKEN_TTL_SECS: i64 = 3600;
@@ -85,11 +86,20 @@ pub async fn token(
                 "Client credentials are required (HTTP Basic client_id:client_secret)",
             )
         })?;
-    if !(client_id.eq_ignore_ascii_case(&st.inner.email)
-        && auth::constant_time_eq(&secret, &st.inner.password))
+    // The administrator's email and password, or a seeded user's: the token acts as them.
+    let user = if client_id.eq_ignore_ascii_case(&st.inner.email)
+        && auth::constant_time_eq(&secret, &st.inner.password)
     {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"));
-    }
+        ADMIN_ID.to_owned()
+    } else {
+        let lookup = st.clone();
+        let (id, pw) = (client_id.clone(), secret.clone());
+        blocking(move || Ok(lookup.inner.store.user_by_password(&id, &pw)))
+            .await?
+            .map(|u| u.id)
+            .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "Bad credentials"))?
+    };
+    let admin = user == ADMIN_ID;
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
         Some(other) => {
@@ -120,17 +130,18 @@ pub async fn token(
     let exp = now + TOKEN_TTL_SECS;
     let jti = auth::random_token(32);
     let claims = json!({
-        "role": "Admin",
+        "role": if admin { "Admin" } else { "Participant" },
         "customer": "local",
         "env": "local",
-        "userId": 1,
+        "userId": user_number(&user),
         "client_id": client_id,
         "scope": scopes,
         "iat": now,
         "exp": exp,
         "jti": jti,
     });
-    let access_token = st.remember_access_token(auth::jwt(&claims), exp, scopes.clone());
+    let access_token =
+        st.remember_access_token(auth::jwt(&claims), exp, scopes.clone(), user.clone());
     Ok(crate::errors::json_response(
         StatusCode::OK,
         &json!({
@@ -140,13 +151,19 @@ pub async fn token(
             "scope": scopes.join(" "),
             "customer": "local",
             "env": "local",
-            "userId": 1,
-            "role": "Admin",
+            "userId": user_number(&user),
+            "role": if admin { "Admin" } else { "Participant" },
             // The instance the client belongs to, read by domolibrary and the R clients.
             "domain": INSTANCE_DOMAIN,
             "jti": jti,
         }),
     ))
+}
+
+/// A user id as the token answer's number (seeded ids need not be numbers).
+fn user_number(user: &str) -> Json {
+    user.parse::<i64>()
+        .map_or_else(|_| json!(user), |n| json!(n))
 }
 
 // ---- DataSets ----
@@ -230,7 +247,11 @@ fn page(q: &HashMap<String, String>) -> Result<(usize, usize), ApiError> {
     Ok((num("limit", MAX_PAGE)?.min(MAX_PAGE), num("offset", 0)?))
 }
 
-pub async fn list_datasets(State(st): State<AppState>, q: Params) -> ApiResult {
+pub async fn list_datasets(
+    State(st): State<AppState>,
+    caller: Option<Extension<Caller>>,
+    q: Params,
+) -> ApiResult {
     let q = params(q);
     let (limit, offset) = page(&q)?;
     let sort = q.get("sort").map(|s| s.trim()).filter(|s| !s.is_empty());
@@ -245,7 +266,23 @@ pub async fn list_datasets(State(st): State<AppState>, q: Params) -> ApiResult {
         .get("nameLike")
         .map(|s| s.to_lowercase())
         .unwrap_or_default();
-    let mut all = blocking(move || st.inner.store.datasets()).await?;
+    let user = caller.map_or_else(|| ADMIN_ID.to_owned(), |Extension(c)| c.0);
+    let mut all = blocking(move || {
+        let store = &st.inner.store;
+        let mut all = store.datasets()?;
+        // Each caller is answered only the datasets they may view.
+        if user != ADMIN_ID {
+            let mut visible = Vec::with_capacity(all.len());
+            for ds in all {
+                if store.access_rank(&ds.id, &user)?.unwrap_or(0) >= rank("CAN_VIEW") {
+                    visible.push(ds);
+                }
+            }
+            all = visible;
+        }
+        Ok(all)
+    })
+    .await?;
     all.retain(|d| d.name.to_lowercase().contains(&name_like));
     match field.as_deref() {
         None | Some("cardCount" | "cardViewCount" | "errorState") => {}
@@ -335,6 +372,7 @@ pub async fn delete_dataset(State(st): State<AppState>, Path(id): Path<String>) 
 pub async fn export(
     State(st): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     q: Params,
 ) -> ApiResult {
@@ -343,10 +381,9 @@ pub async fn export(
     let header_row = q
         .get("includeHeader")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let lookup = st.clone();
-    let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
+    let (ds, rows) = crate::routes::dataset_and_rows(&st, id, caller).await?;
     let encoding = Encoding::for_request(&headers);
-    let mut resp = csv_response(st, ds, header_row, csv::PUBLIC_NULL, encoding);
+    let mut resp = csv_response(st, ds, header_row, csv::PUBLIC_NULL, encoding, rows);
     if let Some(name) = q.get("fileName").filter(|n| !n.is_empty()) {
         let safe: String = name
             .chars()

@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::csv;
 use crate::encoding::{BodyEncoder, Encoding};
 use crate::errors::{ApiError, json_response, json_text_response};
+use crate::policies::RowFilter;
 use crate::state::AppState;
 use crate::store::{ADMIN_ID, Column, Dataset, EXPORT_CHUNK_ROWS, QueryEvent, write_csv_header};
 use crate::types::DomoType;
@@ -223,10 +224,16 @@ pub const ANSWER_ROW_CAP_HEADER: &str = "x-emulator-answer-row-cap";
 pub async fn query(
     State(st): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
     let v = json_body(&body, false)?;
+    let user = crate::policies::user_of(caller);
+    let rows = {
+        let (st, id) = (st.clone(), id.clone());
+        blocking(move || crate::policies::filter_for(&st, &id, &user, 1)).await?
+    };
     let sql = match v.get("sql") {
         Some(Json::String(s)) => s.clone(),
         _ => {
@@ -253,33 +260,36 @@ pub async fn query(
         let mut started_tx = Some(started_tx);
         let mut columns = 0;
         let mut encoder = BodyEncoder::new(encoding);
-        let outcome = st.inner.store.query_stream(&id, &sql, &mut |event| {
-            let (bytes, rows) = match event {
-                QueryEvent::Columns { names, types } => {
-                    columns = names.len();
-                    (encoder.piece(answer_head(&id, &names, &types)), false)
-                }
-                QueryEvent::Rows(chunk) => (encoder.piece(chunk), true),
-                QueryEvent::Done { num_rows } => {
-                    let tail = encoder.piece(answer_tail(num_rows, columns));
-                    let end = encoder.finish();
-                    ([tail, end].concat().into(), false)
-                }
-            };
-            // A client that has gone away stops the query.
-            let sent = if bytes.is_empty() {
-                Ok(())
-            } else {
-                tx.send(Ok(bytes)).map_err(drop)
-            };
-            if let Some(s) = started_tx.take_if(|_| rows) {
-                let _ = s.send(Ok(cap));
-            }
-            match sent {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(()) => ControlFlow::Break(()),
-            }
-        });
+        let outcome =
+            st.inner
+                .store
+                .query_stream_filtered(&id, &sql, rows.as_ref(), &mut |event| {
+                    let (bytes, rows) = match event {
+                        QueryEvent::Columns { names, types } => {
+                            columns = names.len();
+                            (encoder.piece(answer_head(&id, &names, &types)), false)
+                        }
+                        QueryEvent::Rows(chunk) => (encoder.piece(chunk), true),
+                        QueryEvent::Done { num_rows } => {
+                            let tail = encoder.piece(answer_tail(num_rows, columns));
+                            let end = encoder.finish();
+                            ([tail, end].concat().into(), false)
+                        }
+                    };
+                    // A client that has gone away stops the query.
+                    let sent = if bytes.is_empty() {
+                        Ok(())
+                    } else {
+                        tx.send(Ok(bytes)).map_err(drop)
+                    };
+                    if let Some(s) = started_tx.take_if(|_| rows) {
+                        let _ = s.send(Ok(cap));
+                    }
+                    match sent {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(()) => ControlFlow::Break(()),
+                    }
+                });
         if let Err(e) = outcome {
             match started_tx {
                 Some(s) => {
@@ -539,6 +549,7 @@ pub async fn commit(
 pub async fn export(
     State(st): State<AppState>,
     Path(id): Path<String>,
+    caller: Option<Extension<Caller>>,
     headers: HeaderMap,
     q: Params,
 ) -> ApiResult {
@@ -546,19 +557,37 @@ pub async fn export(
     let header_row = q
         .get("includeHeader")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let lookup = st.clone();
-    let ds = blocking(move || lookup.inner.store.dataset(&id)).await?;
+    let (ds, rows) = dataset_and_rows(&st, id, caller).await?;
     let encoding = Encoding::for_request(&headers);
-    Ok(csv_response(st, ds, header_row, csv::NULL, encoding))
+    Ok(csv_response(st, ds, header_row, csv::NULL, encoding, rows))
 }
 
-/// Streams `ds` as CSV, nulls written as `null`, compressed as `encoding` says.
+/// The dataset, and the PDP filter on the rows its caller reads (parameters from `?2`,
+/// after the export's rowid).
+pub(crate) async fn dataset_and_rows(
+    st: &AppState,
+    id: String,
+    caller: Option<Extension<Caller>>,
+) -> Result<(Dataset, Option<RowFilter>), ApiError> {
+    let user = crate::policies::user_of(caller);
+    let st = st.clone();
+    blocking(move || {
+        let ds = st.inner.store.dataset(&id)?;
+        let rows = crate::policies::filter_for(&st, &id, &user, 2)?;
+        Ok((ds, rows))
+    })
+    .await
+}
+
+/// Streams the rows of `ds` that `rows` (a PDP filter) lets through as CSV, nulls
+/// written as `null`, compressed as `encoding` says.
 pub(crate) fn csv_response(
     st: AppState,
     ds: Dataset,
     header_row: bool,
     null: &'static [u8],
     encoding: Encoding,
+    rows: Option<RowFilter>,
 ) -> Response {
     // A blocking reader feeds a small channel: memory stays at a few chunks whatever
     // the dataset's size, and a client that stops reading stops the reader.
@@ -571,7 +600,11 @@ pub(crate) fn csv_response(
         }
         let mut after = i64::MIN;
         loop {
-            match st.inner.store.export_chunk(&ds, after, &mut buf, null) {
+            match st
+                .inner
+                .store
+                .export_chunk(&ds, after, &mut buf, null, rows.as_ref())
+            {
                 Ok((last, n)) => {
                     after = last;
                     let done = n < EXPORT_CHUNK_ROWS;

@@ -90,18 +90,35 @@ impl AppState {
     }
 
     /// Records an issued OAuth access token, valid until `expires` (Unix seconds, the
-    /// JWT's `exp`), and returns it.
+    /// JWT's `exp`), acting as `user`, and returns it.
     pub(crate) fn remember_access_token(
         &self,
         token: String,
         expires: i64,
         scopes: Vec<String>,
+        user: String,
     ) -> String {
         let now = chrono::Utc::now().timestamp();
         let mut tokens = lock(&self.inner.access_tokens);
         tokens.retain(|_, t| t.expires > now);
-        tokens.insert(token.clone(), AccessToken { expires, scopes });
+        tokens.insert(
+            token.clone(),
+            AccessToken {
+                expires,
+                scopes,
+                user,
+            },
+        );
         token
+    }
+
+    /// The user a known, unexpired access token acts as.
+    pub(crate) fn access_token_user(&self, token: &str) -> Option<String> {
+        let now = chrono::Utc::now().timestamp();
+        lock(&self.inner.access_tokens)
+            .get(token)
+            .filter(|t| t.expires > now)
+            .map(|t| t.user.clone())
     }
 
     /// The scopes of a known, unexpired access token.
@@ -201,6 +218,8 @@ impl AppState {
 struct AccessToken {
     expires: i64,
     scopes: Vec<String>,
+    /// The user whose client credentials obtained it, whom its requests act as.
+    user: String,
 }
 
 #[derive(Default)]

@@ -20,15 +20,17 @@ use serde_json::{Value as Json, json};
 
 use crate::csv;
 use crate::errors::ApiError;
+use crate::policies::RowFilter;
 use crate::sql;
 use crate::text;
 use crate::types::{DomoType, json_to_value, text_to_value};
-use cells::Cells;
+pub(crate) use cells::Cells;
 
 mod cells;
 mod export;
 mod limits;
 mod manage;
+mod policies;
 mod public;
 mod query;
 mod schema;
@@ -461,7 +463,9 @@ mod tests {
             .unwrap();
         // What is already in the buffer is left as it is.
         let mut out = vec![0xff];
-        let (_, n) = store.export_chunk(&ds, i64::MIN, &mut out, b"\\N").unwrap();
+        let (_, n) = store
+            .export_chunk(&ds, i64::MIN, &mut out, b"\\N", None)
+            .unwrap();
         assert_eq!(n, 1);
         assert_eq!(out[0], 0xff);
         assert_eq!(

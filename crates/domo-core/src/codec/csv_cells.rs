@@ -26,12 +26,26 @@ use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
 /// Reads `segment` (whole records; the header row first if `header`) into batches of at
 /// most `batch_size` rows of `schema`, whose columns have `types`; `None` if arrow-csv has
 /// to read it.
+#[cfg(test)]
 pub(crate) fn read_segment(
     segment: &[u8],
     types: &[DomoType],
     schema: &SchemaRef,
     header: bool,
     batch_size: usize,
+) -> Option<Vec<RecordBatch>> {
+    read_segment_with(segment, types, schema, header, batch_size, false)
+}
+
+/// [`read_segment`], reading an unquoted empty field as null when `empty_null` (the
+/// public API's export writes null so, and an empty string as `""`).
+pub(crate) fn read_segment_with(
+    segment: &[u8],
+    types: &[DomoType],
+    schema: &SchemaRef,
+    header: bool,
+    batch_size: usize,
+    empty_null: bool,
 ) -> Option<Vec<RecordBatch>> {
     let text = simdutf8::basic::from_utf8(segment).ok()?;
     if types.is_empty() {
@@ -51,6 +65,11 @@ pub(crate) fn read_segment(
             return None;
         }
         for (col, builder) in builders.iter_mut().enumerate() {
+            if empty_null && reader.at_field_end() {
+                builder.push_null();
+                reader.end_field(col + 1 == types.len())?;
+                continue;
+            }
             let quoted = text.as_bytes().get(reader.i) == Some(&b'"');
             push_field(builder, &reader.field()?, quoted)?;
             reader.end_field(col + 1 == types.len())?;
@@ -281,6 +300,14 @@ impl<'a> Reader<'a> {
                 None => Cow::Borrowed(&self.text[start..quote]),
             });
         }
+    }
+
+    /// Whether the field at the cursor is empty and unquoted.
+    fn at_field_end(&self) -> bool {
+        matches!(
+            self.text.as_bytes().get(self.i),
+            None | Some(b',' | b'\n' | b'\r')
+        )
     }
 
     /// Steps over the separator after a field: a comma, or the record's end after its

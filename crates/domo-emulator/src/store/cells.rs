@@ -74,6 +74,27 @@ impl<'conn> Cells<'conn> {
         }
     }
 
+    /// Binds text to parameter `index` (from 1), before the first step; SQLite copies it.
+    pub fn bind_text(&mut self, index: c_int, value: &str) -> rusqlite::Result<()> {
+        let len = c_int::try_from(value.len()).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        // SAFETY: a live statement; `value` holds `len` bytes across the call, and
+        // SQLITE_TRANSIENT makes SQLite copy them before it returns.
+        let rc = unsafe {
+            ffi::sqlite3_bind_text(
+                self.stmt.as_ptr(),
+                index,
+                value.as_ptr().cast(),
+                len,
+                ffi::SQLITE_TRANSIENT(),
+            )
+        };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(last_error(self.db, rc))
+        }
+    }
+
     /// Moves to the next row: `false` once there is none. (Stepping on after that, or
     /// after an error, would run the statement again: callers stop.)
     pub fn step(&mut self) -> rusqlite::Result<bool> {

@@ -7,7 +7,8 @@ use super::*;
 pub const EXPORT_CHUNK_ROWS: usize = 5_000;
 
 impl Store {
-    /// Appends up to `EXPORT_CHUNK_ROWS` rows after `after_rowid` to `out` as CSV, nulls
+    /// Appends up to `EXPORT_CHUNK_ROWS` rows after `after_rowid` that `filter` (a PDP
+    /// filter, its parameters numbered from `?2`) lets through to `out` as CSV, nulls
     /// written as `null`; returns the rowid the next chunk starts after (that of the last
     /// row, when the chunk is full: otherwise there is no next chunk) and the number of
     /// rows.
@@ -17,15 +18,18 @@ impl Store {
         after_rowid: i64,
         out: &mut Vec<u8>,
         null: &[u8],
+        filter: Option<&RowFilter>,
     ) -> Result<(i64, usize), ApiError> {
         let reader = self.reader()?;
-        let mut rows = Cells::prepare(
+        let only = filter.map_or_else(String::new, |f| format!(" AND ({})", f.sql));
+        let mut rows = crate::policies::prepare_filtered(
             &reader.conn,
             &format!(
-                "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1 ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
+                "SELECT __domo_rowid, {} FROM {} WHERE __domo_rowid > ?1{only} ORDER BY __domo_rowid LIMIT {EXPORT_CHUNK_ROWS}",
                 ds.column_list(),
                 ds.data_table()
             ),
+            filter,
         )?;
         rows.bind_i64(1, after_rowid)?;
         let (mut last, mut n, from) = (after_rowid, 0, out.len());

@@ -222,6 +222,36 @@ impl Store {
         })
     }
 
+    /// The seeded user with this email (case-insensitive) and password, if any: a seeded
+    /// user's email and password are their OAuth client id and secret.
+    pub fn user_by_password(&self, email: &str, password: &str) -> Option<User> {
+        let conn = self.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT id, name, email, password_sha256 FROM _users \
+                 WHERE lower(email) = lower(?1) AND password_sha256 IS NOT NULL",
+            )
+            .ok()?;
+        let rows = stmt
+            .query_map([email], |r| {
+                Ok((
+                    User {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        email: r.get(2)?,
+                        token: None,
+                    },
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .ok()?;
+        rows.filter_map(Result::ok).find_map(|(user, stored)| {
+            let (salt, digest) = stored.split_once('$')?;
+            let given = crate::digest::sha256_hex(format!("{salt}{password}").as_bytes());
+            crate::auth::constant_time_eq(&given, digest).then_some(user)
+        })
+    }
+
     /// The seeded user whose developer token this is.
     pub fn user_by_token(&self, token: &str) -> Option<User> {
         let conn = self.lock();

@@ -23,6 +23,9 @@ pub enum QueryEvent {
     },
 }
 
+/// The name `table` stands for in a query over the rows a PDP filter lets through.
+const FILTERED_ROWS: &str = "__pdp_rows";
+
 /// Rows are handed on in chunks of about this size as they are rendered.
 pub(super) const QUERY_CHUNK_BYTES: usize = 1 << 20;
 
@@ -66,6 +69,18 @@ impl Store {
         sql_text: &str,
         emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
     ) -> Result<(), ApiError> {
+        self.query_stream_filtered(id, sql_text, None, emit)
+    }
+
+    /// [`Store::query_stream`] over the rows `filter` (a PDP filter, its parameters
+    /// numbered from `?1`) lets through: `table` is those rows alone.
+    pub fn query_stream_filtered(
+        &self,
+        id: &str,
+        sql_text: &str,
+        filter: Option<&RowFilter>,
+        emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
+    ) -> Result<(), ApiError> {
         let reader = self.reader()?;
         let conn = &reader.conn;
         let ds = load_dataset(conn, id)?;
@@ -79,7 +94,7 @@ impl Store {
         };
         let limits = &*reader.limits;
         let armed = Armed::new(limits, &ds, stored);
-        let out = query_in(conn, &ds, sql_text, cap, options, emit);
+        let out = query_in(conn, &ds, sql_text, filter, cap, options, emit);
         drop(armed);
         if limits.timed_out.load(Ordering::Relaxed) {
             // A query past its time would be as slow again if retried, so this is the
@@ -105,6 +120,7 @@ pub(super) fn query_in(
     conn: &Connection,
     ds: &Dataset,
     sql_text: &str,
+    filter: Option<&RowFilter>,
     cap: usize,
     options: sql::Options,
     emit: &mut dyn FnMut(QueryEvent) -> ControlFlow<()>,
@@ -141,7 +157,23 @@ pub(super) fn query_in(
         )));
     }
     drop(stmt);
-    let rows = Cells::prepare(conn, &translation.sql).map_err(invalid)?;
+    let rows = match filter {
+        None => Cells::prepare(conn, &translation.sql),
+        Some(filter) => {
+            // The same query over a common table expression holding the rows the filter
+            // lets through, whose parameters are the only ones bound.
+            let over_rows = sql::translate(sql_text, &schema, FILTERED_ROWS, options)
+                .map_err(|m| ApiError::bad_request(format!("Invalid SQL: {m}")))?;
+            let run = crate::policies::with_filtered_rows(
+                &over_rows.sql,
+                FILTERED_ROWS,
+                &ds.view(),
+                filter,
+            );
+            crate::policies::prepare_filtered(conn, &run, Some(filter))
+        }
+    }
+    .map_err(invalid)?;
     let (names, types): (Vec<String>, Vec<DomoType>) = translation
         .columns
         .into_iter()
