@@ -184,3 +184,17 @@ def test_a_stream_closed_early_is_never_reported_done(seeded: dd.Dataset) -> Non
     assert first.num_rows > 0
     assert events and not any(e["done"] for e in events)
     assert events[-1]["rows_read"] < ROWS
+
+
+def test_an_oauth_client_reports_against_the_public_row_count(
+    domo_emulator: LocalDomo, seeded: dd.Dataset, tmp_path: Path
+) -> None:
+    oauth = dd.Client.oauth(domo_emulator.email, domo_emulator.password, api_host=domo_emulator.url)
+    ds = oauth.dataset(seeded.id)
+    streamed: list[dict[str, Any]] = []
+    with ds.export(progress=_collect(streamed)) as stream:
+        assert sum(batch.num_rows for batch in stream) == ROWS
+    _assert_rows_reported(streamed, ROWS)
+    written: list[dict[str, Any]] = []
+    ds.export_to(tmp_path / "public.csv", progress=_collect(written))
+    _assert_rows_reported(written, ROWS)

@@ -74,13 +74,13 @@ impl Dataset {
             .await
     }
 
-    /// The dataset's row count as its metadata says it (`rowCount`), if it says it.
+    /// The dataset's row count as its metadata says it (`rowCount` from the instance API,
+    /// `rows` from the public one), if it says it.
     pub async fn row_count(&self) -> Result<Option<u64>> {
-        Ok(self
-            .metadata()
-            .await?
-            .get("rowCount")
-            .and_then(|n| n.as_u64()))
+        let metadata = self.metadata().await?;
+        Ok(["rowCount", "rows"]
+            .iter()
+            .find_map(|key| metadata.get(*key).and_then(|n| n.as_u64())))
     }
 
     /// The dataset's columns, in order.

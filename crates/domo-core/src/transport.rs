@@ -467,6 +467,12 @@ impl Transport {
     /// The URL of `route` followed by the segments `rest` below the base; each segment is
     /// percent-encoded whole, so an id cannot add path parts.
     pub(crate) fn url(&self, route: &Route, rest: &[&str], query: &[(&str, &str)]) -> Url {
+        // An OAuth client talks to the public API only, any other to its instance's.
+        debug_assert_eq!(
+            route.api == crate::routes::Api::Public,
+            self.credentials.is_public_api(),
+            "{route:?} called by a client of the other API"
+        );
         let mut url = self.base.clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(route.path).extend(rest);
