@@ -647,31 +647,7 @@ impl Store {
             let ds = load_dataset(&conn, dataset_id)?;
             // Checked before anything is deleted: a bad row changes nothing.
             for (n, row) in data.iter().enumerate() {
-                let Json::Object(obj) = row else {
-                    return Err(ApiError::bad_request(format!(
-                        "data[{n}] is not an object of column name to value"
-                    )));
-                };
-                if let Some(unknown) = obj
-                    .keys()
-                    .find(|k| !ds.columns.iter().any(|c| &c.name == *k))
-                {
-                    return Err(ApiError::bad_request(format!(
-                        "data[{n}]: DataSource {} has no column '{unknown}'",
-                        ds.id
-                    )));
-                }
-                for col in &ds.columns {
-                    if let Some(v) = obj.get(&col.name) {
-                        json_to_value(col.ty, v).map_err(|why| {
-                            ApiError::bad_request(format!(
-                                "data[{n}], column '{}' ({}): {why}",
-                                col.name,
-                                col.ty.name()
-                            ))
-                        })?;
-                    }
-                }
+                uploads::row_values(&ds, n, row)?;
             }
             let deleted = conn.execute(&format!("DELETE FROM {}", ds.data_table()), []);
             deleted?;

@@ -187,34 +187,7 @@ impl Store {
                 ds.column_list()
             ))?;
             for (n, row) in data.iter().enumerate() {
-                let Json::Object(obj) = row else {
-                    return Err(ApiError::bad_request(format!(
-                        "data[{n}] is not an object of column name to value"
-                    )));
-                };
-                if let Some(unknown) = obj
-                    .keys()
-                    .find(|k| !ds.columns.iter().any(|c| &c.name == *k))
-                {
-                    return Err(ApiError::bad_request(format!(
-                        "data[{n}]: DataSource {} has no column '{unknown}'",
-                        ds.id
-                    )));
-                }
-                let mut values = Vec::with_capacity(ds.columns.len() + 1);
-                for col in &ds.columns {
-                    let v = match obj.get(&col.name) {
-                        None => Value::Null,
-                        Some(j) => json_to_value(col.ty, j).map_err(|why| {
-                            ApiError::bad_request(format!(
-                                "data[{n}], column '{}' ({}): {why}",
-                                col.name,
-                                col.ty.name()
-                            ))
-                        })?,
-                    };
-                    values.push(v);
-                }
+                let mut values = row_values(&ds, n, row)?;
                 values.push(Value::Integer(upload_id));
                 insert.execute(rusqlite::params_from_iter(values.iter()))?;
             }
@@ -252,6 +225,41 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
+}
+
+/// Row `n` of an "Append Row" (an object of column name to value) as the dataset's
+/// column values in order, a missing column as null; an error names the row, and the
+/// column whose value does not fit its type.
+pub(super) fn row_values(ds: &Dataset, n: usize, row: &Json) -> Result<Vec<Value>, ApiError> {
+    let Json::Object(obj) = row else {
+        return Err(ApiError::bad_request(format!(
+            "data[{n}] is not an object of column name to value"
+        )));
+    };
+    if let Some(unknown) = obj
+        .keys()
+        .find(|k| !ds.columns.iter().any(|c| &c.name == *k))
+    {
+        return Err(ApiError::bad_request(format!(
+            "data[{n}]: DataSource {} has no column '{unknown}'",
+            ds.id
+        )));
+    }
+    let mut values = Vec::with_capacity(ds.columns.len() + 1);
+    for col in &ds.columns {
+        let v = match obj.get(&col.name) {
+            None => Value::Null,
+            Some(j) => json_to_value(col.ty, j).map_err(|why| {
+                ApiError::bad_request(format!(
+                    "data[{n}], column '{}' ({}): {why}",
+                    col.name,
+                    col.ty.name()
+                ))
+            })?,
+        };
+        values.push(v);
+    }
+    Ok(values)
 }
 
 pub(super) fn open_upload(
