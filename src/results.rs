@@ -5,12 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use domo_core::codec::json_rows::DecodedRows;
 use domo_core::codec::records::{RecordColumn, records_to_batch};
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyType};
+use pyo3_arrow::error::PyArrowError;
 use pyo3_arrow::ffi::to_schema_pycapsule;
 use pyo3_arrow::{PyRecordBatchReader, PyTable};
 
@@ -91,7 +92,10 @@ impl PyDomoTable {
 
     #[doc = stub_doc!(Table, __arrow_c_schema__)]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        Ok(to_schema_pycapsule(py, self.schema.as_ref())?)
+        Ok(to_schema_pycapsule(
+            py,
+            schema_for_consumer(py, &self.schema).as_ref(),
+        )?)
     }
 
     #[doc = stub_doc!(Table, __arrow_c_stream__)]
@@ -101,13 +105,16 @@ impl PyDomoTable {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let requested = stream_request(py, &self.schema, requested_schema)?;
         self.as_arrow(py)?
-            .call_method1("__arrow_c_stream__", (requested_schema,))
+            .call_method1("__arrow_c_stream__", (requested,))
     }
 
     #[doc = stub_doc!(Table, to_pyarrow)]
-    fn to_pyarrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        slf.py().import("pyarrow")?.call_method1("table", (slf,))
+    fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let (schema, batches) =
+            with_plain_strings(&self.schema, &self.batches).map_err(PyArrowError::from)?;
+        PyTable::try_new(batches, schema)?.into_pyarrow(py)
     }
 
     #[doc = stub_doc!(Table, to_polars)]
@@ -124,8 +131,87 @@ impl PyDomoTable {
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
         let convert = py.import("domo_datasets._pandas")?.getattr("to_pandas")?;
-        convert.call((Self::to_pyarrow(slf)?, decimals), kwargs)
+        convert.call((slf.get().to_pyarrow(py)?, decimals), kwargs)
     }
+}
+
+/// `schema` with its string views as plain `Utf8`, pyarrow's default string type.
+fn plain_strings(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Utf8View => f.as_ref().clone().with_data_type(DataType::Utf8),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+/// The batches with string views cast to plain `Utf8`, which pandas and pyarrow's own
+/// tables expect.
+fn with_plain_strings(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> Result<(SchemaRef, Vec<RecordBatch>), ArrowError> {
+    let schema = plain_strings(schema);
+    let batches = batches
+        .iter()
+        .map(|batch| {
+            let columns = batch
+                .columns()
+                .iter()
+                .map(|c| match c.data_type() {
+                    DataType::Utf8View => arrow_cast::cast(c, &DataType::Utf8),
+                    _ => Ok(c.clone()),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            RecordBatch::try_new(schema.clone(), columns)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((schema, batches))
+}
+
+/// The schema the consumer calling now is handed: `schema` itself when polars asks,
+/// which holds strings as views and so copies nothing; else `schema` with plain strings,
+/// because pyarrow's kernels (filter, take, sort, compare, join, CSV) and pandas do not
+/// take views.
+fn schema_for_consumer(py: Python<'_>, schema: &SchemaRef) -> SchemaRef {
+    if called_from_polars(py) {
+        schema.clone()
+    } else {
+        plain_strings(schema)
+    }
+}
+
+/// The schema a stream is cast to: the one the consumer asked for, else
+/// [`schema_for_consumer`]'s where it differs from `schema`; `None` casts nothing.
+fn stream_request<'py>(
+    py: Python<'py>,
+    schema: &SchemaRef,
+    requested: Option<Bound<'py, PyAny>>,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    if requested.is_some() {
+        return Ok(requested);
+    }
+    let handed = schema_for_consumer(py, schema);
+    if &handed == schema {
+        return Ok(None);
+    }
+    Ok(Some(to_schema_pycapsule(py, handed.as_ref())?.into_any()))
+}
+
+/// Whether the Python code calling into the extension is polars' own: its constructors
+/// (`polars.DataFrame`, `polars.from_arrow`) import a PyCapsule stream from their module
+/// code, where pyarrow's, written in Cython, leave the caller's frame on top.
+fn called_from_polars(py: Python<'_>) -> bool {
+    let module = py
+        .import("sys")
+        .and_then(|sys| sys.call_method1("_getframe", (0,)))
+        .and_then(|frame| frame.getattr("f_globals"))
+        .and_then(|globals| globals.get_item("__name__"))
+        .and_then(|name| name.extract::<String>());
+    module.is_ok_and(|name| name == "polars" || name.starts_with("polars."))
 }
 
 type Batches = domo_core::BatchStream;
@@ -250,7 +336,10 @@ impl PyBatchStream {
 
     #[doc = stub_doc!(BatchStream, __arrow_c_schema__)]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
-        Ok(to_schema_pycapsule(py, self.schema.as_ref())?)
+        Ok(to_schema_pycapsule(
+            py,
+            schema_for_consumer(py, &self.schema).as_ref(),
+        )?)
     }
 
     #[doc = stub_doc!(BatchStream, __arrow_c_stream__)]
@@ -269,8 +358,9 @@ impl PyBatchStream {
                 .map(|b| b.map_err(|e| ArrowError::ExternalError(Box::new(e))))
         });
         let reader = RecordBatchIterator::new(batches, schema);
+        let requested = stream_request(py, &self.schema, requested_schema)?;
         let reader = Bound::new(py, PyRecordBatchReader::new(Box::new(reader)))?;
-        reader.call_method1("__arrow_c_stream__", (requested_schema,))
+        reader.call_method1("__arrow_c_stream__", (requested,))
     }
 
     #[doc = stub_doc!(BatchStream, read_all)]

@@ -1116,6 +1116,11 @@ class Table:
 
     Implements the Arrow PyCapsule stream interface, so ``pyarrow.table(t)``,
     ``polars.DataFrame(t)`` and ``duckdb.sql("select * from t")`` read it without copying.
+    STRING columns are held as Arrow string views, as polars holds them, so polars
+    imports them without copying; every other consumer is handed plain strings
+    (``pyarrow.string()``: pyarrow's filter, sort and compare kernels take no views),
+    and one that asks for a schema through the interface's requested schema
+    (``pyarrow.table(t, schema=...)``) gets that one.
     """
 
     @property
@@ -1134,11 +1139,21 @@ class Table:
     def __arrow_c_schema__(self) -> object:
         """The schema as an Arrow PyCapsule (the Arrow PyCapsule interface)."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """The rows as an Arrow stream PyCapsule, read without copying."""
+        """The rows as an Arrow stream PyCapsule.
+
+        Cast to ``requested_schema`` where one is given. Otherwise polars gets the string
+        views and copies nothing; other consumers get plain strings (the string bytes
+        copied once), every other column without a copy.
+        """
     def to_pyarrow(self) -> pyarrow.Table:
-        """This table as a ``pyarrow.Table`` (zero-copy; needs pyarrow)."""
+        """This table as a ``pyarrow.Table`` (needs pyarrow).
+
+        STRING columns become ``pyarrow.string()``, pyarrow's default, so the table
+        filters, sorts and concatenates with tables built in pyarrow; that copies the
+        string bytes once, every other column is zero-copy.
+        """
     def to_polars(self) -> polars.DataFrame:
-        """This table as a ``polars.DataFrame`` (zero-copy; needs polars)."""
+        """This table as a ``polars.DataFrame`` (zero-copy, strings included; needs polars)."""
     def to_pandas(
         self, *, decimals: Literal["arrow", "object", "float"] = "arrow", **kwargs: Any
     ) -> pandas.DataFrame:
@@ -1177,7 +1192,13 @@ class BatchStream:
     def __arrow_c_schema__(self) -> object:
         """The schema as an Arrow PyCapsule (the Arrow PyCapsule interface)."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
-        """The remaining batches as an Arrow stream PyCapsule, pulled as the consumer reads."""
+        """The remaining batches as an Arrow stream PyCapsule, pulled as the consumer reads.
+
+        Cast to ``requested_schema`` where one is given
+        (``pyarrow.RecordBatchReader.from_stream(s, schema=...)``); otherwise STRING
+        columns are string views for polars and plain strings for anyone else, as
+        :meth:`Table.__arrow_c_stream__` says.
+        """
     @property
     def column_names(self) -> list[str]:
         """The column names, in order."""

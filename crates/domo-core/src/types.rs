@@ -60,9 +60,12 @@ impl DomoType {
     }
 
     /// The Arrow type values of this Domo type are decoded into.
+    ///
+    /// Strings are views, as polars holds them, so polars imports them without building
+    /// any; a consumer that takes no views gets them cast to `Utf8`.
     pub fn arrow_type(self) -> DataType {
         match self {
-            DomoType::String => DataType::Utf8,
+            DomoType::String => DataType::Utf8View,
             DomoType::Long => DataType::Int64,
             DomoType::Double => DataType::Float64,
             DomoType::Decimal => DataType::Decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
-use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchIterator, StringArray};
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, RecordBatchIterator, StringViewArray};
 use arrow_schema::{DataType, Field, Schema};
 use domo_core::{
     ApiErrorKind, Client, ClientOptions, Column, Credentials, DomoType, Error, RetryPolicy, Secret,
@@ -59,7 +59,7 @@ async fn admin(
 fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("id", DataType::Int64, true),
-        Field::new("name", DataType::Utf8, true),
+        Field::new("name", DataType::Utf8View, true),
     ]));
     let names: Vec<Option<String>> = ids
         .clone()
@@ -67,7 +67,7 @@ fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
         .collect();
     let columns: Vec<ArrayRef> = vec![
         Arc::new(Int64Array::from_iter_values(ids)),
-        Arc::new(StringArray::from(names)),
+        Arc::new(StringViewArray::from(names)),
     ];
     RecordBatch::try_new(schema, columns).unwrap()
 }

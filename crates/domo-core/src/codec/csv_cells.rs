@@ -149,7 +149,7 @@ pub(crate) fn restore_markers(
     markers: &[(usize, usize)],
 ) -> std::result::Result<Vec<RecordBatch>, arrow_schema::ArrowError> {
     use arrow_array::cast::AsArray;
-    use arrow_array::{ArrayRef, StringArray};
+    use arrow_array::{ArrayRef, StringViewArray};
     if markers.is_empty() {
         return Ok(batches);
     }
@@ -173,8 +173,8 @@ pub(crate) fn restore_markers(
                 if cells.is_empty() {
                     continue;
                 }
-                let strings = column.as_string::<i32>();
-                let fixed: StringArray = (0..strings.len())
+                let strings = column.as_string_view();
+                let fixed: StringViewArray = (0..strings.len())
                     .map(|i| {
                         if cells.contains(&i) {
                             Some("\\N")
@@ -424,7 +424,7 @@ mod tests {
                     let a = b
                         .column(col)
                         .as_any()
-                        .downcast_ref::<arrow_array::StringArray>()
+                        .downcast_ref::<arrow_array::StringViewArray>()
                         .unwrap();
                     (0..a.len())
                         .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))

@@ -331,7 +331,7 @@ mod tests {
                         ["\u00e9\u2713 \ud83c\udf89", "é ✓ 🎉"] ] "#;
         let (rows, cols) = read(text, &[DomoType::String, DomoType::String]).unwrap();
         assert_eq!(rows, 2);
-        let (a, b) = (cols[0].as_string::<i32>(), cols[1].as_string::<i32>());
+        let (a, b) = (cols[0].as_string_view(), cols[1].as_string_view());
         assert_eq!(a.value(0), "plain");
         assert_eq!(b.value(0), "a\"b\\c/d\u{8}\u{c}\n\r\t");
         assert_eq!(a.value(1), "é✓ 🎉");

@@ -9,8 +9,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder, StringBuilder,
-    TimestampMicrosecondBuilder,
+    BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
+    StringViewBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::types::Decimal128Type;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
@@ -380,7 +380,7 @@ fn describe_json_error(e: &serde_json::Error) -> String {
 }
 
 pub(super) enum ColumnBuilder {
-    Utf8(StringBuilder),
+    Utf8(StringViewBuilder),
     Int64(Int64Builder),
     Float64(Float64Builder),
     Decimal(Decimal128Builder),
@@ -392,7 +392,7 @@ pub(super) enum ColumnBuilder {
 impl ColumnBuilder {
     pub(super) fn new(t: DomoType) -> Self {
         match t {
-            DomoType::String => ColumnBuilder::Utf8(StringBuilder::new()),
+            DomoType::String => ColumnBuilder::Utf8(StringViewBuilder::new()),
             DomoType::Long => ColumnBuilder::Int64(Int64Builder::new()),
             DomoType::Double => ColumnBuilder::Float64(Float64Builder::new()),
             DomoType::Decimal => ColumnBuilder::Decimal(
@@ -811,7 +811,7 @@ mod tests {
         let b = &decoded.batches[0];
         assert_eq!(b.num_rows(), 3);
         assert!(decoded.unknown_types.is_empty());
-        let s = b.column(0).as_string::<i32>();
+        let s = b.column(0).as_string_view();
         assert_eq!((s.value(0), s.is_null(1), s.value(2)), ("a", true, ""));
         let l = b.column(1).as_primitive::<Int64Type>();
         assert_eq!((l.value(0), l.is_null(1), l.value(2)), (1, true, 7));
@@ -913,7 +913,7 @@ mod tests {
             decoded.unknown_types,
             vec![("t".to_string(), "TIME".to_string())]
         );
-        let s = decoded.batches[0].column(0).as_string::<i32>();
+        let s = decoded.batches[0].column(0).as_string_view();
         assert_eq!((s.value(0), s.value(1)), ("12:00:00", "5"));
     }
 
