@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow_array::{RecordBatch, RecordBatchIterator};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
-use domo_core::codec::json_rows::DecodedRows;
-use domo_core::codec::records::{RecordColumn, records_to_batch};
+use domo_core::codec::listings::{RecordColumn, records_to_batch};
+use domo_core::codec::query::DecodedRows;
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyType};

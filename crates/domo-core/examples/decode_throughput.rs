@@ -21,7 +21,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use domo_core::codec::json_rows::{decode_query_answer, decode_query_answer_on};
+use domo_core::codec::query::{decode_query_answer, decode_query_answer_on};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::value::RawValue;

@@ -1,7 +1,7 @@
 //! Upload encoding throughput: Arrow batches -> Domo CSV -> gzip level 1, as uploads do it.
 //!
 //! Reads an Arrow IPC file and runs the upload encoder's loop on one thread, best of N:
-//! slices of 4096 rows through `codec::csv_write::write_batch` into a part buffer, and each
+//! slices of 4096 rows through `codec::upload_csv::write_batch` into a part buffer, and each
 //! full part (32 MiB of CSV by default, like `Dataset.upload`) through
 //! `flate2::write::GzEncoder` with `Compression::fast()`. Encoding and compression are
 //! timed separately as well as together.
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
 use arrow_ipc::reader::FileReader;
-use domo_core::codec::csv_write::write_batch;
+use domo_core::codec::upload_csv::write_batch;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 

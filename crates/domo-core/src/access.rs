@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::answers::list_in;
-use crate::codec::records::{FieldKind, RecordColumn, col};
+use crate::codec::listings::{FieldKind, RecordColumn, col};
 use crate::datasets::{Dataset, validate_id};
 use crate::error::{Error, Result};
 use crate::routes;

@@ -6,8 +6,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::client::Client;
-use crate::codec::json_pieces::AnswerDecoder;
-use crate::codec::json_rows::DecodedRows;
+use crate::codec::query::DecodedRows;
+use crate::codec::query::parallel::AnswerDecoder;
 use crate::error::{self, Error, Result};
 use crate::routes::{self, Route};
 use crate::transport::Call;

@@ -16,8 +16,8 @@ use reqwest::Method;
 use tokio::io::AsyncWriteExt;
 
 use crate::batches::{BatchSender, BatchStream, send};
-use crate::codec::csv_cells;
-use crate::codec::csv_records::RecordEnds;
+use crate::codec::export::hand_reader as csv_hand_reader;
+use crate::codec::record_ends::RecordEnds;
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
 use crate::progress::{ReadProgress, ReadProgressFn};
@@ -336,7 +336,7 @@ impl SegmentReader {
     /// An error naming the columns unless `segment`'s first row names the schema's
     /// columns, in order: CSV read under the wrong names would be silently mislabelled.
     fn check_header(&self, segment: &[u8]) -> std::result::Result<(), String> {
-        let Some(names) = csv_cells::header_fields(segment) else {
+        let Some(names) = csv_hand_reader::header_fields(segment) else {
             return Err("its first row cannot be read as a header row".into());
         };
         if names == self.names {
@@ -380,7 +380,7 @@ impl SegmentReader {
         records: Option<usize>,
         header: bool,
     ) -> Result<Vec<RecordBatch>> {
-        let read = csv_cells::read_segment_with(
+        let read = csv_hand_reader::read_segment_with(
             segment,
             &self.types,
             &self.schema,
@@ -409,9 +409,9 @@ impl SegmentReader {
         }
         decoder.decode(&[])?;
         batches.extend(decoder.flush()?);
-        // arrow-csv reads a quoted "\N" as null too; it is a string (see csv_cells).
-        match csv_cells::quoted_markers(segment, &self.types, header) {
-            Some(markers) => Ok(csv_cells::restore_markers(batches, &markers)?),
+        // arrow-csv reads a quoted "\N" as null too; it is a string (see codec::export::hand_reader).
+        match csv_hand_reader::quoted_markers(segment, &self.types, header) {
+            Some(markers) => Ok(csv_hand_reader::restore_markers(batches, &markers)?),
             None => Ok(batches),
         }
     }

@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Map, Value, json};
 
 use crate::answers::list_in;
-use crate::codec::records::{FieldKind, RecordColumn, col};
+use crate::codec::listings::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::routes;

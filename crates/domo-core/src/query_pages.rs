@@ -8,7 +8,7 @@
 use futures::StreamExt;
 
 use crate::batches::{BatchSender, BatchStream, send};
-use crate::codec::json_rows::DecodedRows;
+use crate::codec::query::DecodedRows;
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::progress::ReadProgressFn;

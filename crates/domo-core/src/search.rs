@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::answers::list_in;
 use crate::client::Client;
-use crate::codec::records::{FieldKind, RecordColumn, col};
+use crate::codec::listings::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::routes;

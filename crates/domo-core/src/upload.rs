@@ -21,8 +21,8 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::codec::csv_records::RecordEnds;
-use crate::codec::csv_write::{check_encodable, write_batch};
+use crate::codec::record_ends::RecordEnds;
+use crate::codec::upload_csv::{check_encodable, write_batch};
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
 use crate::progress::CallbackError;

@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::answers::{json_or_empty, list_in};
-use crate::codec::records::{FieldKind, RecordColumn, col};
+use crate::codec::listings::{FieldKind, RecordColumn, col};
 use crate::datasets::Dataset;
 use crate::error::{Error, Result};
 use crate::routes;
@@ -314,7 +314,7 @@ pub const EXECUTION_COLUMNS: &[RecordColumn] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codec::records::records_to_batch;
+    use crate::codec::listings::records_to_batch;
     use arrow_array::Array;
     use std::cell::RefCell;
 

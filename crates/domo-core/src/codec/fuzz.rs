@@ -11,10 +11,10 @@ use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
-use super::csv_cells::{header_fields, read_segment};
-use super::csv_records::RecordEnds;
-use super::json_pieces::AnswerDecoder;
-use super::json_rows::{DecodeError, DecodedRows, decode_serial};
+use super::export::hand_reader::{header_fields, read_segment};
+use super::query::answer::{DecodeError, DecodedRows, decode_serial};
+use super::query::parallel::AnswerDecoder;
+use super::record_ends::RecordEnds;
 use crate::types::{Column, DomoType, arrow_schema};
 
 fn setting(name: &str, default: u64) -> u64 {

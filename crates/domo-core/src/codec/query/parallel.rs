@@ -15,11 +15,11 @@ use std::thread::JoinHandle;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use super::bytescan;
-use super::json_rows::{
+use super::answer::{
     Columns, DecodeError, DecodedRows, decode_rows, decode_serial, head_columns, read_answer,
     without_rows,
 };
+use crate::codec::bytescan;
 
 /// Below this size an answer is decoded on one thread: splitting would not pay.
 const PARALLEL_MIN_BYTES: usize = 4 << 20;
@@ -481,7 +481,7 @@ impl AnswerDecoder {
         Self::with_sizes(threads, expected_len, PARALLEL_MIN_BYTES, PIECE_BYTES)
     }
 
-    pub(super) fn with_sizes(
+    pub(in crate::codec) fn with_sizes(
         threads: usize,
         expected_len: usize,
         parallel_min_bytes: usize,

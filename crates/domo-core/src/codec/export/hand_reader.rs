@@ -17,10 +17,10 @@ use arrow_array::types::Decimal128Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::SchemaRef;
 
-use super::bytescan;
-use super::json_cells::{self, Number};
-use super::json_rows::ColumnBuilder;
-use super::temporal::{parse_date, parse_datetime};
+use crate::codec::builders::ColumnBuilder;
+use crate::codec::bytescan;
+use crate::codec::query::hand_reader::{self as json_hand_reader, Number};
+use crate::codec::temporal::{parse_date, parse_datetime};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
 
 /// Reads `segment` (whole records; the header row first if `header`) into batches of at
@@ -89,7 +89,7 @@ pub(crate) fn read_segment_with(
 /// The fields of `segment`'s first record (a header row), unquoted; `None` if it is not
 /// a well-formed record of UTF-8 text.
 pub(crate) fn header_fields(segment: &[u8]) -> Option<Vec<String>> {
-    let mut ends = super::csv_records::RecordEnds::default();
+    let mut ends = crate::codec::record_ends::RecordEnds::default();
     let end = ends.next_end(segment).unwrap_or(segment.len());
     let text = std::str::from_utf8(&segment[..end]).ok()?;
     let mut reader = Reader { text, i: 0 };
@@ -252,7 +252,7 @@ fn push_field(builder: &mut ColumnBuilder, field: &str, quoted: bool) -> Option<
 /// The field read as a JSON number (Domo's numbers are written as JSON writes them), if
 /// it is one.
 fn number(field: &str) -> Option<Number<'_>> {
-    let (number, end) = json_cells::number_at(field, 0)?;
+    let (number, end) = json_hand_reader::number_at(field, 0)?;
     (end == field.len()).then_some(number)
 }
 

@@ -10,9 +10,9 @@
 //! serde accepts too, with the same values (one exception, on purpose: a DECIMAL sent as a
 //! number is read from its digits, not through an `f64`).
 
-use super::bytescan;
-use super::json_pieces::skip_ws;
-use super::json_rows::ColumnBuilder;
+use super::parallel::skip_ws;
+use crate::codec::builders::ColumnBuilder;
+use crate::codec::bytescan;
 use crate::types::DECIMAL_SCALE;
 
 /// Reads the JSON array of rows (of `builders.len()` cells) that opens `text` into
@@ -182,7 +182,7 @@ impl<'a> Reader<'a> {
 
 /// Reads the JSON number that starts at `start` in `text`: the number and the index just
 /// past it.
-pub(super) fn number_at(text: &str, start: usize) -> Option<(Number<'_>, usize)> {
+pub(in crate::codec) fn number_at(text: &str, start: usize) -> Option<(Number<'_>, usize)> {
     let bytes = text.as_bytes();
     let negative = *bytes.get(start)? == b'-';
     let mut j = start + usize::from(negative);
@@ -245,20 +245,20 @@ pub(super) fn number_at(text: &str, start: usize) -> Option<(Number<'_>, usize)>
 }
 
 /// A JSON number.
-pub(super) struct Number<'a> {
-    pub(super) text: &'a str,
+pub(in crate::codec) struct Number<'a> {
+    pub(in crate::codec) text: &'a str,
     /// Its digits without the point, sign applied, when it has no exponent, is not zero
     /// and they fit (the value is `unscaled / 10^scale`).
-    pub(super) unscaled: Option<i64>,
+    pub(in crate::codec) unscaled: Option<i64>,
     /// How many digits follow the point.
-    pub(super) scale: usize,
+    pub(in crate::codec) scale: usize,
     /// Written without a fraction or exponent.
-    pub(super) integer: bool,
+    pub(in crate::codec) integer: bool,
 }
 
 impl Number<'_> {
     /// Its value as a DECIMAL (scale 10), when its digits give it exactly.
-    pub(super) fn decimal(&self) -> Option<i128> {
+    pub(in crate::codec) fn decimal(&self) -> Option<i128> {
         let more = (DECIMAL_SCALE as usize).checked_sub(self.scale)?;
         Some(i128::from(self.unscaled?) * 10i128.pow(more as u32))
     }
