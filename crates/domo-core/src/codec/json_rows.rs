@@ -220,6 +220,11 @@ pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
 
 /// Decodes a whole query answer on at most `threads` threads.
 pub fn decode_query_answer_on(body: &[u8], threads: usize) -> Result<DecodedRows, DecodeError> {
+    // On one thread the whole answer is read where it lies: the streaming decoder would
+    // first copy it into a buffer of its own.
+    if threads < 2 || body.len() < json_pieces::PARALLEL_MIN_BYTES {
+        return decode_serial(body);
+    }
     let mut decoder = AnswerDecoder::new(threads, body.len());
     // Fed as if arriving, so the threads start on the first rows while the rest is scanned.
     for chunk in body.chunks(1 << 20) {
