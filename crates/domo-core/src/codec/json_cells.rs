@@ -13,6 +13,7 @@
 use super::bytescan;
 use super::json_pieces::skip_ws;
 use super::json_rows::ColumnBuilder;
+use super::temporal::{parse_date, parse_datetime};
 use crate::types::DECIMAL_SCALE;
 
 /// Reads the JSON array of rows (of `builders.len()` cells) that opens `text` into
@@ -108,6 +109,9 @@ impl<'a> Reader<'a> {
     fn cell(&mut self, builder: &mut ColumnBuilder) -> Option<()> {
         match self.peek()? {
             b'"' => {
+                if self.plain_temporal(builder) {
+                    return Some(());
+                }
                 let text = self.text;
                 match self.string()? {
                     Some(plain) => builder.push_str(&text[plain]),
@@ -134,6 +138,28 @@ impl<'a> Reader<'a> {
             }
             _ => None,
         }
+    }
+
+    /// Reads a DATE or DATETIME string written as Domo writes it (`"YYYY-MM-DD"`,
+    /// `"YYYY-MM-DDTHH:MM:SS"`) without looking for its end first: contents that parse so
+    /// hold no quote, backslash or control character. Whether it did.
+    fn plain_temporal(&mut self, builder: &mut ColumnBuilder) -> bool {
+        let at = self.i + 1;
+        let ends_at = |len: usize| self.bytes().get(at + len) == Some(&b'"');
+        let read = match builder {
+            ColumnBuilder::Date(b) if ends_at(10) => self
+                .text
+                .get(at..at + 10)
+                .and_then(parse_date)
+                .map(|days| (b.append_value(days), 10)),
+            ColumnBuilder::Datetime(b) if ends_at(19) => self
+                .text
+                .get(at..at + 19)
+                .and_then(parse_datetime)
+                .map(|micros| (b.append_value(micros), 19)),
+            _ => None,
+        };
+        read.map(|((), len)| self.i = at + len + 1).is_some()
     }
 
     fn word(&mut self, word: &[u8]) -> Option<()> {
@@ -434,28 +460,6 @@ mod tests {
     }
 
     #[test]
-    fn numbers_beyond_f64_are_left_to_serde() {
-        let huge = format!("1{}", "0".repeat(400));
-        for t in [DomoType::Double, DomoType::String, DomoType::Decimal] {
-            for n in ["1e400", "-1e309", huge.as_str()] {
-                assert!(read(&format!("[[{n}]]"), &[t]).is_none(), "{n} {t:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn reads_nulls_booleans_and_empty_arrays() {
-        let (rows, cols) = read(
-            "[[null,true],[false,null]]",
-            &[DomoType::Boolean, DomoType::Boolean],
-        )
-        .unwrap();
-        assert_eq!(rows, 2);
-        assert!(cols[0].is_null(0) && cols[1].is_null(1));
-        assert_eq!(read(" [ ] ", &[DomoType::Long]).unwrap().0, 0);
-    }
-
-    #[test]
     fn digit_runs_read_as_str_parse_reads_them() {
         let mut text = String::new();
         for (k, tail) in ["", ",", ".5", "e", "\"", "/", ":", "\u{7f}", "é"]
@@ -478,6 +482,28 @@ mod tests {
         }
         assert_eq!(digits_at(b"x123", 0, 7), (7, 0));
         assert_eq!(digits_at(b"12345678912", 0, 0), (12_345_678_912, 11));
+    }
+
+    #[test]
+    fn numbers_beyond_f64_are_left_to_serde() {
+        let huge = format!("1{}", "0".repeat(400));
+        for t in [DomoType::Double, DomoType::String, DomoType::Decimal] {
+            for n in ["1e400", "-1e309", huge.as_str()] {
+                assert!(read(&format!("[[{n}]]"), &[t]).is_none(), "{n} {t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn reads_nulls_booleans_and_empty_arrays() {
+        let (rows, cols) = read(
+            "[[null,true],[false,null]]",
+            &[DomoType::Boolean, DomoType::Boolean],
+        )
+        .unwrap();
+        assert_eq!(rows, 2);
+        assert!(cols[0].is_null(0) && cols[1].is_null(1));
+        assert_eq!(read(" [ ] ", &[DomoType::Long]).unwrap().0, 0);
     }
 
     #[test]
