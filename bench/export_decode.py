@@ -21,10 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import datagen
 import pyarrow as pa
 import pyarrow.csv as pcsv
-
-import datagen
 import run as bench
 
 ARROW_TYPES = {
