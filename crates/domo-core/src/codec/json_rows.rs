@@ -927,6 +927,25 @@ mod tests {
     }
 
     #[test]
+    fn dates_read_by_hand_as_serde_reads_them() {
+        let cells = [
+            r#""2024-02-29""#,
+            r#""0000-01-01""#,
+            r#""0000-03-01""#,
+            r#""9999-12-31""#,
+            r#""1969-12-31T23:59:59""#,
+            r#""2019-03-19 18:49:02""#,
+            r#""9999-12-31T23:59:60""#,
+            r#""2019-03-19T20:49:02+02:00""#,
+            r#""2019-03-19T18:49:02.25""#,
+            r#""2019-03-19\u005418:49:02""#,
+            "null",
+        ];
+        let (hand, serde) = both_readers(&["DATE", "DATETIME"], &cells);
+        assert_eq!(hand, serde);
+    }
+
+    #[test]
     fn unknown_types_become_text() {
         let body = format!(
             r#"{{"columns":["t"],"metadata":{},"rows":[["12:00:00"],[5]]}}"#,
