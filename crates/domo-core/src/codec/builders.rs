@@ -43,6 +43,25 @@ impl ColumnBuilder {
         }
     }
 
+    /// A builder with room for `rows` values set aside at once (text grows as it comes).
+    pub(super) fn with_capacity(t: DomoType, rows: usize) -> Self {
+        match t {
+            DomoType::Long => ColumnBuilder::Int64(Int64Builder::with_capacity(rows)),
+            DomoType::Double => ColumnBuilder::Float64(Float64Builder::with_capacity(rows)),
+            DomoType::Decimal => ColumnBuilder::Decimal(
+                Decimal128Builder::with_capacity(rows)
+                    .with_precision_and_scale(DECIMAL_PRECISION, DECIMAL_SCALE)
+                    .unwrap_or_default(),
+            ),
+            DomoType::Date => ColumnBuilder::Date(Date32Builder::with_capacity(rows)),
+            DomoType::Datetime => ColumnBuilder::Datetime(
+                TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
+            ),
+            DomoType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(rows)),
+            DomoType::String => ColumnBuilder::new(t),
+        }
+    }
+
     pub(super) fn finish(&mut self) -> ArrayRef {
         match self {
             ColumnBuilder::Utf8(b) => Arc::new(b.finish()),

@@ -45,17 +45,32 @@ fn days_in_month(year: i64, month: u32) -> u32 {
 
 /// Parses `YYYY-MM-DD` into days since the epoch.
 pub fn parse_date(s: &str) -> Option<i32> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+    let b: &[u8; 10] = s.as_bytes().try_into().ok()?;
+    if b[4] != b'-' || b[7] != b'-' {
         return None;
     }
-    let year = i64::from(digits(&b[0..4])?);
-    let month = digits(&b[5..7])?;
-    let day = digits(&b[8..10])?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+    let d = |i: usize| u32::from(b[i].wrapping_sub(b'0'));
+    if [0, 1, 2, 3, 5, 6, 8, 9].iter().any(|&i| d(i) > 9) {
         return None;
     }
-    i32::try_from(days_from_civil(year, month, day)).ok()
+    let year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+    let month = d(5) * 10 + d(6);
+    let day = d(8) * 10 + d(9);
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(i64::from(year), month) {
+        return None;
+    }
+    Some(days_from_four_digit_civil(year, month, day))
+}
+
+/// `days_from_civil` for a year of four digits, in unsigned arithmetic (dates are a fifth
+/// of an answer's cells): one 400-year cycle later, every quantity is non-negative.
+fn days_from_four_digit_civil(year: u32, month: u32, day: u32) -> i32 {
+    let y = year + 400 - u32::from(month <= 2);
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let doy = (153 * (if month > 2 { month - 3 } else { month + 9 }) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    (era * 146_097 + doe) as i32 - 719_468 - 146_097
 }
 
 /// Parses a Domo datetime into microseconds since the epoch, UTC.
@@ -165,6 +180,20 @@ mod tests {
     }
 
     #[test]
+    fn four_digit_years_count_days_as_days_from_civil() {
+        for year in 0..10_000u32 {
+            for (month, day) in [(1, 1), (2, 28), (2, 29), (3, 1), (7, 15), (12, 31)] {
+                let want = days_from_civil(i64::from(year), month, day);
+                assert_eq!(
+                    i64::from(days_from_four_digit_civil(year, month, day)),
+                    want,
+                    "{year}-{month}-{day}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn parses_dates() {
         assert_eq!(parse_date("1970-01-02"), Some(1));
         assert_eq!(parse_date("2024-02-29"), Some(19_782));
@@ -175,6 +204,10 @@ mod tests {
             "20240101",
             "2024-01-00",
             "abcd-01-01",
+            "2024-01-0:",
+            "2024-01-/1",
+            "2024-01-01 ",
+            "é024-01-01",
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }

@@ -215,6 +215,11 @@ pub fn decode_query_answer(body: &[u8]) -> Result<DecodedRows, DecodeError> {
 
 /// Decodes a whole query answer on at most `threads` threads.
 pub fn decode_query_answer_on(body: &[u8], threads: usize) -> Result<DecodedRows, DecodeError> {
+    // On one thread the whole answer is read where it lies: the streaming decoder would
+    // first copy it into a buffer of its own.
+    if threads < 2 || body.len() < parallel::PARALLEL_MIN_BYTES {
+        return decode_serial(body);
+    }
     let mut decoder = AnswerDecoder::new(threads, body.len());
     // Fed as if arriving, so the threads start on the first rows while the rest is scanned.
     for chunk in body.chunks(1 << 20) {
@@ -664,6 +669,25 @@ mod tests {
         let (hand, _) = both_readers(&["DECIMAL"], &["1234567890123456789.0123456789"]);
         let exact = hand.column(0).as_primitive::<Decimal128Type>().value(0);
         assert_eq!(exact, 12_345_678_901_234_567_890_123_456_789);
+    }
+
+    #[test]
+    fn dates_read_by_hand_as_serde_reads_them() {
+        let cells = [
+            r#""2024-02-29""#,
+            r#""0000-01-01""#,
+            r#""0000-03-01""#,
+            r#""9999-12-31""#,
+            r#""1969-12-31T23:59:59""#,
+            r#""2019-03-19 18:49:02""#,
+            r#""9999-12-31T23:59:60""#,
+            r#""2019-03-19T20:49:02+02:00""#,
+            r#""2019-03-19T18:49:02.25""#,
+            r#""2019-03-19\u005418:49:02""#,
+            "null",
+        ];
+        let (hand, serde) = both_readers(&["DATE", "DATETIME"], &cells);
+        assert_eq!(hand, serde);
     }
 
     #[test]

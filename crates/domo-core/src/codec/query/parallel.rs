@@ -22,7 +22,7 @@ use super::answer::{
 use crate::codec::bytescan;
 
 /// Below this size an answer is decoded on one thread: splitting would not pay.
-const PARALLEL_MIN_BYTES: usize = 4 << 20;
+pub(super) const PARALLEL_MIN_BYTES: usize = 4 << 20;
 /// Rows go to the decoding threads in pieces of about this many bytes.
 const PIECE_BYTES: usize = 4 << 20;
 
