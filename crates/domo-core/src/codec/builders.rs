@@ -10,7 +10,7 @@ use arrow_array::builder::{
 use arrow_array::types::Decimal128Type;
 use std::sync::Arc;
 
-use super::query::hand_reader::Number;
+use super::numbers::Number;
 use super::temporal::{parse_date, parse_datetime};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
 

@@ -4,7 +4,8 @@
 //!   reader, the serde reader it falls back on.
 //! - `export`: export segments (CSV) into Arrow by hand; `crate::export` cuts the
 //!   segments and falls back on arrow-csv.
-//! - `builders`: the typed builders both append cells to, with the value rules.
+//! - `builders`: the typed builders both append cells to, with the value rules;
+//!   `numbers`: the one number reader both use.
 //! - `record_ends`: where CSV records end, to cut exports and upload parts between them.
 //! - `upload_csv`: Arrow batches into the CSV upload parts carry.
 //! - `listings`: JSON lists of records (versions, history, access...) as Arrow tables.
@@ -16,6 +17,7 @@ pub(crate) mod export;
 #[cfg(test)]
 mod fuzz;
 pub mod listings;
+mod numbers;
 pub mod query;
 pub(crate) mod record_ends;
 pub mod temporal;

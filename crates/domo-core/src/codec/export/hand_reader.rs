@@ -19,7 +19,7 @@ use arrow_schema::SchemaRef;
 
 use crate::codec::builders::ColumnBuilder;
 use crate::codec::bytescan;
-use crate::codec::query::hand_reader::{self as json_hand_reader, Number};
+use crate::codec::numbers::{Number, number_at};
 use crate::codec::temporal::{parse_date, parse_datetime};
 use crate::types::{DECIMAL_PRECISION, DECIMAL_SCALE, DomoType};
 
@@ -260,7 +260,7 @@ fn push_field(builder: &mut ColumnBuilder, field: &str, quoted: bool) -> Option<
 /// The field read as a JSON number (Domo's numbers are written as JSON writes them), if
 /// it is one.
 fn number(field: &str) -> Option<Number<'_>> {
-    let (number, end) = json_hand_reader::number_at(field, 0)?;
+    let (number, end) = number_at(field, 0)?;
     (end == field.len()).then_some(number)
 }
 
