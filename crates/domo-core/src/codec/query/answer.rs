@@ -1,21 +1,21 @@
-//! Query answers (`{"columns", "metadata", "rows": [[...]]}`) straight into Arrow.
+//! Query answers (`{"columns", "metadata", "rows": [[...]]}`) into Arrow: the entry points
+//! and what every reader shares (the columns and types the answer names, the batches they
+//! become). A small answer laid out as Domo sends it goes through the hand reader; a large
+//! one through `parallel`; anything else, and every error, through `serde_reader`.
 //!
-//! Cells go from the JSON tokens into typed Arrow builders in one pass over the bytes: no
-//! `serde_json::Value`, no per-cell allocation except for strings. Types come from the answer's `metadata`, and the
-//! decoder is tolerant of what the live service sends: numbers as strings, `null` anywhere,
-//! datetimes with or without a fraction, unknown types (kept as text).
+//! The decoder is tolerant of what the live service sends: numbers as strings, `null`
+//! anywhere, datetimes with or without a fraction, unknown types (kept as text).
 
-use std::fmt;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_schema::{Field, Schema, SchemaRef};
 use serde::Deserialize;
-use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
 use super::hand_reader;
 use super::parallel::{self, AnswerDecoder};
+use super::scanner;
+use super::serde_reader::{self, decode_whole, read_answer};
 use crate::codec::builders::ColumnBuilder;
 use crate::types::DomoType;
 
@@ -35,7 +35,7 @@ impl DecodedRows {
 }
 
 #[derive(Deserialize)]
-struct ColumnMeta {
+pub(super) struct ColumnMeta {
     #[serde(rename = "type", default)]
     kind: Option<String>,
 }
@@ -44,45 +44,16 @@ struct ColumnMeta {
 #[error("{0}")]
 pub struct DecodeError(pub String);
 
-/// The top-level fields the decoder reads; the rest are skipped.
-enum Key {
-    Columns,
-    Metadata,
-    Rows,
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Key, D::Error> {
-        struct KeyVisitor;
-        impl Visitor<'_> for KeyVisitor {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
-                Ok(match v {
-                    "columns" => Key::Columns,
-                    "metadata" => Key::Metadata,
-                    "rows" => Key::Rows,
-                    _ => Key::Other,
-                })
-            }
-        }
-        de.deserialize_identifier(KeyVisitor)
-    }
-}
-
 /// The columns and their builders, once the answer has named and typed them.
 pub(crate) struct Columns {
-    names: Vec<String>,
+    pub(super) names: Vec<String>,
     types: Vec<DomoType>,
-    builders: Vec<ColumnBuilder>,
+    pub(super) builders: Vec<ColumnBuilder>,
     pub(crate) unknown_types: Vec<(String, String)>,
 }
 
 impl Columns {
-    fn new(names: Vec<String>, metadata: &[ColumnMeta]) -> Result<Columns, String> {
+    pub(super) fn new(names: Vec<String>, metadata: &[ColumnMeta]) -> Result<Columns, String> {
         if !metadata.is_empty() && metadata.len() != names.len() {
             return Err(format!(
                 "the answer names {} columns but describes {}",
@@ -115,15 +86,8 @@ impl Columns {
         Ok(columns)
     }
 
-    fn new_builders(&self) -> Vec<ColumnBuilder> {
+    pub(super) fn new_builders(&self) -> Vec<ColumnBuilder> {
         self.types.iter().map(|t| ColumnBuilder::new(*t)).collect()
-    }
-
-    fn rows_seed(&mut self) -> RowsSeed<'_> {
-        RowsSeed {
-            builders: &mut self.builders,
-            names: &self.names,
-        }
     }
 
     /// Same names and types as `other`.
@@ -143,7 +107,7 @@ impl Columns {
 }
 
 /// The builders' contents as one batch of `rows` rows.
-fn finish(
+pub(super) fn finish(
     schema: SchemaRef,
     builders: &mut [ColumnBuilder],
     rows: usize,
@@ -152,60 +116,6 @@ fn finish(
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
     RecordBatch::try_new_with_options(schema, arrays, &options)
         .map_err(|e| DecodeError(e.to_string()))
-}
-
-/// Reads the answer object in one pass when `columns` and `metadata` come before `rows`
-/// (as Domo sends them); otherwise the rows are kept raw and decoded at the end.
-struct AnswerVisitor;
-
-struct Answer<'a> {
-    columns: Option<Columns>,
-    rows: usize,
-    raw_rows: Option<&'a RawValue>,
-    names: Option<Vec<String>>,
-    metadata: Option<Vec<ColumnMeta>>,
-}
-
-impl<'de> Visitor<'de> for AnswerVisitor {
-    type Value = Answer<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a query answer object")
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Answer<'de>, A::Error> {
-        let mut answer = Answer {
-            columns: None,
-            rows: 0,
-            raw_rows: None,
-            names: None,
-            metadata: None,
-        };
-        while let Some(key) = map.next_key::<Key>()? {
-            match key {
-                Key::Columns => answer.names = Some(map.next_value()?),
-                Key::Metadata => {
-                    answer.metadata = Some(map.next_value::<Option<_>>()?.unwrap_or_default())
-                }
-                Key::Rows => match (answer.names.take(), answer.metadata.as_deref()) {
-                    (Some(names), Some(metadata)) => {
-                        let mut columns =
-                            Columns::new(names, metadata).map_err(de::Error::custom)?;
-                        answer.rows = map.next_value_seed(columns.rows_seed())?;
-                        answer.columns = Some(columns);
-                    }
-                    (names, _) => {
-                        answer.names = names;
-                        answer.raw_rows = Some(map.next_value()?);
-                    }
-                },
-                Key::Other => {
-                    map.next_value::<de::IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(answer)
-    }
 }
 
 /// Decodes a whole query answer, a large one on all cores.
@@ -256,7 +166,7 @@ pub(crate) fn decode_serial(body: &[u8]) -> Result<DecodedRows, DecodeError> {
 /// The whole answer through the hand reader, if it is laid out as Domo sends it.
 fn by_hand(body: &[u8]) -> Option<DecodedRows> {
     let text = simdutf8::basic::from_utf8(body).ok()?;
-    let open = parallel::find_rows(body)?;
+    let open = scanner::find_rows(body)?;
     let columns = head_columns(body, open)?;
     let schema = columns.schema();
     let (batch, len) = read_rows_by_hand(&text[open..], &columns, schema.clone())?;
@@ -280,61 +190,6 @@ pub(crate) fn without_rows(body: &[u8], array: &std::ops::Range<usize>) -> Vec<u
     rest
 }
 
-/// Decodes through serde alone; the reference for every other path, and what reports
-/// errors with their place in the whole answer.
-fn decode_whole(body: &[u8]) -> Result<DecodedRows, DecodeError> {
-    let (mut columns, rows) = read_answer(body)?;
-    let schema = columns.schema();
-    let batch = finish(schema.clone(), &mut columns.builders, rows)?;
-    Ok(DecodedRows {
-        schema,
-        batches: vec![batch],
-        unknown_types: columns.unknown_types,
-    })
-}
-
-fn json_error(e: serde_json::Error) -> DecodeError {
-    DecodeError(describe_json_error(&e))
-}
-
-// serde_json checks each string's UTF-8 as it reads bytes; checking the whole text once
-// first is several times cheaper (it was an eighth of decoding). Bytes that are not
-// UTF-8 are still read as bytes, so the error says where.
-
-/// Reads the answer's columns and types, and its rows into their builders.
-pub(crate) fn read_answer(body: &[u8]) -> Result<(Columns, usize), DecodeError> {
-    match simdutf8::basic::from_utf8(body) {
-        Ok(text) => read_answer_from(serde_json::Deserializer::from_str(text)),
-        Err(_) => read_answer_from(serde_json::Deserializer::from_slice(body)),
-    }
-}
-
-fn read_answer_from<'de, R: serde_json::de::Read<'de>>(
-    mut de: serde_json::Deserializer<R>,
-) -> Result<(Columns, usize), DecodeError> {
-    let answer = de.deserialize_map(AnswerVisitor).map_err(json_error)?;
-    de.end().map_err(json_error)?;
-    match answer.columns {
-        Some(columns) => Ok((columns, answer.rows)),
-        None => {
-            let names = answer
-                .names
-                .ok_or_else(|| DecodeError("the answer has no \"columns\"".into()))?;
-            let mut columns = Columns::new(names, answer.metadata.as_deref().unwrap_or_default())
-                .map_err(DecodeError)?;
-            let mut rows = 0;
-            if let Some(raw) = answer.raw_rows {
-                let mut de = serde_json::Deserializer::from_str(raw.get());
-                rows = columns
-                    .rows_seed()
-                    .deserialize(&mut de)
-                    .map_err(json_error)?;
-            }
-            Ok((columns, rows))
-        }
-    }
-}
-
 /// Decodes `rows_json`, a JSON array of rows, into one batch of `columns`' schema. (Its
 /// errors are never shown: the whole answer is then decoded again, on one thread, and
 /// that error names the row.)
@@ -350,201 +205,7 @@ pub(crate) fn decode_rows(
         return Ok(batch);
     }
     // The hand reader gave up: serde reads it again from scratch, and says what is wrong.
-    let mut builders = columns.new_builders();
-    let seed = RowsSeed {
-        builders: &mut builders,
-        names: &columns.names,
-    };
-    let rows = match simdutf8::basic::from_utf8(rows_json) {
-        Ok(text) => read_rows(seed, serde_json::Deserializer::from_str(text)),
-        Err(_) => read_rows(seed, serde_json::Deserializer::from_slice(rows_json)),
-    }?;
-    finish(schema, &mut builders, rows)
-}
-
-fn read_rows<'de, R: serde_json::de::Read<'de>>(
-    seed: RowsSeed<'_>,
-    mut de: serde_json::Deserializer<R>,
-) -> Result<usize, DecodeError> {
-    let rows = seed.deserialize(&mut de).map_err(json_error)?;
-    de.end().map_err(json_error)?;
-    Ok(rows)
-}
-
-fn describe_json_error(e: &serde_json::Error) -> String {
-    if e.is_eof() {
-        format!("the answer is cut short ({e})")
-    } else {
-        format!("the answer is not valid query JSON ({e})")
-    }
-}
-
-struct RowsSeed<'b> {
-    builders: &'b mut [ColumnBuilder],
-    names: &'b [String],
-}
-
-impl<'de> DeserializeSeed<'de> for RowsSeed<'_> {
-    type Value = usize;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<usize, D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RowsSeed<'_> {
-    type Value = usize;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of rows")
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<usize, E> {
-        Ok(0)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
-        let mut rows = 0usize;
-        while seq
-            .next_element_seed(RowSeed {
-                builders: self.builders,
-                names: self.names,
-                row: rows,
-            })?
-            .is_some()
-        {
-            rows += 1;
-        }
-        Ok(rows)
-    }
-}
-
-struct RowSeed<'b> {
-    builders: &'b mut [ColumnBuilder],
-    names: &'b [String],
-    row: usize,
-}
-
-impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RowSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(
-            f,
-            "row {} as an array of {} values",
-            self.row,
-            self.builders.len()
-        )
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let expected = self.builders.len();
-        for (col, builder) in self.builders.iter_mut().enumerate() {
-            let cell = CellSeed {
-                builder,
-                name: &self.names[col],
-                row: self.row,
-            };
-            if seq.next_element_seed(cell)?.is_none() {
-                return Err(de::Error::custom(format!(
-                    "row {} has {col} values, expected {expected}",
-                    self.row
-                )));
-            }
-        }
-        if seq.next_element::<de::IgnoredAny>()?.is_some() {
-            return Err(de::Error::custom(format!(
-                "row {} has more than {expected} values",
-                self.row
-            )));
-        }
-        Ok(())
-    }
-}
-
-struct CellSeed<'b> {
-    builder: &'b mut ColumnBuilder,
-    name: &'b str,
-    row: usize,
-}
-
-impl CellSeed<'_> {
-    fn fail<E: de::Error>(&self, why: String) -> E {
-        E::custom(format!(
-            "row {}, column {:?} ({}): {why}",
-            self.row,
-            self.name,
-            self.builder.type_name()
-        ))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for CellSeed<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
-        de.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for CellSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a {} value", self.builder.type_name())
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        self.builder.push_null();
-        Ok(())
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        self.visit_unit()
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
-        let result = self.builder.push_bool(v);
-        result.map_err(|why| self.fail(why))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
-        let result = self.builder.push_i64(v);
-        result.map_err(|why| self.fail(why))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
-        match i64::try_from(v) {
-            Ok(v) => self.visit_i64(v),
-            Err(_) => self.visit_f64(v as f64),
-        }
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        let result = self.builder.push_f64(v);
-        result.map_err(|why| self.fail(why))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
-        let result = self.builder.push_str(v);
-        result.map_err(|why| self.fail(why))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, _seq: A) -> Result<(), A::Error> {
-        Err(self.fail("a nested array is not a cell value".into()))
-    }
-
-    fn visit_map<A: de::MapAccess<'de>>(self, _map: A) -> Result<(), A::Error> {
-        Err(self.fail("an object is not a cell value".into()))
-    }
+    serde_reader::read_rows_json(rows_json, columns, schema)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! serde accepts too, with the same values (one exception, on purpose: a DECIMAL sent as a
 //! number is read from its digits, not through an `f64`).
 
-use super::parallel::skip_ws;
+use super::scanner::skip_ws;
 use crate::codec::builders::ColumnBuilder;
 use crate::codec::bytescan;
 use crate::codec::numbers::{Number, number_at};
