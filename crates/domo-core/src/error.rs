@@ -165,15 +165,18 @@ pub enum Error {
 /// The outcome of a blocking task: its panic is `WorkerFailed`, its abort `Cancelled`.
 pub(crate) fn joined<T>(outcome: std::result::Result<T, tokio::task::JoinError>) -> Result<T> {
     outcome.map_err(|e| match e.try_into_panic() {
-        Ok(panic) => Error::WorkerFailed(
-            panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "panicked".to_owned()),
-        ),
+        Ok(panic) => Error::WorkerFailed(panic_message(panic.as_ref())),
         Err(_) => Error::Cancelled,
     })
+}
+
+/// What a panic said, where it said it as text.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "panicked".to_owned())
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

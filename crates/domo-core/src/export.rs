@@ -5,7 +5,6 @@
 //! consumer takes batches, and dropping the stream stops it. The CSV is cut into segments
 //! of whole records, decoded side by side on all cores and handed on in order.
 
-use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -17,6 +16,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::batches::{BatchSender, BatchStream, send};
 use crate::codec::export::hand_reader as csv_hand_reader;
+use crate::codec::ordered::OrderedWork;
 use crate::codec::record_ends::RecordEnds;
 use crate::datasets::Dataset;
 use crate::error::{self, Error, Result};
@@ -452,7 +452,8 @@ impl RecordCutter {
     }
 }
 
-type Segment = tokio::task::JoinHandle<std::result::Result<Vec<RecordBatch>, String>>;
+/// Segments being decoded, their batches taken in the export's order.
+type Segments = OrderedWork<std::result::Result<Vec<RecordBatch>, String>>;
 
 async fn pump(
     mut body: ExportBody,
@@ -470,22 +471,23 @@ async fn pump(
     };
     let mut buf = new_buffer(&[]);
     let mut cutter = RecordCutter::default();
-    let mut in_flight: VecDeque<Segment> = VecDeque::new();
+    let mut in_flight: Segments = OrderedWork::new(threads);
     let mut first = true;
-    let start = |segment: Bytes, records: Option<usize>, first: &mut bool| -> Segment {
-        let (reader, header) = (reader.clone(), std::mem::take(first));
-        tokio::task::spawn_blocking(move || reader.decode(&segment, records, header))
-    };
+    let start =
+        |in_flight: &mut Segments, segment: Bytes, records: Option<usize>, first: &mut bool| {
+            let (reader, header) = (reader.clone(), std::mem::take(first));
+            in_flight.submit(move || reader.decode(&segment, records, header));
+        };
     while let Some(chunk) = body.next_chunk().await? {
         buf.extend_from_slice(&chunk);
         while let Some((end, records)) = cutter.cut(&buf, SEGMENT_BYTES) {
             let next = new_buffer(&buf[end..]);
             buf.truncate(end);
             let segment = std::mem::replace(&mut buf, next).freeze();
-            in_flight.push_back(start(segment, Some(records), &mut first));
+            start(&mut in_flight, segment, Some(records), &mut first);
             // As many segments in flight as cores: each segment costs its bytes, its
             // decoder and its arrays until handed on, and one more only bought memory.
-            while in_flight.len() >= threads.max(1) {
+            while in_flight.in_flight() >= threads.max(1) {
                 hand_on(&mut in_flight, &tx, &body).await?;
             }
         }
@@ -493,7 +495,7 @@ async fn pump(
         // rest of the export in memory.
         if cutter.open_record(&buf) > max_record {
             // The segments before it are whole records, and come first.
-            while !in_flight.is_empty() {
+            while in_flight.in_flight() > 0 {
                 hand_on(&mut in_flight, &tx, &body).await?;
             }
             return Err(body.answer.fail(Error::AnswerTooLarge {
@@ -509,7 +511,7 @@ async fn pump(
     }
     if cutter.ends.in_quotes() {
         // CSV readers take the rest as the field's text: the export was cut, or is broken.
-        while !in_flight.is_empty() {
+        while in_flight.in_flight() > 0 {
             hand_on(&mut in_flight, &tx, &body).await?;
         }
         return Err(body.answer.fail(Error::UnexpectedResponse {
@@ -522,9 +524,9 @@ async fn pump(
         }));
     }
     if !buf.is_empty() || first {
-        in_flight.push_back(start(buf.freeze(), None, &mut first));
+        start(&mut in_flight, buf.freeze(), None, &mut first);
     }
-    while !in_flight.is_empty() {
+    while in_flight.in_flight() > 0 {
         hand_on(&mut in_flight, &tx, &body).await?;
     }
     Ok(())
@@ -532,13 +534,9 @@ async fn pump(
 
 /// Sends the oldest segment's batches, in order; a segment that cannot be read is an
 /// error about the export's answer.
-async fn hand_on(
-    in_flight: &mut VecDeque<Segment>,
-    tx: &BatchSender,
-    body: &ExportBody,
-) -> Result<()> {
-    if let Some(segment) = in_flight.pop_front() {
-        let batches = error::joined(segment.await)?.map_err(|message| {
+async fn hand_on(in_flight: &mut Segments, tx: &BatchSender, body: &ExportBody) -> Result<()> {
+    if let Some(outcome) = in_flight.next().await {
+        let batches = outcome.map_err(Error::WorkerFailed)?.map_err(|message| {
             body.answer.fail(Error::UnexpectedResponse {
                 message: format!("cannot read the export: {message}"),
                 status: body.answer.status,

@@ -18,6 +18,7 @@ pub(crate) mod export;
 mod fuzz;
 pub mod listings;
 mod numbers;
+pub(crate) mod ordered;
 pub mod query;
 pub(crate) mod record_ends;
 pub mod temporal;

@@ -7,9 +7,7 @@
 //! the scanner cannot follow, and any error, is left to the one-thread decoder, which
 //! reads the whole answer and says exactly what is wrong.
 
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -19,6 +17,7 @@ use super::answer::{
 };
 use super::scanner::{Piece, RowScanner, Scan};
 use super::serde_reader::read_answer;
+use crate::codec::ordered::OrderedWork;
 
 /// Below this size an answer is decoded on one thread: splitting would not pay.
 pub(super) const PARALLEL_MIN_BYTES: usize = 4 << 20;
@@ -31,48 +30,17 @@ struct Layout {
     schema: SchemaRef,
 }
 
-type Job = (usize, Vec<u8>);
-type Done = (usize, Result<RecordBatch, DecodeError>);
-
-/// Threads decoding pieces as they are handed over.
+/// The decoding threads with the column layout their pieces are read into.
 struct Workers {
-    jobs: Option<mpsc::Sender<Job>>,
-    done: mpsc::Receiver<Done>,
-    threads: Vec<JoinHandle<()>>,
-    sent: usize,
+    layout: Arc<Layout>,
+    pieces: OrderedWork<Result<RecordBatch, DecodeError>>,
 }
 
 impl Workers {
     fn start(layout: Arc<Layout>, threads: usize) -> Self {
-        let (jobs, job_rx) = mpsc::channel::<Job>();
-        let (done_tx, done) = mpsc::channel::<Done>();
-        let job_rx = Arc::new(Mutex::new(job_rx));
-        let threads = (0..threads)
-            .map(|_| {
-                let (job_rx, done_tx, layout) = (job_rx.clone(), done_tx.clone(), layout.clone());
-                std::thread::spawn(move || {
-                    loop {
-                        // The lock is held only to take the next job.
-                        let job = job_rx
-                            .lock()
-                            .map_err(|_| ())
-                            .and_then(|rx| rx.recv().map_err(|_| ()));
-                        let Ok((index, rows_json)) = job else {
-                            return;
-                        };
-                        let batch = decode_rows(&rows_json, &layout.columns, layout.schema.clone());
-                        if done_tx.send((index, batch)).is_err() {
-                            return;
-                        }
-                    }
-                })
-            })
-            .collect();
         Workers {
-            jobs: Some(jobs),
-            done,
-            threads,
-            sent: 0,
+            layout,
+            pieces: OrderedWork::new(threads),
         }
     }
 
@@ -82,36 +50,16 @@ impl Workers {
         rows_json.push(b'[');
         rows_json.extend_from_slice(&body[range]);
         rows_json.push(b']');
-        if let Some(jobs) = &self.jobs {
-            // A send fails only if every thread has gone, which `finish` then reports.
-            let _ = jobs.send((self.sent, rows_json));
-        }
-        self.sent += 1;
+        let layout = self.layout.clone();
+        self.pieces
+            .submit(move || decode_rows(&rows_json, &layout.columns, layout.schema.clone()));
     }
 
     /// Waits for every piece; the batches in the rows' order.
     fn finish(mut self) -> Result<Vec<RecordBatch>, DecodeError> {
-        self.jobs = None;
-        let mut batches: Vec<Option<RecordBatch>> = vec![None; self.sent];
-        for _ in 0..self.sent {
-            let (index, batch) = self
-                .done
-                .recv()
-                .map_err(|_| DecodeError("a decoding thread failed".into()))?;
-            batches[index] = Some(batch?);
-        }
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-        Ok(batches.into_iter().flatten().collect())
-    }
-}
-
-impl Drop for Workers {
-    fn drop(&mut self) {
-        // Closing the queue ends the threads after their current piece; they are not
-        // waited for, so dropping a decoder (a cancelled query) never blocks.
-        self.jobs = None;
+        std::iter::from_fn(|| self.pieces.next_blocking())
+            .map(|outcome| outcome.map_err(DecodeError)?)
+            .collect()
     }
 }
 
@@ -122,7 +70,7 @@ pub(crate) struct AnswerDecoder {
     scanner: RowScanner,
     /// Pieces found before the columns were known to the workers.
     waiting: Vec<Piece>,
-    started: Option<(Arc<Layout>, Workers)>,
+    started: Option<Workers>,
     /// No parallel decoding for this answer: too small, or its head could not be read.
     serial: bool,
     parallel_min_bytes: usize,
@@ -181,8 +129,7 @@ impl AnswerDecoder {
                 Some(columns) => {
                     let schema = columns.schema();
                     let layout = Arc::new(Layout { columns, schema });
-                    let workers = Workers::start(layout.clone(), self.threads);
-                    self.started = Some((layout, workers));
+                    self.started = Some(Workers::start(layout, self.threads));
                 }
                 None => {
                     self.serial = true;
@@ -190,7 +137,7 @@ impl AnswerDecoder {
                 }
             }
         }
-        if let Some((_, workers)) = &mut self.started {
+        if let Some(workers) = &mut self.started {
             for piece in self.waiting.drain(..) {
                 workers.send(&self.body, piece);
             }
@@ -204,11 +151,12 @@ impl AnswerDecoder {
         }
         self.advance(true);
         let parallel = match (&self.scanner.scan, self.started.take()) {
-            (Scan::Done { array }, Some((layout, workers))) => {
+            (Scan::Done { array }, Some(workers)) => {
                 // The whole answer without its rows must be a valid answer too, naming the
                 // same columns and types (metadata sent after the rows would change them).
                 match read_answer(&without_rows(&self.body, array)) {
-                    Ok((columns, _)) if columns.same_layout(&layout.columns) => {
+                    Ok((columns, _)) if columns.same_layout(&workers.layout.columns) => {
+                        let layout = workers.layout.clone();
                         workers.finish().ok().map(|batches| (layout, batches))
                     }
                     _ => None,
