@@ -3,6 +3,7 @@
 //! staging table per dataset where upload parts wait, invisible, until their commit.
 //! Both APIs share it: a dataset made through one is seen by the other.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ffi::c_int;
 use std::io::Write;
@@ -23,7 +24,7 @@ use crate::errors::ApiError;
 use crate::policies::RowFilter;
 use crate::sql;
 use crate::text;
-use crate::types::{DomoType, json_to_value, text_to_value};
+use crate::types::{DomoType, Stored, json_to_value, text_to_stored, text_to_value};
 pub(crate) use cells::Cells;
 
 mod cells;
