@@ -85,6 +85,9 @@ pub struct Store {
     scratch: Option<PathBuf>,
 }
 
+/// The writer's page cache: 128 MiB (`PRAGMA cache_size` reads a negative number as KiB).
+const WRITER_CACHE_KIB: i64 = -128 * 1024;
+
 /// Readers kept open between requests; more are opened when more reads run at once.
 const IDLE_READERS: usize = 4;
 
@@ -171,6 +174,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = if scratch.is_some() { "OFF" } else { "NORMAL" };
         conn.pragma_update(None, "synchronous", sync)?;
+        // A staged part is written by one transaction and read back whole by its commit;
+        // with SQLite's default cache (2 MB) both spill pages through the WAL file and read
+        // them back. The cache is memory only: what a commit makes durable is unchanged.
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         sql::register_functions(&conn)?;
         conn.execute_batch(
