@@ -1,9 +1,12 @@
-"""The emulator's own time to answer ``SELECT *`` and to export, with no client decoding.
+"""The emulator's own time to answer ``SELECT *``, to export and to take an upload.
 
 The emulator runs in its own process (``python -m domo_datasets serve``); a plain HTTP
 request reads each answer to its end and throws it away, so the time is the emulator's
 (SQL, rendering, compression) plus loopback transfer. Each is measured without and with
-gzip (``Accept-Encoding``), and the bytes on the wire are counted.
+gzip (``Accept-Encoding``), and the bytes on the wire are counted. The upload is this
+tree's client replacing the data from the Arrow table (gzip parts, then the commit): the
+client's encoding weighs the same on both sides, the rest is the emulator's part ingest
+and commit.
 
 ``--against PYTHON`` starts a second emulator from another installation (another build of
 the package, in another virtualenv), loads the same data into both, and measures them in
@@ -29,7 +32,9 @@ import datagen  # noqa: E402
 from run import EXPORT_ROUTE, QUERY_ROUTE, SQL_ALL, EmulatorProcess  # noqa: E402
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-ANSWERS = [(name, gzip) for name in ("query", "export") for gzip in (False, True)]
+ANSWERS = [(name, gzip) for name in ("query", "export") for gzip in (False, True)] + [
+    ("upload", True)
+]
 
 
 class Target:
@@ -39,16 +44,22 @@ class Target:
         import domo_datasets as dd
 
         self.emulator = emulator
+        self.table = table
         client = dd.Client(emulator.url, token=emulator.token, read_timeout=600.0)
         ds = client.create_dataset("emulator time", datagen.SCHEMA)
         ds.upload(table, mode="replace")
+        self.dataset = ds
         self.routes = {
             "query": ("POST", QUERY_ROUTE.format(id=ds.id), json.dumps({"sql": SQL_ALL})),
             "export": ("GET", EXPORT_ROUTE.format(id=ds.id) + "?includeHeader=true", None),
         }
 
     def timed(self, name: str, gzip: bool) -> tuple[float, int]:
-        """Seconds to read the whole answer, and its size on the wire."""
+        """Seconds to read the whole answer (or to upload), and its size on the wire."""
+        if name == "upload":
+            started = time.perf_counter()
+            sent = self.dataset.upload(self.table, mode="replace")
+            return time.perf_counter() - started, sent["bytes_sent"]
         method, path, body = self.routes[name]
         request = urllib.request.Request(
             self.emulator.url + path,

@@ -3,6 +3,7 @@
 //! staging table per dataset where upload parts wait, invisible, until their commit.
 //! Both APIs share it: a dataset made through one is seen by the other.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ffi::c_int;
 use std::io::Write;
@@ -23,7 +24,7 @@ use crate::errors::ApiError;
 use crate::policies::RowFilter;
 use crate::sql;
 use crate::text;
-use crate::types::{DomoType, json_to_value, text_to_value};
+use crate::types::{DomoType, Stored, json_to_value, text_to_stored, text_to_value};
 pub(crate) use cells::Cells;
 
 mod cells;
@@ -83,6 +84,9 @@ pub struct Store {
     /// The private folder of a store kept for this process only, removed on drop.
     scratch: Option<PathBuf>,
 }
+
+/// The writer's page cache: 128 MiB (`PRAGMA cache_size` reads a negative number as KiB).
+const WRITER_CACHE_KIB: i64 = -128 * 1024;
 
 /// Readers kept open between requests; more are opened when more reads run at once.
 const IDLE_READERS: usize = 4;
@@ -170,6 +174,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = if scratch.is_some() { "OFF" } else { "NORMAL" };
         conn.pragma_update(None, "synchronous", sync)?;
+        // A staged part is written by one transaction and read back whole by its commit;
+        // with SQLite's default cache (2 MB) both spill pages through the WAL file and read
+        // them back. The cache is memory only: what a commit makes durable is unchanged.
+        conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         sql::register_functions(&conn)?;
         conn.execute_batch(

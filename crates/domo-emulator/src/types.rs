@@ -178,19 +178,21 @@ pub fn format_datetime(dt: &NaiveDateTime) -> String {
 
 /// `s` in the stored form of `ty` (`YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`) without going
 /// through the formatter, when it is already that form but perhaps for the separator.
-fn stored_form(ty: DomoType, s: &str, p: &ParsedTime) -> Option<String> {
+fn stored_form<'a>(ty: DomoType, s: &'a str, p: &ParsedTime) -> Option<Stored<'a>> {
     match ty {
-        DomoType::Date => (p.date_only && s.len() == 10).then(|| s.to_owned()),
+        DomoType::Date => (p.date_only && s.len() == 10).then_some(Stored::Text(s)),
         _ => {
             let b = s.as_bytes();
             let canonical = !p.date_only
                 && b.len() == 19
+                && b.is_ascii()
                 && matches!(b[10], b'T' | b' ')
                 && hms(&b[11..]).is_some();
             canonical.then(|| {
-                let mut text = s.to_owned();
-                text.replace_range(10..11, "T");
-                text
+                let mut text = [0u8; 19];
+                text.copy_from_slice(b);
+                text[10] = b'T';
+                Stored::DateTime(text)
             })
         }
     }
@@ -199,19 +201,72 @@ fn stored_form(ty: DomoType, s: &str, p: &ParsedTime) -> Option<String> {
 /// Converts one text value (from CSV) into the stored SQLite value for `ty`, or explains
 /// why it is not a valid value of that type.
 pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
+    Ok(text_to_stored(ty, s)?.into_value())
+}
+
+/// A stored value read from a CSV field, borrowing the field where the stored form is its
+/// text: an upload's strings and dates are bound to SQLite without a copy of their own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stored<'a> {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(&'a str),
+    /// A DATETIME in its stored form `YYYY-MM-DDTHH:MM:SS` (ASCII).
+    DateTime([u8; 19]),
+    Other(Value),
+}
+
+impl Stored<'_> {
+    pub fn into_value(self) -> Value {
+        match self {
+            Stored::Null => Value::Null,
+            Stored::Integer(i) => Value::Integer(i),
+            Stored::Real(f) => Value::Real(f),
+            Stored::Text(s) => Value::Text(s.to_owned()),
+            Stored::DateTime(b) => Value::Text(String::from_utf8_lossy(&b).into_owned()),
+            Stored::Other(v) => v,
+        }
+    }
+}
+
+impl rusqlite::ToSql for Stored<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Stored::Null => ValueRef::Null,
+            Stored::Integer(i) => ValueRef::Integer(*i),
+            Stored::Real(f) => ValueRef::Real(*f),
+            Stored::Text(s) => ValueRef::Text(s.as_bytes()),
+            Stored::DateTime(b) => ValueRef::Text(b),
+            Stored::Other(v) => ValueRef::from(v),
+        }))
+    }
+}
+
+/// Converts one text value (from CSV) into its stored value for `ty`, borrowing `s` when
+/// the stored form is `s` itself, or explains why it is not a valid value of that type.
+pub fn text_to_stored(ty: DomoType, s: &str) -> Result<Stored<'_>, String> {
     match ty {
-        DomoType::String => Ok(Value::Text(s.to_owned())),
+        DomoType::String => Ok(Stored::Text(s)),
         DomoType::Long => {
             let t = s.trim();
             t.strip_prefix('+')
                 .unwrap_or(t)
                 .parse::<i64>()
-                .map(Value::Integer)
+                .map(Stored::Integer)
                 .map_err(|_| "not a 64-bit integer".to_owned())
         }
-        DomoType::Decimal => {
-            crate::sql::decimal::text_to_stored(s, u32::from(crate::sql::typing::COLUMN_SCALE))
-        }
+        DomoType::Decimal => Ok(
+            match crate::sql::decimal::text_to_stored(
+                s,
+                u32::from(crate::sql::typing::COLUMN_SCALE),
+            )? {
+                Value::Real(f) => Stored::Real(f),
+                Value::Integer(i) => Stored::Integer(i),
+                other => Stored::Other(other),
+            },
+        ),
         DomoType::Double => {
             let t = s.trim();
             // Rust also parses "inf"/"nan"; Domo has no representation for those.
@@ -219,7 +274,7 @@ pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
                 .chars()
                 .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'));
             match t.parse::<f64>() {
-                Ok(v) if looks_numeric && v.is_finite() => Ok(Value::Real(v)),
+                Ok(v) if looks_numeric && v.is_finite() => Ok(Stored::Real(v)),
                 _ => Err("not a finite number".to_owned()),
             }
         }
@@ -228,13 +283,13 @@ pub fn text_to_value(ty: DomoType, s: &str) -> Result<Value, String> {
                 DomoType::Date => "not a date (expected YYYY-MM-DD)".to_owned(),
                 _ => "not a datetime (expected YYYY-MM-DDTHH:MM:SS)".to_owned(),
             })?;
-            Ok(Value::Text(stored_form(ty, s, &p).unwrap_or_else(|| {
-                if ty == DomoType::Date {
+            Ok(stored_form(ty, s, &p).unwrap_or_else(|| {
+                Stored::Other(Value::Text(if ty == DomoType::Date {
                     format_date(&p.dt)
                 } else {
                     format_datetime(&p.dt)
-                }
-            })))
+                }))
+            }))
         }
     }
 }

@@ -308,8 +308,8 @@ impl std::fmt::Display for Dec {
 /// A stored DECIMAL from its text: exact, rounded half away from zero to the column's
 /// scale as MySQL stores it, refused past decimal(38,10)'s range.
 pub fn text_to_stored(s: &str, scale: u32) -> Result<Value, String> {
-    if let Some(f) = short_decimal(s, scale) {
-        return Ok(Value::Real(f));
+    if let Some(v) = short_decimal(s, scale) {
+        return Ok(v);
     }
     let d = Dec::parse(s).ok_or_else(|| "not a decimal number".to_owned())?;
     let d = d.round(i64::from(scale), false);
@@ -321,22 +321,41 @@ pub fn text_to_stored(s: &str, scale: u32) -> Result<Value, String> {
     Ok(d.to_value())
 }
 
-/// The double of `[-]digits[.digits]` with at most 15 significant digits and `scale`
-/// places: a double's shortest text is then exactly that number, so it is the stored
-/// form, found without big-number arithmetic (most uploaded values are such).
-fn short_decimal(s: &str, scale: u32) -> Option<f64> {
+/// The stored form of `[-]digits[.digits]` with at most 15 significant digits and `scale`
+/// places, found without big-number arithmetic (most uploaded values are such): the
+/// double of the text, whose shortest text is then exactly that number. Written with
+/// more digits, as a client writing every value at the column's scale does
+/// (`12.5000000000`), the value without its trailing zeros is stored as `to_value`
+/// stores it: a REAL, or an INTEGER when nothing but zeros follows the point.
+fn short_decimal(s: &str, scale: u32) -> Option<Value> {
     let t = s.trim();
     let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let significant = int.trim_start_matches('0').len() + frac.len();
     let plain = !int.is_empty()
         && int.bytes().chain(frac.bytes()).all(|b| b.is_ascii_digit())
         && (digits.len() == int.len() || !frac.is_empty());
-    (plain && significant <= 15 && frac.len() <= scale as usize)
-        .then(|| t.parse::<f64>().ok())
-        .flatten()
+    if !plain {
+        return None;
+    }
+    let int_digits = int.trim_start_matches('0').len();
+    let real = |f: f64| Value::Real(if f == 0.0 { 0.0 } else { f });
+    if int_digits + frac.len() <= 15 && frac.len() <= scale as usize {
         // One form per value: no negative zero.
-        .map(|f| if f == 0.0 { 0.0 } else { f })
+        return t.parse::<f64>().ok().map(real);
+    }
+    let kept = frac.trim_end_matches('0');
+    if int_digits + kept.len() > 15 || kept.len() > scale as usize {
+        return None;
+    }
+    if kept.is_empty() {
+        let whole = int.parse::<i64>().ok()?;
+        return Some(Value::Integer(if t.starts_with('-') {
+            -whole
+        } else {
+            whole
+        }));
+    }
+    t.parse::<f64>().ok().map(real)
 }
 
 /// Whether `bytes` are a decimal's digits as `to_value` writes them in a BLOB.
@@ -744,6 +763,19 @@ mod tests {
         assert!(text_to_stored("1e300", 10).is_err());
         assert_eq!(text_to_stored("-0012.50", 10), Ok(Value::Real(-12.5)));
         assert_eq!(text_to_stored(" 7 ", 10), Ok(Value::Real(7.0)));
+        // Written at the column's scale, as uploads write every value: stored as the
+        // digits without trailing zeros are by the exact path.
+        for text in [
+            "123456.7800000000",
+            "-98765432.1000000000",
+            "123456.0000000000",
+            "-123456.0000000000",
+            "99999999999999.9000000000",
+            "1234567890123.4500000000000",
+        ] {
+            let exact = Dec::parse(text).unwrap().round(10, false).to_value();
+            assert_eq!(text_to_stored(text, 10), Ok(exact), "{text}");
+        }
         assert!(text_to_stored("7.", 10).is_ok());
         assert!(text_to_stored("", 10).is_err());
         assert!(is_decimal_text(b"-12.5"));
