@@ -1001,7 +1001,7 @@ def print_targets(run: SizeRun, tp: Throughput | None, far: SizeRun | None = Non
     ]
     if far is not None:
         checks += [
-            (f"shaped link, {what} vs pydomo, x ({far.rows:,} rows)", speedup(row), 1, True)
+            (f"{what} vs pydomo, shaped link ({far.rows:,}), x", speedup(row), 1, True)
             for what, row in (
                 ("query", _find_row(far, "through a shaped", "pyarrow (ds.q")),
                 ("export", _find_row(far, "through a shaped", "pyarrow (ds.e")),
