@@ -4,7 +4,9 @@
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
 use std::sync::{Arc, Mutex, mpsc};
+use std::task::{Context, Poll, Wake, Waker};
 
 use tokio::sync::oneshot;
 
@@ -76,14 +78,32 @@ impl<R: Send + 'static> OrderedWork<R> {
         Some(result.await.unwrap_or_else(|_| Err(LOST.to_owned())))
     }
 
-    /// The oldest work's outcome, waited for on this thread (never an async task's).
+    /// The oldest work's outcome, waited for on this thread.
     pub(crate) fn next_blocking(&mut self) -> Option<Outcome<R>> {
         let result = self.results.pop_front()?;
-        Some(
-            result
-                .blocking_recv()
-                .unwrap_or_else(|_| Err(LOST.to_owned())),
-        )
+        Some(park_until(result).unwrap_or_else(|_| Err(LOST.to_owned())))
+    }
+}
+
+/// Waits for `future` on this thread, parked between wake-ups. tokio's `blocking_recv`
+/// panics inside a runtime; `decode_query_answer` is public and may be called from async
+/// code, where it blocks as any CPU-bound call does.
+fn park_until<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        // A wake-up between the poll and the park leaves the token set: no wait is lost.
+        std::thread::park();
     }
 }
 
@@ -125,6 +145,16 @@ mod tests {
         assert_eq!(work.next_blocking(), Some(Ok(1)));
         assert_eq!(work.next_blocking(), Some(Err("bad piece".to_owned())));
         assert_eq!(work.next_blocking(), Some(Ok(3)));
+        assert_eq!(work.next_blocking(), None);
+    }
+
+    #[tokio::test]
+    async fn results_can_be_waited_for_inside_a_runtime() {
+        let mut work = OrderedWork::new(2);
+        work.submit(|| 7);
+        work.submit(|| 8);
+        assert_eq!(work.next_blocking(), Some(Ok(7)));
+        assert_eq!(work.next_blocking(), Some(Ok(8)));
         assert_eq!(work.next_blocking(), None);
     }
 
