@@ -2,13 +2,14 @@
 //! serde readers, the export's hand reader), and the one set of rules by which a cell's
 //! text or number becomes a value of its column's Domo type.
 
+use std::sync::Arc;
+
 use arrow_array::ArrayRef;
 use arrow_array::builder::{
     BooleanBuilder, Date32Builder, Decimal128Builder, Float64Builder, Int64Builder,
     StringViewBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::types::Decimal128Type;
-use std::sync::Arc;
 
 use super::numbers::Number;
 use super::temporal::{parse_date, parse_datetime};
