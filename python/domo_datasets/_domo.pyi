@@ -1137,7 +1137,8 @@ class Table:
     def __len__(self) -> int:
         """The number of rows."""
     def __arrow_c_schema__(self) -> object:
-        """The schema as an Arrow PyCapsule (the Arrow PyCapsule interface)."""
+        """The schema as an Arrow PyCapsule: the one ``__arrow_c_stream__`` hands the same
+        consumer (string views for polars, plain strings for anyone else)."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The rows as an Arrow stream PyCapsule.
 
@@ -1190,7 +1191,8 @@ class BatchStream:
     async def __anext__(self) -> Table:
         """The next batch, awaited."""
     def __arrow_c_schema__(self) -> object:
-        """The schema as an Arrow PyCapsule (the Arrow PyCapsule interface)."""
+        """The schema as an Arrow PyCapsule: the one ``__arrow_c_stream__`` hands the same
+        consumer (string views for polars, plain strings for anyone else)."""
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object:
         """The remaining batches as an Arrow stream PyCapsule, pulled as the consumer reads.
 
