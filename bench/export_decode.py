@@ -24,7 +24,6 @@ from pathlib import Path
 import datagen
 import pyarrow as pa
 import pyarrow.csv as pcsv
-import run as bench
 
 ARROW_TYPES = {
     "LONG": pa.int64(),
@@ -57,6 +56,7 @@ def main() -> None:
     args = p.parse_args()
 
     import domo_datasets as dd
+    import run as bench  # (here, so that worker.py can import this module's reader)
 
     with tempfile.TemporaryDirectory() as tmp:
         emulator = bench.EmulatorProcess(Path(tmp))

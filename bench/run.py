@@ -611,9 +611,7 @@ class SizeBench:
             for into in ("pyarrow", "pandas", "pandas-arrow")
         ]
         say("  pyarrow.csv.read_csv of the same CSV ...")
-        read_csv = self.ours(
-            "pyarrow_read_csv", {"path": str(ours_csv), "arrow": self.upload_params["arrow"]}
-        )
+        read_csv = self.ours("pyarrow_read_csv", {"path": str(ours_csv)})
         # The same measurement of ours against pyarrow decoding the bytes from memory.
         against_read_csv = Row(
             "export replayed", "pyarrow (ds.export)", replayed[0].ours, "pyarrow read_csv", read_csv

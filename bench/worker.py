@@ -291,26 +291,15 @@ def pandas_to_arrow(spec: Spec) -> Operation:
 
 def pyarrow_read_csv(spec: Spec) -> Operation:
     """The peer of our export decoding: ``pyarrow.csv.read_csv`` of the same CSV bytes from
-    memory, told each column's type (so it infers nothing) and ``\\N`` as null, on all
-    cores like ours. DATETIME is read as a zone-less timestamp: pyarrow takes zoned ones
-    only with an offset in the text."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
+    memory, as ``export_decode.read_with_pyarrow`` reads them (every column's type given,
+    ``\\N`` as null, on all cores like ours)."""
+    from export_decode import read_with_pyarrow
 
-    types = {
-        name: pa.timestamp("us") if arrow_type == pa.timestamp("us", tz="UTC") else arrow_type
-        for name, arrow_type in ((f.name, f.type) for f in _read_arrow(spec["arrow"]).schema)
-    }
     with open(spec["path"], "rb") as f:
         data = f.read()
-    options = pacsv.ConvertOptions(
-        column_types=types, null_values=["\\N"], strings_can_be_null=True
-    )
-    parse = pacsv.ParseOptions(newlines_in_values=True)
 
     def run() -> Info:
-        table = pacsv.read_csv(pa.BufferReader(data), parse_options=parse, convert_options=options)
-        return _table_info(table)
+        return _table_info(read_with_pyarrow(data))
 
     return run
 
