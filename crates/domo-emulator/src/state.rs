@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 
@@ -130,12 +131,14 @@ impl AppState {
             .map(|t| t.scopes.clone())
     }
 
-    pub(crate) fn add_fault(&self, spec: FaultSpec) -> Result<u64, ApiError> {
+    pub(crate) fn add_fault(&self, mut spec: FaultSpec) -> Result<u64, ApiError> {
         spec.validate()?;
         let mut f = lock(&self.inner.faults);
         f.next_id += 1;
         let id = f.next_id;
-        f.rules.push(FaultRule { id, spec });
+        // Held once and shared with every answer: a replayed body can be a whole export.
+        let body = spec.body.take().map(Bytes::from);
+        f.rules.push(FaultRule { id, spec, body });
         Ok(id)
     }
 
@@ -177,7 +180,7 @@ impl AppState {
             delay: Duration::from_millis(rule.spec.delay_ms),
             drop: rule.spec.drop,
             drop_reply: rule.spec.drop_reply,
-            body: rule.spec.body.clone(),
+            body: rule.body.clone(),
             content_type: rule.spec.content_type.clone(),
         };
         // count <= 0 means the rule fires until cleared.
@@ -231,6 +234,8 @@ struct Faults {
 struct FaultRule {
     id: u64,
     spec: FaultSpec,
+    /// The spec's body, taken out of it.
+    body: Option<Bytes>,
 }
 
 impl FaultRule {
@@ -240,7 +245,9 @@ impl FaultRule {
             "id": self.id, "method": s.method, "path": s.path, "status": s.status,
             "retry_after": s.retry_after, "delay_ms": s.delay_ms, "drop": s.drop,
             "drop_reply": s.drop_reply,
-            "count": s.count, "skip": s.skip, "body": s.body, "content_type": s.content_type,
+            "count": s.count, "skip": s.skip,
+            "body": self.body.as_deref().map(String::from_utf8_lossy),
+            "content_type": s.content_type,
         })
     }
 }
@@ -320,7 +327,7 @@ pub(crate) struct FiredFault {
     pub delay: Duration,
     pub drop: bool,
     pub drop_reply: bool,
-    pub body: Option<String>,
+    pub body: Option<Bytes>,
     pub content_type: Option<String>,
 }
 

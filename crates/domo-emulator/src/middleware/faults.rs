@@ -90,7 +90,7 @@ fn fault_response(status: u16, fault: &FiredFault) -> Response {
     let mut resp = match &fault.body {
         Some(body) => {
             let ct = fault.content_type.clone().unwrap_or_else(|| {
-                if body.trim_start().starts_with('<') {
+                if body.trim_ascii_start().starts_with(b"<") {
                     "text/html;charset=UTF-8".into()
                 } else {
                     "application/json;charset=UTF-8".into()
