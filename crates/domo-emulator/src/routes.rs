@@ -15,7 +15,7 @@ use axum::Extension;
 
 use crate::auth::Caller;
 use crate::csv;
-use crate::encoding::{BodyEncoder, Encoding};
+use crate::encoding::{BodySender, Encoding};
 use crate::errors::{ApiError, json_response, json_text_response};
 use crate::policies::RowFilter;
 use crate::state::AppState;
@@ -259,35 +259,30 @@ pub async fn query(
         };
         let mut started_tx = Some(started_tx);
         let mut columns = 0;
-        let mut encoder = BodyEncoder::new(encoding);
+        let mut body = BodySender::new(encoding, Box::new(move |item| tx.send(item).is_ok()));
         let outcome =
             st.inner
                 .store
                 .query_stream_filtered(&id, &sql, rows.as_ref(), &mut |event| {
-                    let (bytes, rows) = match event {
+                    let (sent, rows) = match event {
                         QueryEvent::Columns { names, types } => {
                             columns = names.len();
-                            (encoder.piece(answer_head(&id, &names, &types)), false)
+                            (body.send(answer_head(&id, &names, &types)), false)
                         }
-                        QueryEvent::Rows(chunk) => (encoder.piece(chunk), true),
+                        QueryEvent::Rows(chunk) => (body.send(chunk), true),
                         QueryEvent::Done { num_rows } => {
-                            let tail = encoder.piece(answer_tail(num_rows, columns));
-                            let end = encoder.finish();
-                            ([tail, end].concat().into(), false)
+                            let sent = body.send(answer_tail(num_rows, columns));
+                            body.finish();
+                            (sent, false)
                         }
-                    };
-                    // A client that has gone away stops the query.
-                    let sent = if bytes.is_empty() {
-                        Ok(())
-                    } else {
-                        tx.send(Ok(bytes)).map_err(drop)
                     };
                     if let Some(s) = started_tx.take_if(|_| rows) {
                         let _ = s.send(Ok(cap));
                     }
+                    // A client that has gone away stops the query.
                     match sent {
-                        Ok(()) => ControlFlow::Continue(()),
-                        Err(()) => ControlFlow::Break(()),
+                        true => ControlFlow::Continue(()),
+                        false => ControlFlow::Break(()),
                     }
                 });
         if let Err(e) = outcome {
@@ -295,9 +290,7 @@ pub async fn query(
                 Some(s) => {
                     let _ = s.send(Err(e));
                 }
-                None => {
-                    let _ = tx.send(Err(std::io::Error::other(e.message)));
-                }
+                None => body.fail(std::io::Error::other(e.message)),
             }
         }
     });
@@ -593,7 +586,10 @@ pub(crate) fn csv_response(
     // the dataset's size, and a client that stops reading stops the reader.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::task::spawn_blocking(move || {
-        let mut encoder = BodyEncoder::new(encoding);
+        let mut body = BodySender::new(
+            encoding,
+            Box::new(move |item| tx.blocking_send(item).is_ok()),
+        );
         let mut buf = Vec::with_capacity(256 * 1024);
         if header_row {
             write_csv_header(&mut buf, &ds);
@@ -607,26 +603,19 @@ pub(crate) fn csv_response(
             {
                 Ok((last, n)) => {
                     after = last;
-                    let done = n < EXPORT_CHUNK_ROWS;
-                    let mut chunk = Bytes::new();
-                    if !buf.is_empty() {
-                        let next = Vec::with_capacity(buf.capacity());
-                        chunk = encoder.piece(std::mem::replace(&mut buf, next));
-                    }
-                    if done {
-                        chunk = [chunk, encoder.finish()].concat().into();
-                    }
-                    if !chunk.is_empty() && tx.blocking_send(Ok(chunk)).is_err() {
+                    let next = Vec::with_capacity(buf.capacity());
+                    if !body.send(std::mem::replace(&mut buf, next)) {
                         return;
                     }
-                    if done {
+                    if n < EXPORT_CHUNK_ROWS {
+                        body.finish();
                         return;
                     }
                 }
                 Err(e) => {
                     // Failing the body makes hyper cut the response short, so the client
                     // sees an error rather than a silently truncated CSV.
-                    let _ = tx.blocking_send(Err(std::io::Error::other(e.message)));
+                    body.fail(std::io::Error::other(e.message));
                     return;
                 }
             }
