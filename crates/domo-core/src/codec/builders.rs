@@ -44,7 +44,8 @@ impl ColumnBuilder {
         }
     }
 
-    /// A builder with room for `rows` values set aside at once (text grows as it comes).
+    /// A builder with room for `rows` values set aside at once (the text of strings grows
+    /// as it comes, in blocks that are never copied).
     pub(super) fn with_capacity(t: DomoType, rows: usize) -> Self {
         match t {
             DomoType::Long => ColumnBuilder::Int64(Int64Builder::with_capacity(rows)),
@@ -59,7 +60,7 @@ impl ColumnBuilder {
                 TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC"),
             ),
             DomoType::Boolean => ColumnBuilder::Boolean(BooleanBuilder::with_capacity(rows)),
-            DomoType::String => ColumnBuilder::new(t),
+            DomoType::String => ColumnBuilder::Utf8(StringViewBuilder::with_capacity(rows)),
         }
     }
 

@@ -90,6 +90,14 @@ impl Columns {
         self.types.iter().map(|t| ColumnBuilder::new(*t)).collect()
     }
 
+    /// Builders with room for `rows` values set aside at once.
+    fn builders_for(&self, rows: usize) -> Vec<ColumnBuilder> {
+        self.types
+            .iter()
+            .map(|t| ColumnBuilder::with_capacity(*t, rows))
+            .collect()
+    }
+
     /// Same names and types as `other`.
     pub(crate) fn same_layout(&self, other: &Columns) -> bool {
         self.names == other.names && self.types == other.types
@@ -145,7 +153,13 @@ fn read_rows_by_hand(
     columns: &Columns,
     schema: SchemaRef,
 ) -> Option<(RecordBatch, usize)> {
-    let mut builders = columns.new_builders();
+    // Each row ends in the only `]` outside strings: room for every row at once, where
+    // growing by doubling copied each column about once over, into fresh pages every
+    // time. Strings holding `]` make the guess larger, never past what the text can hold
+    // (a row takes at least a byte and a separator per cell, and its brackets).
+    let most = text.len() / (2 * columns.types.len() + 1);
+    let rows = memchr::memchr_iter(b']', text.as_bytes()).count().min(most);
+    let mut builders = columns.builders_for(rows);
     let (rows, end) = hand_reader::read_rows(text, &mut builders)?;
     Some((finish(schema, &mut builders, rows).ok()?, end))
 }
