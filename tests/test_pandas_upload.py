@@ -254,3 +254,24 @@ async def test_a_column_of_mixed_values_fails_before_anything_is_sent_async(
     with pytest.raises(TypeError, match="Expected bytes, got a 'int' object"):
         await ds.upload_async(_mixed_frame())
     assert domo_emulator.requests(UPLOAD_PATH) == []
+
+
+def test_a_frame_written_to_during_its_upload_uploads_as_it_was(domo_client: dd.Client) -> None:
+    """The frame is read while the upload runs. A write to it meanwhile (here from the
+    progress callback, after the first part, when the upload has read at most four
+    slices) leaves the rows uploaded as they were at the call: pandas copies on write."""
+    rows = 5 * SLICE_ROWS
+    last = rows - 1
+    ds = domo_client.create_dataset("written", {"id": "LONG", "name": "STRING"})
+    frame = pd.DataFrame(
+        {"id": np.arange(rows), "name": pd.Series([f"n{i}" for i in range(rows)], dtype=object)}
+    )
+
+    def write(progress: Any) -> None:
+        frame.loc[last, "name"] = "written"
+        frame.loc[last, "id"] = -1
+
+    ds.upload(frame, part_size=64 * 1024, progress=write)
+    assert frame.loc[last, "name"] == "written"
+    got = ds.query(f"SELECT `id`, `name` FROM table WHERE `id` IN (-1, {last})").to_pyarrow()
+    assert got.to_pylist() == [{"id": last, "name": f"n{last}"}]

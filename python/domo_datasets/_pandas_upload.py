@@ -64,8 +64,12 @@ def _slices(columns: list[_Column], schema: pa.Schema, rows: int) -> Iterator[pa
 class _Column:
     """One column of the frame: its Arrow type, and its values for a range of rows."""
 
-    def __init__(self, name: object, arrow_type: pa.DataType) -> None:
-        self.name = name
+    def __init__(self, series: pd.Series, arrow_type: pa.DataType) -> None:
+        # Held while the upload reads: under pandas' copy-on-write, a write to the frame
+        # meanwhile (an async upload runs alongside the caller) copies the frame's data
+        # instead of changing the values being read.
+        self.series = series
+        self.name = series.name
         self.type = arrow_type
 
     @staticmethod
@@ -78,10 +82,10 @@ class _Column:
             values = series.to_numpy()
             kind = infer_dtype(values, skipna=True)
             if kind in _SLICED_KINDS:
-                return _ObjectColumn(series.name, values, kind)
+                return _ObjectColumn(series, values, kind)
         elif isinstance(dtype, pd.StringDtype) and dtype.storage == "python":
             return _StringColumn(series)
-        return _WholeColumn(series.name, _column_array(series))
+        return _WholeColumn(series, _column_array(series))
 
     def slice(self, start: int, stop: int) -> pa.Array:
         raise NotImplementedError
@@ -91,8 +95,8 @@ class _WholeColumn(_Column):
     """A column converted once, whole: numpy and Arrow data are taken without a copy
     (a null bitmap is built for NaN and NaT), so each slice is a view."""
 
-    def __init__(self, name: object, array: pa.Array | pa.ChunkedArray) -> None:
-        super().__init__(name, array.type)
+    def __init__(self, series: pd.Series, array: pa.Array | pa.ChunkedArray) -> None:
+        super().__init__(series, array.type)
         self.array = array
 
     def slice(self, start: int, stop: int) -> pa.Array:
@@ -111,7 +115,7 @@ class _WholeColumn(_Column):
 class _ObjectColumn(_Column):
     """An ``object`` column whose values are all of one kind (see ``_SLICED_KINDS``)."""
 
-    def __init__(self, name: object, values: Any, kind: str) -> None:
+    def __init__(self, series: pd.Series, values: Any, kind: str) -> None:
         import pyarrow as pa
 
         types = {
@@ -121,7 +125,7 @@ class _ObjectColumn(_Column):
             "boolean": pa.bool_(),
             "decimal": pa.decimal128(DECIMAL_PRECISION, DECIMAL_SCALE),
         }
-        super().__init__(name, types[kind])
+        super().__init__(series, types[kind])
         self.values = values
         self.decimal = kind == "decimal"
 
@@ -150,7 +154,7 @@ class _StringColumn(_Column):
         import pyarrow as pa
 
         self.values = series.array
-        super().__init__(series.name, pa.array(self.values[:0]).type)
+        super().__init__(series, pa.array(self.values[:0]).type)
 
     def slice(self, start: int, stop: int) -> pa.Array:
         import pyarrow as pa
