@@ -277,14 +277,15 @@ def pydomo_upload(spec: Spec) -> Operation:
 
 
 def pandas_to_arrow(spec: Spec) -> Operation:
-    """The first stage of ``ds.upload(df)``: the DataFrame as a pyarrow Table, as the client
-    makes it (``pyarrow.Table.from_pandas``, Decimal columns given their type)."""
-    from domo_datasets._pandas import to_arrow
+    """The Python side of ``ds.upload(df)``: the DataFrame's record batches as the upload
+    reads them (object columns converted a slice at a time), read to the end without
+    encoding. In an upload this runs alongside the encoder."""
+    from domo_datasets._pandas_upload import to_batches
 
     df = _read_pandas(spec["pandas"])
 
     def run() -> Info:
-        return _table_info(to_arrow(df))
+        return _table_info(to_batches(df).read_all())
 
     return run
 

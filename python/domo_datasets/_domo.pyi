@@ -699,6 +699,13 @@ class Dataset:
         a fraction of a second and a time of day for a DATE column are refused with a
         ValueError naming the column and row, and nothing is committed.
 
+        A ``pandas.DataFrame`` is read as it is encoded: numpy and Arrow-backed columns
+        as they are, columns of Python objects a slice of rows at a time. A column of
+        ``decimal.Decimal`` is sent as ``decimal128(38, 10)``, DECIMAL's type (a value
+        with more places is rounded half away from zero, as Domo stores it); an object
+        value that cannot be converted fails the upload with a ValueError naming the
+        column and rows, and nothing is committed.
+
         Before anything is sent, the data's columns are checked against the dataset's
         schema (names, order and types); every difference is reported in one ValueError,
         each missing or extra column named with its position.

@@ -47,7 +47,7 @@ def upload_source(data: object) -> object:
         return path
     module = type(data).__module__ or ""
     if module.startswith("pandas") and hasattr(data, "columns"):
-        return _pandas_table(data)
+        return _pandas_frame(data)
     if module.startswith("polars") and type(data).__name__ == "LazyFrame":
         return _lazy_frame(data)
     if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
@@ -81,11 +81,13 @@ def _pyarrow(what: str) -> Any:
     return pyarrow
 
 
-def _pandas_table(df: Any) -> Any:
+def _pandas_frame(df: Any) -> Any:
+    """A DataFrame as a stream of record batches, its object columns converted a slice
+    at a time as the upload reads them."""
     _pyarrow("a pandas DataFrame")
-    from domo_datasets._pandas import to_arrow
+    from domo_datasets._pandas_upload import to_batches
 
-    return to_arrow(df)
+    return to_batches(df)
 
 
 def _dict_of_columns(columns: Mapping[Any, Any]) -> Any:

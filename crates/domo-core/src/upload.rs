@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::ArrowError;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -33,6 +34,10 @@ use crate::types::{Column, DomoType};
 
 /// Rows encoded between checks of the part size.
 const ROWS_PER_SLICE: usize = 4096;
+/// Batches read ahead of the encoder, at most: the source is read on a thread of its own,
+/// so a source that costs CPU to read (a pandas frame converted a slice at a time, a
+/// Parquet file decoded) runs alongside the encoding.
+const BATCHES_AHEAD: usize = 2;
 /// Smallest part size accepted: tiny parts mean thousands of requests.
 pub const MIN_PART_SIZE: usize = 64 * 1024;
 pub const MAX_CONCURRENCY: usize = 64;
@@ -491,7 +496,26 @@ struct PartBuilder<'a> {
 
 impl PartBuilder<'_> {
     fn add_batches(&mut self, reader: Box<dyn RecordBatchReader + Send>) -> Result<()> {
-        for batch in reader {
+        let (tx, batches) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                for batch in reader {
+                    // The encoder is gone (it failed, or the upload was cancelled).
+                    if tx.send(batch).is_err() {
+                        break;
+                    }
+                }
+            });
+            // Returning drops `batches`, which stops the reading thread at its next batch.
+            self.encode_batches(batches)
+        })
+    }
+
+    fn encode_batches(
+        &mut self,
+        batches: std::sync::mpsc::Receiver<std::result::Result<RecordBatch, ArrowError>>,
+    ) -> Result<()> {
+        for batch in batches {
             let batch: RecordBatch = batch?;
             let mut offset = 0;
             while offset < batch.num_rows() {
