@@ -4,7 +4,8 @@
 Arrow data are taken as they are (no copy where pyarrow needs none), and columns of
 Python objects (``object`` dtype, pandas' ``string[python]``) are converted
 :data:`SLICE_ROWS` rows at a time, as the upload asks for them, so their conversion runs
-alongside the encoding of the rows before them instead of ahead of all of it.
+alongside the encoding of the rows before them and memory holds a few slices, not a copy
+of the frame.
 
 Every column's Arrow type is fixed before the first slice, so all slices agree: the type
 ``pyarrow.Table.from_pandas`` gives the whole column, with ``decimal.Decimal`` columns
