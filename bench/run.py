@@ -667,7 +667,7 @@ class SizeBench:
         self.run.tables[title] = [
             Row("upload stubbed", "pyarrow.Table (ds.upload)", stub_arrow, "ds_update", stub_peer),
             Row("upload stubbed", "pandas (ds.upload)", stub_pandas, "ds_update", stub_peer),
-            Row("stage", "pandas -> batches (ds.upload)", self.ours("pandas_to_arrow", up), "", NA),
+            Row("stage", "pandas -> batches (ds.upload)", self.ours("pandas_batches", up), "", NA),
         ]
 
     def network(self, mbit: float, rtt_ms: float) -> None:

@@ -276,7 +276,7 @@ def pydomo_upload(spec: Spec) -> Operation:
     return run
 
 
-def pandas_to_arrow(spec: Spec) -> Operation:
+def pandas_batches(spec: Spec) -> Operation:
     """The Python side of ``ds.upload(df)``: the DataFrame's record batches as the upload
     reads them (object columns converted a slice at a time), read to the end without
     encoding. In an upload this runs alongside the encoder."""
@@ -347,7 +347,7 @@ OPERATIONS: dict[str, Callable[[Spec], Operation]] = {
     "pydomo_get": pydomo_get,
     "ours_export_to": ours_export_to,
     "pydomo_export_to": pydomo_export_to,
-    "pandas_to_arrow": pandas_to_arrow,
+    "pandas_batches": pandas_batches,
     "ours_upload": ours_upload,
     "pydomo_upload": pydomo_upload,
     "pyarrow_csv_gzip": pyarrow_csv_gzip,
