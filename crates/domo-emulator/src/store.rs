@@ -1,6 +1,6 @@
 //! All state lives in one SQLite database: a metadata table of datasets, one data table
 //! per dataset (plus a view without the hidden columns, which is what SQL sees), and one
-//! staging table per dataset where upload parts wait, invisible, until their commit.
+//! table per upload where its parts wait, invisible, until their commit.
 //! Both APIs share it: a dataset made through one is seen by the other.
 
 use std::borrow::Cow;
@@ -36,12 +36,14 @@ mod public;
 mod query;
 mod schema;
 mod snapshot;
+mod staging;
 mod uploads;
 mod versions;
 
 use limits::*;
 use query::*;
 use schema::*;
+use staging::*;
 use uploads::*;
 
 pub use export::{EXPORT_CHUNK_ROWS, write_csv_header};
@@ -167,16 +169,16 @@ impl Store {
         };
         private_file(&path)
             .map_err(|e| cannot(&format!("cannot make {} private", path.display()), e))?;
-        let conn = Connection::open(&path)?;
+        let mut conn = Connection::open(&path)?;
         // WAL lets readers and the writer work side by side, keeps a crash from losing
         // committed uploads, and lets the file be read while the emulator runs. A store
         // for this process only has no crash to survive.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         let sync = if scratch.is_some() { "OFF" } else { "NORMAL" };
         conn.pragma_update(None, "synchronous", sync)?;
-        // A staged part is written by one transaction and read back whole by its commit;
-        // with SQLite's default cache (2 MB) both spill pages through the WAL file and read
-        // them back. The cache is memory only: what a commit makes durable is unchanged.
+        // A staged part is written by one transaction and read back whole by a commit that
+        // appends; with SQLite's default cache (2 MB) both spill pages through the WAL file
+        // and read them back. The cache is memory only: what a commit makes durable is unchanged.
         conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         sql::register_functions(&conn)?;
@@ -206,8 +208,6 @@ impl Store {
                 part INTEGER NOT NULL,
                 rows INTEGER NOT NULL,
                 bytes INTEGER NOT NULL,
-                first_rowid INTEGER,
-                last_rowid INTEGER,
                 PRIMARY KEY (upload_id, part)
             );
             CREATE TABLE IF NOT EXISTS _streams (
@@ -218,19 +218,15 @@ impl Store {
                 deleted INTEGER NOT NULL DEFAULT 0
             );",
         )?;
-        // Stores made before staged parts were located by rowid range.
-        let has_ranges = conn
-            .prepare("SELECT 1 FROM pragma_table_info('_upload_parts') WHERE name = 'first_rowid'")?
-            .exists([])?;
-        if !has_ranges {
-            conn.execute_batch(
-                "ALTER TABLE _upload_parts ADD COLUMN first_rowid INTEGER;
-                 ALTER TABLE _upload_parts ADD COLUMN last_rowid INTEGER;",
-            )?;
-        }
         conn.execute_batch(manage::MANAGE_TABLES)?;
         manage::hash_stored_credentials(&conn)?;
         conn.execute_batch(versions::SCHEMA)?;
+        move_shared_staging(&mut conn).map_err(|e| {
+            rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+                Some(format!("cannot move staged upload parts: {}", e.message)),
+            )
+        })?;
         Ok(Store {
             conn: Mutex::new(conn),
             path,
@@ -512,5 +508,78 @@ mod tests {
         let (all, done) = count(usize::MAX);
         assert!(all >= 3 && done, "{all} chunks");
         assert_eq!(count(1), (1, false));
+    }
+
+    #[test]
+    fn parts_staged_by_a_store_with_one_staging_table_are_committed_in_part_order() {
+        let dir = std::env::temp_dir().join(format!(
+            "domo-emulator-test-{}-{}",
+            std::process::id(),
+            crate::auth::random_token(8)
+        ));
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("domo.sqlite");
+        let store = Store::open(Some(&path)).unwrap();
+        let cols = vec![
+            Column {
+                name: "n".into(),
+                ty: DomoType::Long,
+            },
+            Column {
+                name: "s".into(),
+                ty: DomoType::String,
+            },
+        ];
+        let ds = store.create_dataset("t", "", cols).unwrap();
+        let (waiting, _) = store.start_upload(&ds.id, None, None).unwrap();
+        let (other, _) = store.start_upload(&ds.id, None, None).unwrap();
+        // The layout such a store has: every dataset's parts in one table, told apart by
+        // upload and part; part 2 of the waiting upload arrived before its part 1.
+        store
+            .lock()
+            .execute_batch(&format!(
+                "CREATE TABLE \"s_{seq}\" (__domo_rowid INTEGER PRIMARY KEY, __domo_upload INTEGER NOT NULL, __domo_part INTEGER NOT NULL, n INTEGER, s TEXT);
+                 INSERT INTO \"s_{seq}\" (__domo_upload, __domo_part, n, s) VALUES
+                    ({waiting}, 2, 3, 'c'), ({other}, 1, 9, 'z'), ({waiting}, 2, 4, 'd'),
+                    ({waiting}, 1, 1, 'a'), ({waiting}, 1, 2, 'b'), ({other}, 4294967296, 8, 'y');
+                 INSERT INTO _upload_parts (upload_id, part, rows, bytes) VALUES
+                    ({waiting}, 1, 2, 8), ({waiting}, 2, 2, 8), ({other}, 1, 1, 4);",
+                seq = ds.seq
+            ))
+            .unwrap();
+        drop(store);
+        let store = Store::open(Some(&path)).unwrap();
+        let shared_left: bool = store
+            .lock()
+            .query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 's_{}')",
+                    ds.seq
+                ),
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!shared_left);
+        let out = store
+            .commit_upload(&ds.id, waiting, Some("REPLACE"), None, true)
+            .unwrap();
+        assert_eq!((out.rows_uploaded, out.dataset_rows), (4, 4));
+        let r = store.query(&ds.id, "SELECT n, s FROM table").unwrap();
+        assert_eq!(
+            String::from_utf8(r.rows_json).unwrap(),
+            r#"[[1,"a"],[2,"b"],[3,"c"],[4,"d"]]"#
+        );
+        // The other upload kept its part, and appends it.
+        store
+            .commit_upload(&ds.id, other, Some("APPEND"), None, true)
+            .unwrap();
+        let r = store.query(&ds.id, "SELECT n FROM table").unwrap();
+        assert_eq!(
+            String::from_utf8(r.rows_json).unwrap(),
+            "[[1],[2],[3],[4],[9]]"
+        );
+        drop(store);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

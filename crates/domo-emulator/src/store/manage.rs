@@ -742,21 +742,17 @@ impl Store {
             out
         };
         // Staged, uncommitted parts were written for the old schema: those uploads end.
+        drop_upload_tables(&tx, &ds)?;
         tx.execute(
             &format!(
                 "UPDATE _uploads SET state = '{ABORTED}', committed_at = ?2 WHERE dataset_id = ?1 AND state = '{OPEN}'"
             ),
             params![ds.id, now_ms()],
         )?;
-        let seq = ds.seq;
         tx.execute_batch(&format!(
-            "DROP VIEW IF EXISTS {view};
-             DROP INDEX IF EXISTS \"d_{seq}__domo_partition\";
-             DROP INDEX IF EXISTS \"s_{seq}__domo_upload\";
-             DROP TABLE {data}; DROP TABLE {staging};",
-            view = ds.view(),
-            data = ds.data_table(),
-            staging = ds.staging_table(),
+            "DROP VIEW IF EXISTS {}; DROP TABLE {};",
+            ds.view(),
+            ds.data_table(),
         ))?;
         create_tables(&tx, &new)?;
         {

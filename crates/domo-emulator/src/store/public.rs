@@ -387,41 +387,43 @@ fn load_execution(conn: &Connection, s: &Stream, execution_id: i64) -> Result<Ex
     })
 }
 
-/// Rebuilds the data and staging tables with `columns`, keeping rows (see
-/// `Store::update_dataset` for how values carry over).
+/// Rebuilds the data table and the tables of uploads not yet applied with `columns`,
+/// keeping rows (see `Store::update_dataset` for how values carry over).
 fn change_schema(tx: &Transaction<'_>, ds: &Dataset, columns: Vec<Column>) -> Result<(), ApiError> {
     let mut new = ds.clone();
     new.columns = columns;
-    let seq = ds.seq;
-    let (old_data, old_staging) = (format!("\"old_d_{seq}\""), format!("\"old_s_{seq}\""));
-    // The view and indexes go first: the new tables reuse their names.
-    tx.execute_batch(&format!(
-        "DROP VIEW IF EXISTS {view};
-         DROP INDEX IF EXISTS \"d_{seq}__domo_partition\";
-         DROP INDEX IF EXISTS \"s_{seq}__domo_upload\";
-         ALTER TABLE {data} RENAME TO {old_data};
-         ALTER TABLE {staging} RENAME TO {old_staging};",
-        view = ds.view(),
-        data = ds.data_table(),
-        staging = ds.staging_table(),
-    ))?;
-    create_tables(tx, &new)?;
-    let data_hidden = ["__domo_rowid", "__domo_partition", "__domo_upload"];
-    let staging_hidden = ["__domo_rowid", "__domo_upload", "__domo_part"];
-    copy_rows(tx, &old_data, &new.data_table(), &data_hidden, ds, &new)?;
-    copy_rows(
-        tx,
-        &old_staging,
-        &new.staging_table(),
-        &staging_hidden,
-        ds,
-        &new,
-    )?;
-    tx.execute_batch(&format!("DROP TABLE {old_data}; DROP TABLE {old_staging};"))?;
+    tx.execute_batch(&format!("DROP VIEW IF EXISTS {};", ds.view()))?;
+    rebuild_rows_table(tx, &ds.data_table(), ds, &new)?;
+    for upload_id in unapplied_uploads(tx, ds)? {
+        let table = ds.upload_table(upload_id);
+        if table_exists(tx, &table)? {
+            rebuild_rows_table(tx, &table, ds, &new)?;
+        }
+    }
+    create_view(tx, &new)?;
     tx.execute(
         "UPDATE _datasets SET schema_json = ?2 WHERE id = ?1",
         params![ds.id, new.schema_json().to_string()],
     )?;
+    Ok(())
+}
+
+/// Rebuilds the rows table `table` (quoted) of `old` with `new`'s columns, under the same
+/// name.
+fn rebuild_rows_table(
+    tx: &Transaction<'_>,
+    table: &str,
+    old: &Dataset,
+    new: &Dataset,
+) -> Result<(), ApiError> {
+    let moved = format!("\"old_{}\"", table.trim_matches('"'));
+    // The indexes go first: the new table reuses their names.
+    drop_indexes(tx, table)?;
+    tx.execute_batch(&format!("ALTER TABLE {table} RENAME TO {moved};"))?;
+    create_rows_table(tx, new, table)?;
+    let hidden = ["__domo_rowid", "__domo_partition", "__domo_upload"];
+    copy_rows(tx, &moved, table, &hidden, old, new)?;
+    tx.execute_batch(&format!("DROP TABLE {moved};"))?;
     Ok(())
 }
 

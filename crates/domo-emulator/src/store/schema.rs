@@ -24,8 +24,10 @@ impl Dataset {
     pub(super) fn data_table(&self) -> String {
         format!("\"d_{}\"", self.seq)
     }
-    pub(super) fn staging_table(&self) -> String {
-        format!("\"s_{}\"", self.seq)
+    /// Where the parts of `upload_id` wait for its commit: a table shaped like the data
+    /// table, so a commit that replaces every row takes it whole.
+    pub(super) fn upload_table(&self, upload_id: i64) -> String {
+        format!("\"u_{}_{upload_id}\"", self.seq)
     }
     /// The name SQL queries see for `table`.
     pub fn view(&self) -> String {
@@ -203,25 +205,56 @@ pub(super) fn create_dataset_in(
     Ok(ds)
 }
 
-/// The data and staging tables of `ds`, their indexes, and the view SQL sees.
+/// The data table of `ds`, its index, and the view SQL sees.
 pub(super) fn create_tables(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
+    create_rows_table(tx, ds, &ds.data_table())?;
+    create_view(tx, ds)
+}
+
+/// A table of `ds`'s rows under `name` (quoted): the data table's shape, which an
+/// upload's table shares. The partition index's name follows the table's, so the data
+/// table and a table renamed into its place never claim the same index name.
+pub(super) fn create_rows_table(
+    tx: &Transaction<'_>,
+    ds: &Dataset,
+    name: &str,
+) -> Result<(), ApiError> {
     let typed = ds
         .columns
         .iter()
         .map(|c| format!("{} {}", quote_ident(&c.name), c.ty.decltype()))
         .collect::<Vec<_>>()
         .join(", ");
-    let seq = ds.seq;
+    let index = quote_ident(&format!("{}__domo_partition", name.trim_matches('"')));
     tx.execute_batch(&format!(
-        "CREATE TABLE {data} (__domo_rowid INTEGER PRIMARY KEY, {typed}, __domo_partition TEXT, __domo_upload INTEGER);
-         CREATE INDEX \"d_{seq}__domo_partition\" ON {data}(__domo_partition) WHERE __domo_partition IS NOT NULL;
-         CREATE TABLE {staging} (__domo_rowid INTEGER PRIMARY KEY, __domo_upload INTEGER NOT NULL, __domo_part INTEGER NOT NULL, {typed});
-         CREATE VIEW {view} AS SELECT {cols} FROM {data};",
-        data = ds.data_table(),
-        staging = ds.staging_table(),
-        view = ds.view(),
-        cols = ds.column_list(),
+        "CREATE TABLE {name} (__domo_rowid INTEGER PRIMARY KEY, {typed}, __domo_partition TEXT, __domo_upload INTEGER);
+         CREATE INDEX {index} ON {name}(__domo_partition) WHERE __domo_partition IS NOT NULL;"
     ))?;
+    Ok(())
+}
+
+/// The view SQL queries read: the data table without its hidden columns.
+pub(super) fn create_view(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
+    tx.execute_batch(&format!(
+        "CREATE VIEW {} AS SELECT {} FROM {};",
+        ds.view(),
+        ds.column_list(),
+        ds.data_table()
+    ))?;
+    Ok(())
+}
+
+/// Drops every index of `table` (quoted), whatever it was named when it was made.
+pub(super) fn drop_indexes(tx: &Transaction<'_>, table: &str) -> Result<(), ApiError> {
+    let names: Vec<String> = tx
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 AND sql IS NOT NULL",
+        )?
+        .query_map([table.trim_matches('"')], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for name in names {
+        tx.execute_batch(&format!("DROP INDEX {}", quote_ident(&name)))?;
+    }
     Ok(())
 }
 
@@ -241,11 +274,11 @@ pub(super) fn parse_stored_schema(text: &str) -> Option<Vec<Column>> {
 
 pub(super) fn drop_dataset(tx: &Transaction<'_>, ds: &Dataset) -> Result<(), ApiError> {
     tx.execute_batch(&format!(
-        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {}; DROP TABLE IF EXISTS {};",
+        "DROP VIEW IF EXISTS {}; DROP TABLE IF EXISTS {};",
         ds.view(),
         ds.data_table(),
-        ds.staging_table()
     ))?;
+    drop_upload_tables(tx, ds)?;
     tx.execute(
         "DELETE FROM _upload_parts WHERE upload_id IN (SELECT id FROM _uploads WHERE dataset_id = ?1)",
         [&ds.id],

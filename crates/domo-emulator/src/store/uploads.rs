@@ -363,111 +363,6 @@ pub(super) fn parse_part<'a>(
     Ok(values)
 }
 
-/// Stages parsed rows as `part` of the upload, replacing an earlier copy of that part.
-/// Returns the row count.
-pub(super) fn insert_part(
-    tx: &Transaction<'_>,
-    ds: &Dataset,
-    upload_id: i64,
-    part: i64,
-    values: &[Stored<'_>],
-    bytes: usize,
-) -> Result<i64, ApiError> {
-    open_upload(tx, ds, upload_id)?;
-    if let Some(earlier) = staged_parts(tx, upload_id)?
-        .into_iter()
-        .find(|p| p.part == part)
-    {
-        delete_staged(tx, ds, upload_id, &earlier)?;
-    }
-    let ncols = ds.columns.len();
-    let placeholders = vec!["?"; ncols + 2].join(", ");
-    let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO {} (__domo_upload, __domo_part, {}) VALUES ({placeholders})",
-        ds.staging_table(),
-        ds.column_list()
-    ))?;
-    // The upload and part stay bound; each row binds its own values over the last row's.
-    insert.raw_bind_parameter(1, upload_id)?;
-    insert.raw_bind_parameter(2, part)?;
-    let mut rows = 0i64;
-    let mut first_rowid = None;
-    for row in values.chunks_exact(ncols) {
-        for (i, v) in row.iter().enumerate() {
-            insert.raw_bind_parameter(i + 3, v)?;
-        }
-        insert.raw_execute()?;
-        first_rowid.get_or_insert_with(|| tx.last_insert_rowid());
-        rows += 1;
-    }
-    // An empty part gets an empty range, not an unbounded one.
-    let (first_rowid, last_rowid) = match first_rowid {
-        Some(first) => (first, tx.last_insert_rowid()),
-        None => (0, -1),
-    };
-    tx.execute(
-        "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes, first_rowid, last_rowid)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![upload_id, part, rows, bytes as i64, first_rowid, last_rowid],
-    )?;
-    Ok(rows)
-}
-
-/// A staged part: its rows are the staging rows in its rowid range (unknown for parts
-/// staged by older versions), so they are found without an index.
-pub(super) struct StagedPart {
-    part: i64,
-    rows: i64,
-    first_rowid: Option<i64>,
-    last_rowid: Option<i64>,
-}
-
-/// The condition selecting a staged part's rows, for `staged_params`.
-pub(super) const PART_ROWS: &str =
-    "__domo_rowid BETWEEN ?1 AND ?2 AND __domo_upload = ?3 AND __domo_part = ?4";
-
-pub(super) fn staged_params(upload_id: i64, p: &StagedPart) -> [i64; 4] {
-    [
-        p.first_rowid.unwrap_or(i64::MIN),
-        p.last_rowid.unwrap_or(i64::MAX),
-        upload_id,
-        p.part,
-    ]
-}
-
-/// The parts of an upload, in part order.
-pub(super) fn staged_parts(
-    tx: &Transaction<'_>,
-    upload_id: i64,
-) -> Result<Vec<StagedPart>, ApiError> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT part, rows, first_rowid, last_rowid FROM _upload_parts WHERE upload_id = ?1 ORDER BY part",
-        )?
-        .query_map([upload_id], |r| {
-            Ok(StagedPart {
-                part: r.get(0)?,
-                rows: r.get(1)?,
-                first_rowid: r.get(2)?,
-                last_rowid: r.get(3)?,
-            })
-        })?
-        .collect::<Result<_, _>>()?)
-}
-
-pub(super) fn delete_staged(
-    tx: &Transaction<'_>,
-    ds: &Dataset,
-    upload_id: i64,
-    p: &StagedPart,
-) -> Result<(), ApiError> {
-    tx.execute(
-        &format!("DELETE FROM {} WHERE {PART_ROWS}", ds.staging_table()),
-        staged_params(upload_id, p),
-    )?;
-    Ok(())
-}
-
 pub(super) fn commit_in(
     tx: &Transaction<'_>,
     ds: &Dataset,
@@ -477,10 +372,7 @@ pub(super) fn commit_in(
     index: bool,
 ) -> Result<CommitOutcome, ApiError> {
     let up = open_upload(tx, ds, upload_id)?;
-    let parts: Vec<(i64, i64)> = staged_parts(tx, upload_id)?
-        .iter()
-        .map(|p| (p.part, p.rows))
-        .collect();
+    let parts = staged_parts(tx, upload_id)?;
     // Upload parts are numbered from 1; stream executions are also sent from 0 (pydomo
     // does), which the routes for uploads never let through.
     let first = match parts.first() {
@@ -526,32 +418,6 @@ pub(super) fn commit_in(
     })
 }
 
-/// Removes the staged rows of one upload.
-pub(super) fn clear_staged(
-    tx: &Transaction<'_>,
-    ds: &Dataset,
-    upload_id: i64,
-) -> Result<(), ApiError> {
-    let others: bool = tx.query_row(
-        &format!(
-            "SELECT EXISTS (SELECT 1 FROM _uploads u JOIN _upload_parts p ON p.upload_id = u.id
-             WHERE u.dataset_id = ?1 AND u.id <> ?2 AND u.state IN ('{OPEN}', '{PENDING_INDEX}'))"
-        ),
-        params![ds.id, upload_id],
-        |r| r.get(0),
-    )?;
-    if others {
-        for p in staged_parts(tx, upload_id)? {
-            delete_staged(tx, ds, upload_id, &p)?;
-        }
-    } else {
-        // A DELETE without WHERE frees the table's pages at once instead of visiting
-        // every row, which for a large upload costs as much as staging it did.
-        tx.execute(&format!("DELETE FROM {}", ds.staging_table()), [])?;
-    }
-    Ok(())
-}
-
 pub(super) fn abort_in(tx: &Transaction<'_>, ds: &Dataset, upload_id: i64) -> Result<(), ApiError> {
     clear_staged(tx, ds, upload_id)?;
     tx.execute(
@@ -571,7 +437,9 @@ pub(super) fn apply_upload(
     tag: Option<&str>,
 ) -> Result<(), ApiError> {
     let data = ds.data_table();
-    match (tag, action) {
+    let staged = ds.upload_table(upload_id);
+    let has_rows = table_exists(tx, &staged)?;
+    let replaces_all = match (tag, action) {
         // A tag restates its partition: APPEND with a tag is the contract's partition
         // flow. What live Domo does with REPLACE and a tag is undocumented; it is read the
         // way that cannot lose data, the same restatement, never a wipe of the dataset.
@@ -580,23 +448,41 @@ pub(super) fn apply_upload(
                 &format!("DELETE FROM {data} WHERE __domo_partition = ?1"),
                 [t],
             )?;
+            false
         }
-        (None, Action::Replace) => {
-            tx.execute(&format!("DELETE FROM {data}"), [])?;
+        (None, Action::Replace) => true,
+        (None, Action::Append) => {
+            !tx.query_row(&format!("SELECT EXISTS (SELECT 1 FROM {data})"), [], |r| {
+                r.get::<_, bool>(0)
+            })?
         }
-        (None, Action::Append) => {}
+    };
+    if replaces_all && has_rows {
+        // The upload's table, shaped like the data and in upload order, becomes the data:
+        // the rows are written once, not staged and then copied.
+        tx.execute_batch(&format!(
+            "DROP VIEW {view}; DROP TABLE {data}; ALTER TABLE {staged} RENAME TO {data};",
+            view = ds.view()
+        ))?;
+        create_view(tx, ds)?;
+        return Ok(());
     }
-    let cols = ds.column_list();
-    let mut copy = tx.prepare(&format!(
-        "INSERT INTO {data} ({cols}, __domo_partition, __domo_upload)
-         SELECT {cols}, ?5, __domo_upload FROM {} WHERE {PART_ROWS} ORDER BY __domo_rowid",
-        ds.staging_table()
-    ))?;
-    for p in staged_parts(tx, upload_id)? {
-        let [first, last, upload, part] = staged_params(upload_id, &p);
-        copy.execute(params![first, last, upload, part, tag])?;
+    if replaces_all {
+        // A DELETE without WHERE frees the table's pages at once instead of visiting
+        // every row.
+        tx.execute(&format!("DELETE FROM {data}"), [])?;
     }
-    clear_staged(tx, ds, upload_id)?;
+    if has_rows {
+        let cols = ds.column_list();
+        tx.execute(
+            &format!(
+                "INSERT INTO {data} ({cols}, __domo_partition, __domo_upload)
+                 SELECT {cols}, ?1, __domo_upload FROM {staged} ORDER BY __domo_rowid"
+            ),
+            [tag],
+        )?;
+        clear_staged(tx, ds, upload_id)?;
+    }
     if tag.is_some() {
         let partitions: i64 = tx.query_row(
             &format!(
