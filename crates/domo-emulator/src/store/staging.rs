@@ -8,6 +8,14 @@ use super::*;
 /// Rows a part may hold: each part owns a range of this many rowids in its upload's table.
 const PART_ROWIDS: i64 = 1 << 32;
 
+/// Rows a part's insert statement takes at once: enough that the statement's own cost
+/// is small beside its rows'.
+const ROWS_PER_INSERT: usize = 64;
+
+/// SQLite's limit on a statement's parameters, which bounds the rows of a wide dataset's
+/// insert statement.
+const MAX_PARAMETERS: usize = 32_766;
+
 /// The highest part number: part numbers times `PART_ROWIDS` stay within a rowid.
 const MAX_PART: i64 = i32::MAX as i64;
 
@@ -51,19 +59,40 @@ pub(super) fn insert_part(
         &format!("DELETE FROM {table} WHERE __domo_rowid BETWEEN ?1 AND ?2"),
         [first, last],
     )?;
-    let placeholders = vec!["?"; ncols + 2].join(", ");
-    let mut insert = tx.prepare_cached(&format!(
-        "INSERT INTO {table} (__domo_rowid, __domo_upload, {}) VALUES ({placeholders})",
-        ds.column_list()
-    ))?;
-    // The upload stays bound; each row binds its rowid and values over the last row's.
-    insert.raw_bind_parameter(2, upload_id)?;
-    for (rowid, row) in (first..).zip(values.chunks_exact(ncols)) {
-        insert.raw_bind_parameter(1, rowid)?;
-        for (i, v) in row.iter().enumerate() {
-            insert.raw_bind_parameter(i + 3, v)?;
+    // Rows go in several to a statement: one statement's cursor stays on the table's
+    // last page from row to row, where each run of a statement would seek it again.
+    let insert_sql = |rows: usize| {
+        let row = format!("({})", vec!["?"; ncols + 2].join(", "));
+        format!(
+            "INSERT INTO {table} (__domo_rowid, __domo_upload, {}) VALUES {}",
+            ds.column_list(),
+            vec![row; rows].join(", ")
+        )
+    };
+    let mut rowids = first..;
+    let mut bind = |insert: &mut rusqlite::CachedStatement<'_>, rows: &[Stored<'_>]| {
+        for (n, row) in rows.chunks_exact(ncols.max(1)).enumerate() {
+            let at = n * (ncols + 2);
+            insert.raw_bind_parameter(at + 1, rowids.next())?;
+            insert.raw_bind_parameter(at + 2, upload_id)?;
+            for (i, v) in row.iter().enumerate() {
+                insert.raw_bind_parameter(at + i + 3, v)?;
+            }
         }
-        insert.raw_execute()?;
+        insert.raw_execute().map(drop)
+    };
+    let per_insert = (MAX_PARAMETERS / (ncols + 2)).clamp(1, ROWS_PER_INSERT);
+    let whole = rows as usize / per_insert * per_insert * ncols;
+    if whole > 0 {
+        let mut insert = tx.prepare_cached(&insert_sql(per_insert))?;
+        for rows in values[..whole].chunks_exact(per_insert * ncols) {
+            bind(&mut insert, rows)?;
+        }
+    }
+    if whole < values.len() {
+        let rest = &values[whole..];
+        let mut insert = tx.prepare_cached(&insert_sql(rest.len() / ncols))?;
+        bind(&mut insert, rest)?;
     }
     tx.execute(
         "INSERT OR REPLACE INTO _upload_parts (upload_id, part, rows, bytes) VALUES (?1, ?2, ?3, ?4)",
