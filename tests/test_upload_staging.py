@@ -242,6 +242,27 @@ def test_alter_schema_ends_open_uploads_and_converts_the_data(
     assert pa.table(dataset.export()).to_pylist() == [{"id": 7.0, "code": "seven"}]
 
 
+def test_alter_schema_keeps_and_converts_an_upload_waiting_for_its_index(
+    dataset: dd.Dataset, uploads: Uploads
+) -> None:
+    dataset.upload(pa.table({"id": [7], "code": ["seven"]}))
+    upload = uploads.start()
+    uploads.part(upload, 2, _csv(range(2, 4), "w"))
+    uploads.part(upload, 1, _csv(range(0, 2), "w"))
+    assert uploads.commit(upload, action="REPLACE", index=False)[0] == 200
+    dataset.alter_schema({"id": "DOUBLE", "code": "STRING"})
+    assert pa.table(dataset.export()).to_pylist() == [{"id": 7.0, "code": "seven"}]
+    # The committed upload was sent for the old schema; it is kept, converted, and its
+    # REPLACE brings its rows when the dataset is indexed.
+    dataset.index()
+    assert pa.table(dataset.export()).to_pylist() == [
+        {"id": 0.0, "code": "w0"},
+        {"id": 1.0, "code": "w1"},
+        {"id": 2.0, "code": "w2"},
+        {"id": 3.0, "code": "w3"},
+    ]
+
+
 def _access_token(domo: LocalDomo) -> str:
     credentials = base64.b64encode(f"{domo.email}:{domo.password}".encode()).decode()
     status, answer = _raw(

@@ -709,38 +709,21 @@ impl Store {
         }
         let mut new = ds.clone();
         new.columns = columns.into_iter().map(|(_, c)| c).collect();
-        // Read and convert every row first, so an impossible change alters nothing.
-        let rows = {
-            let mut select = tx.prepare(&format!(
-                "SELECT __domo_partition, __domo_upload, {} FROM {} ORDER BY __domo_rowid",
-                ds.column_list(),
-                ds.data_table()
-            ))?;
-            let mut out: Vec<Vec<Value>> = Vec::new();
-            let mut q = select.query([])?;
-            while let Some(row) = q.next()? {
-                let mut values = vec![row.get::<_, Value>(0)?, row.get::<_, Value>(1)?];
-                for (col, source) in new.columns.iter().zip(&sources) {
-                    let Some(i) = *source else {
-                        values.push(Value::Null);
-                        continue;
-                    };
-                    let from = ds.columns[i].ty;
-                    let v: Value = row.get(i + 2)?;
-                    values.push(convert_strict(v, from, col.ty).map_err(|(text, why)| {
-                        ApiError::bad_request(format!(
-                            "Cannot change column '{}' from {} to {}: value '{}' is {why}",
-                            ds.columns[i].name,
-                            from.name(),
-                            col.ty.name(),
-                            truncate(&text, 80)
-                        ))
-                    })?);
-                }
-                out.push(values);
+        // Read and convert every row first, so an impossible change alters nothing: the
+        // data's, and those of uploads committed but not yet indexed, which are data the
+        // user has sent (dropping them would leave a waiting REPLACE to empty the dataset).
+        let data_rows = convert_rows(&tx, &ds.data_table(), &ds, &new, &sources)?;
+        let waiting: Vec<i64> = tx
+            .prepare("SELECT id FROM _uploads WHERE dataset_id = ?1 AND state = ?2 ORDER BY id")?
+            .query_map(params![ds.id, PENDING_INDEX], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut waiting_rows = Vec::new();
+        for id in waiting {
+            if table_exists(&tx, &ds.upload_table(id))? {
+                let rows = convert_rows(&tx, &ds.upload_table(id), &ds, &new, &sources)?;
+                waiting_rows.push((id, rows));
             }
-            out
-        };
+        }
         // Staged, uncommitted parts were written for the old schema: those uploads end.
         drop_upload_tables(&tx, &ds)?;
         tx.execute(
@@ -755,16 +738,11 @@ impl Store {
             ds.data_table(),
         ))?;
         create_tables(&tx, &new)?;
-        {
-            let placeholders = vec!["?"; new.columns.len() + 2].join(", ");
-            let mut insert = tx.prepare(&format!(
-                "INSERT INTO {} (__domo_partition, __domo_upload, {}) VALUES ({placeholders})",
-                new.data_table(),
-                new.column_list()
-            ))?;
-            for values in &rows {
-                insert.execute(rusqlite::params_from_iter(values.iter()))?;
-            }
+        insert_rows(&tx, &new.data_table(), &new, &data_rows)?;
+        for (id, rows) in &waiting_rows {
+            let table = new.upload_table(*id);
+            create_rows_table(&tx, &new, &table)?;
+            insert_rows(&tx, &table, &new, rows)?;
         }
         tx.execute(
             "UPDATE _datasets SET schema_json = ?2, last_updated = ?3 WHERE id = ?1",
@@ -779,6 +757,67 @@ impl Store {
         tx.commit()?;
         Ok(new)
     }
+}
+
+/// Every row of the rows table `table` (quoted) of `ds`, its values converted to `new`'s
+/// columns (`sources[i]`: the column of `ds` that new column `i` takes its values from),
+/// led by the row's hidden columns; an error names the first value that cannot be.
+fn convert_rows(
+    tx: &Transaction<'_>,
+    table: &str,
+    ds: &Dataset,
+    new: &Dataset,
+    sources: &[Option<usize>],
+) -> Result<Vec<Vec<Value>>, ApiError> {
+    const HIDDEN: usize = 3;
+    let mut select = tx.prepare(&format!(
+        "SELECT __domo_rowid, __domo_partition, __domo_upload, {} FROM {table} ORDER BY __domo_rowid",
+        ds.column_list(),
+    ))?;
+    let mut out: Vec<Vec<Value>> = Vec::new();
+    let mut q = select.query([])?;
+    while let Some(row) = q.next()? {
+        let mut values = (0..HIDDEN)
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        for (col, source) in new.columns.iter().zip(sources) {
+            let Some(i) = *source else {
+                values.push(Value::Null);
+                continue;
+            };
+            let from = ds.columns[i].ty;
+            let v: Value = row.get(i + HIDDEN)?;
+            values.push(convert_strict(v, from, col.ty).map_err(|(text, why)| {
+                ApiError::bad_request(format!(
+                    "Cannot change column '{}' from {} to {}: value '{}' is {why}",
+                    ds.columns[i].name,
+                    from.name(),
+                    col.ty.name(),
+                    truncate(&text, 80)
+                ))
+            })?);
+        }
+        out.push(values);
+    }
+    Ok(out)
+}
+
+/// Writes rows read by `convert_rows` into the rows table `table` (quoted) of `ds`.
+fn insert_rows(
+    tx: &Transaction<'_>,
+    table: &str,
+    ds: &Dataset,
+    rows: &[Vec<Value>],
+) -> Result<(), ApiError> {
+    let placeholders = vec!["?"; ds.columns.len() + 3].join(", ");
+    let mut insert = tx.prepare(&format!(
+        "INSERT INTO {table} (__domo_rowid, __domo_partition, __domo_upload, {}) VALUES ({placeholders})",
+        ds.column_list()
+    ))?;
+    for values in rows {
+        insert.execute(rusqlite::params_from_iter(values.iter()))?;
+    }
+    Ok(())
 }
 
 /// A stored value of type `from` as type `to`, or the value's text and why it cannot be.
