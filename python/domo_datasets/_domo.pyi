@@ -725,7 +725,9 @@ class Dataset:
                 different intents.
             partition_param: Send the tag as ``dataTag`` (current Domo) or as the
                 deprecated ``restateDataTag`` that older instances expect.
-            part_size: Target size of one part's CSV before compression, in bytes.
+            part_size: Target size of one part's CSV before compression, in bytes. The
+                first part is a sixteenth of it (at least 64 KiB) and each next one
+                twice the last, so Domo starts on the data while the rest is encoded.
             concurrency: Parts in flight at once.
             index: Ask Domo to index the data at commit.
             match_by_name: Match the data's columns to the dataset's by name (and reorder

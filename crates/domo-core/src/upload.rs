@@ -465,11 +465,13 @@ fn encode_parts(
     gzip: bool,
     tx: &mpsc::Sender<Result<Part>>,
 ) {
+    let first_size = first_part_size(part_size);
     let mut parts = PartBuilder {
         part_size,
+        target: first_size,
         gzip,
         next: 1,
-        buf: Vec::with_capacity(part_size + part_size / 8),
+        buf: Vec::with_capacity(first_size + first_size / 8),
         rows: 0,
         tx,
     };
@@ -485,8 +487,22 @@ fn encode_parts(
     }
 }
 
+/// The size of the first part: a fraction of `part_size`, so the server starts on the
+/// data while the rest is still being encoded, where a first part of full size would keep
+/// it waiting for the time a whole part takes to encode and compress.
+fn first_part_size(part_size: usize) -> usize {
+    (part_size / FIRST_PART_FRACTION).max(MIN_PART_SIZE)
+}
+
+/// How many times smaller than `part_size` the first part is; each next part is twice the
+/// last, up to `part_size`.
+const FIRST_PART_FRACTION: usize = 16;
+
 struct PartBuilder<'a> {
+    /// The size parts grow to.
     part_size: usize,
+    /// The size the part being built is cut at.
+    target: usize,
     gzip: bool,
     next: u64,
     buf: Vec<u8>,
@@ -523,7 +539,7 @@ impl PartBuilder<'_> {
                 write_batch(&batch.slice(offset, len), &mut self.buf)?;
                 self.rows += len as u64;
                 offset += len;
-                if self.buf.len() >= self.part_size {
+                if self.buf.len() >= self.target {
                     self.ship()?;
                 }
             }
@@ -554,7 +570,7 @@ impl PartBuilder<'_> {
                 } else {
                     self.buf.extend_from_slice(&chunk[start..=i]);
                     self.rows += 1;
-                    if self.buf.len() >= self.part_size {
+                    if self.buf.len() >= self.target {
                         self.ship()?;
                     }
                 }
@@ -580,9 +596,10 @@ impl PartBuilder<'_> {
     }
 
     fn ship(&mut self) -> Result<()> {
+        self.target = (self.target * 2).min(self.part_size);
         let csv = std::mem::replace(
             &mut self.buf,
-            Vec::with_capacity(self.part_size + self.part_size / 8),
+            Vec::with_capacity(self.target + self.target / 8),
         );
         let data = if self.gzip {
             let mut gz = GzEncoder::new(Vec::with_capacity(csv.len() / 4), Compression::fast());
@@ -642,5 +659,38 @@ mod tests {
         }
         assert!(UploadMode::parse("upsert").is_err());
         assert_eq!(UploadMode::parse("REPLACE").unwrap(), UploadMode::Replace);
+    }
+
+    #[test]
+    fn parts_start_small_and_double_up_to_part_size() {
+        // 300,000 rows of "1000000\n", 8 bytes each: 2.4 MB of CSV.
+        let values = arrow_array::Int64Array::from_iter_values(1_000_000..1_300_000);
+        let batch =
+            RecordBatch::try_from_iter([("n", Arc::new(values) as arrow_array::ArrayRef)]).unwrap();
+        let reader = arrow_array::RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
+        let part_size = 1 << 20;
+        let (tx, mut rx) = mpsc::channel(64);
+        encode_parts(
+            UploadSource::Batches(Box::new(reader)),
+            part_size,
+            false,
+            &tx,
+        );
+        drop(tx);
+        let mut sizes = Vec::new();
+        while let Ok(part) = rx.try_recv() {
+            sizes.push(part.unwrap().data.len());
+        }
+        // A part is cut at the first slice (4096 rows, 32 KiB here) that reaches its size.
+        let slice = ROWS_PER_SLICE * 8;
+        let targets = [64 << 10, 128 << 10, 256 << 10, 512 << 10, 1 << 20];
+        for (size, target) in sizes.iter().zip(targets) {
+            assert!((target..target + slice).contains(size), "{sizes:?}");
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), 2_400_000, "{sizes:?}");
+        assert!(
+            sizes[5..].iter().all(|s| *s <= part_size + slice),
+            "{sizes:?}"
+        );
     }
 }
