@@ -9,6 +9,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use domo_core::codec::listings::{RecordColumn, records_to_batch};
 use domo_core::codec::query::DecodedRows;
 use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration, PyValueError};
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyType};
 use pyo3_arrow::error::PyArrowError;
@@ -114,7 +115,13 @@ impl PyDomoTable {
     fn to_pyarrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let (schema, batches) =
             with_plain_strings(&self.schema, &self.batches).map_err(PyArrowError::from)?;
-        PyTable::try_new(batches, schema)?.into_pyarrow(py)
+        let table = PyTable::try_new(batches, schema)?;
+        // Read as a stream: `pyarrow.table()` first asks pandas whether its argument is a
+        // DataFrame, which imports pandas (a fifth of a second) into a process without it.
+        py.import(intern!(py, "pyarrow"))?
+            .getattr(intern!(py, "RecordBatchReader"))?
+            .call_method1(intern!(py, "from_stream"), (table,))?
+            .call_method0(intern!(py, "read_all"))
     }
 
     #[doc = stub_doc!(Table, to_polars)]

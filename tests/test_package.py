@@ -8,6 +8,7 @@ import sys
 
 import domo_datasets as dd
 from domo_datasets import exceptions
+from domo_datasets.testing import LocalDomo
 
 
 def test_all_names_exist_and_are_the_extension_classes() -> None:
@@ -35,6 +36,15 @@ def test_exceptions_mix_in_builtins() -> None:
         assert getattr(dd, name) is cls
 
 
+def _runs_clean(code: str) -> None:
+    """Runs ``code`` in a fresh interpreter; it must print ``ok`` and exit 0."""
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
 def test_import_does_not_import_dataframe_libraries() -> None:
     code = (
         "import sys, domo_datasets, domo_datasets.exceptions\n"
@@ -42,11 +52,27 @@ def test_import_does_not_import_dataframe_libraries() -> None:
         "assert not loaded, loaded\n"
         "print('ok')\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    _runs_clean(code)
+
+
+def test_reading_into_pyarrow_does_not_import_pandas(
+    domo_client: dd.Client, domo_emulator: LocalDomo
+) -> None:
+    """pyarrow's own ``pa.table()`` imports pandas (a fifth of a second) to ask whether
+    its argument is a DataFrame; ``to_pyarrow`` reads without it."""
+    ds = domo_client.create_dataset("no pandas", {"n": "LONG", "s": "STRING"})
+    ds.upload({"n": [1, 2], "s": ["a", None]})
+    code = (
+        "import sys, domo_datasets as dd\n"
+        f"ds = dd.Client({domo_emulator.url!r}, token={domo_emulator.token!r}).dataset({ds.id!r})\n"
+        "t = ds.query('SELECT * FROM table ORDER BY `n`').to_pyarrow()\n"
+        "assert t.to_pydict() == {'n': [1, 2], 's': ['a', None]}, t\n"
+        "e = ds.export().read_all().to_pyarrow()\n"
+        "assert e.num_rows == 2, e\n"
+        "assert 'pandas' not in sys.modules\n"
+        "print('ok')\n"
     )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    _runs_clean(code)
 
 
 def test_refresh_log_levels_runs() -> None:
