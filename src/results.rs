@@ -117,7 +117,7 @@ impl PyDomoTable {
             with_plain_strings(&self.schema, &self.batches).map_err(PyArrowError::from)?;
         let table = PyTable::try_new(batches, schema)?;
         // Read as a stream: `pyarrow.table()` first asks pandas whether its argument is a
-        // DataFrame, which imports pandas (a fifth of a second) into a process without it.
+        // DataFrame, which imports pandas into a process that has not imported it.
         py.import(intern!(py, "pyarrow"))?
             .getattr(intern!(py, "RecordBatchReader"))?
             .call_method1(intern!(py, "from_stream"), (table,))?

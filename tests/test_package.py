@@ -58,8 +58,8 @@ def test_import_does_not_import_dataframe_libraries() -> None:
 def test_reading_into_pyarrow_does_not_import_pandas(
     domo_client: dd.Client, domo_emulator: LocalDomo
 ) -> None:
-    """pyarrow's own ``pa.table()`` imports pandas (a fifth of a second) to ask whether
-    its argument is a DataFrame; ``to_pyarrow`` reads without it."""
+    """pyarrow's own ``pa.table()`` imports pandas to ask whether its argument is a
+    DataFrame; ``to_pyarrow`` reads without it."""
     ds = domo_client.create_dataset("no pandas", {"n": "LONG", "s": "STRING"})
     ds.upload({"n": [1, 2], "s": ["a", None]})
     code = (
