@@ -210,14 +210,17 @@ impl Store {
         part: i64,
         text: &str,
     ) -> Result<Execution, ApiError> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let s = load_stream(&tx, stream_id)?;
-        load_execution(&tx, &s, execution_id)?;
-        stage_part(&tx, &s.dataset, execution_id, part, text)?;
-        let e = load_execution(&tx, &s, execution_id)?;
-        tx.commit()?;
-        Ok(e)
+        let load = |conn: &Connection| {
+            let s = load_stream(conn, stream_id)?;
+            load_execution(conn, &s, execution_id)?;
+            Ok(s.dataset)
+        };
+        let then = |tx: &Transaction<'_>| {
+            let s = load_stream(tx, stream_id)?;
+            load_execution(tx, &s, execution_id)
+        };
+        self.store_part(execution_id, part, text, load, then)
+            .map(|(_, e)| e)
     }
 
     /// Commits an execution with the update method it was created with.

@@ -78,26 +78,42 @@ impl Store {
         part: i64,
         text: &str,
     ) -> Result<i64, ApiError> {
-        // Parsing is most of the work and needs no lock: concurrent parts parse side by
-        // side and only take turns to store.
-        let parsed_for = {
-            let conn = self.lock();
-            let ds = load_dataset(&conn, dataset_id)?;
-            // An upload that cannot take the part says so before its data is read.
-            open_upload(&conn, &ds, upload_id)?;
-            ds
+        let load = |conn: &Connection| {
+            let ds = load_dataset(conn, dataset_id)?;
+            open_upload(conn, &ds, upload_id)?;
+            Ok(ds)
         };
+        self.store_part(upload_id, part, text, load, |_| Ok(()))
+            .map(|(rows, ())| rows)
+    }
+
+    /// Stages `text` as `part` of `upload_id` and returns its row count with what `then`
+    /// reads in the same transaction. `load` gives the dataset the upload writes to, or
+    /// the reason it takes no part. Parsing is most of the work and needs no lock: `load`
+    /// runs on a reader first, so a part is parsed while the writer stores another, and
+    /// again in the writer's transaction, where a schema changed meanwhile has the part
+    /// read again for the new one.
+    pub(super) fn store_part<T>(
+        &self,
+        upload_id: i64,
+        part: i64,
+        text: &str,
+        load: impl Fn(&Connection) -> Result<Dataset, ApiError>,
+        then: impl FnOnce(&Transaction<'_>) -> Result<T, ApiError>,
+    ) -> Result<(i64, T), ApiError> {
+        // An upload that cannot take the part says so before its data is read.
+        let parsed_for = load(&self.reader()?.conn)?;
         let mut values = parse_part(&parsed_for, part, text)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let ds = load_dataset(&tx, dataset_id)?;
+        let ds = load(&tx)?;
         if ds.columns != parsed_for.columns {
-            // The schema changed meanwhile; the part is read again for the new one.
             values = parse_part(&ds, part, text)?;
         }
         let rows = insert_part(&tx, &ds, upload_id, part, &values, text.len())?;
+        let read = then(&tx)?;
         tx.commit()?;
-        Ok(rows)
+        Ok((rows, read))
     }
 
     /// Commits an upload. Values given here win over those given at start; with no
