@@ -59,7 +59,7 @@ def test_reading_into_pyarrow_does_not_import_pandas(
     domo_client: dd.Client, domo_emulator: LocalDomo
 ) -> None:
     """pyarrow's own ``pa.table()`` imports pandas to ask whether its argument is a
-    DataFrame; ``to_pyarrow`` reads without it."""
+    DataFrame; ``to_pyarrow`` and ``reader`` read without it."""
     ds = domo_client.create_dataset("no pandas", {"n": "LONG", "s": "STRING"})
     ds.upload({"n": [1, 2], "s": ["a", None]})
     code = (
@@ -69,6 +69,10 @@ def test_reading_into_pyarrow_does_not_import_pandas(
         "assert t.to_pydict() == {'n': [1, 2], 's': ['a', None]}, t\n"
         "e = ds.export().read_all().to_pyarrow()\n"
         "assert e.num_rows == 2, e\n"
+        "r = ds.reader(columns=['s'], where='`n` > 1').read_all()\n"
+        "assert r.to_pydict() == {'s': [None]}, r\n"
+        "r = ds.reader(key='n', max_rows_per_query=1).read_all()\n"
+        "assert sorted(r.column('n').to_pylist()) == [1, 2], r\n"
         "assert 'pandas' not in sys.modules\n"
         "print('ok')\n"
     )

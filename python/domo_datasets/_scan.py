@@ -398,11 +398,9 @@ class DatasetReader:
 
     def __iter__(self) -> Iterator[pa.Table]:
         """pyarrow tables of the selected columns, in order."""
-        import pyarrow as pa
-
         left = self._plan.limit
         for table in self._start():
-            selected = pa.table(table).select(self._plan.columns)
+            selected = table.to_pyarrow().select(self._plan.columns)
             if left is not None:
                 selected = selected.slice(0, left)
                 left -= selected.num_rows
