@@ -6,7 +6,9 @@ request reads each answer to its end and throws it away, so the time is the emul
 gzip (``Accept-Encoding``), and the bytes on the wire are counted. The upload is this
 tree's client replacing the data from the Arrow table (gzip parts, then the commit): the
 client's encoding weighs the same on both sides, the rest is the emulator's part ingest
-and commit.
+and commit. For the upload it also prints the CPU time the client and the emulator spent
+(core-seconds, on Linux): their sum over the machine's cores is the shortest time any
+upload of these rows could take here while both share the machine.
 
 ``--against PYTHON`` starts a second emulator from another installation (another build of
 the package, in another virtualenv), loads the same data into both, and measures them in
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -54,12 +58,19 @@ class Target:
             "export": ("GET", EXPORT_ROUTE.format(id=ds.id) + "?includeHeader=true", None),
         }
 
-    def timed(self, name: str, gzip: bool) -> tuple[float, int]:
-        """Seconds to read the whole answer (or to upload), and its size on the wire."""
+    def timed(self, name: str, gzip: bool) -> tuple[float, int, tuple[float, float] | None]:
+        """Seconds to read the whole answer (or to upload), its size on the wire and, for
+        the upload, the CPU seconds the client and the emulator spent on it."""
         if name == "upload":
+            client_cpu, emulator_cpu = _client_cpu_seconds(), self.emulator.cpu_seconds()
             started = time.perf_counter()
             sent = self.dataset.upload(self.table, mode="replace")
-            return time.perf_counter() - started, sent["bytes_sent"]
+            wall = time.perf_counter() - started
+            emulator_after = self.emulator.cpu_seconds()
+            cpu = None
+            if emulator_cpu is not None and emulator_after is not None:
+                cpu = (_client_cpu_seconds() - client_cpu, emulator_after - emulator_cpu)
+            return wall, sent["bytes_sent"], cpu
         method, path, body = self.routes[name]
         request = urllib.request.Request(
             self.emulator.url + path,
@@ -75,7 +86,13 @@ class Target:
         with _OPENER.open(request, timeout=600) as response:
             while chunk := response.read(1 << 20):
                 size += len(chunk)
-        return time.perf_counter() - started, size
+        return time.perf_counter() - started, size, None
+
+
+def _client_cpu_seconds() -> float:
+    """CPU time this process (the client, all its threads) has used so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
             for python in pythons:
                 emulators.append(EmulatorProcess(Path(workdir), python=python))
             targets = [Target(e, table) for e in emulators]
-            best: list[dict[tuple[str, bool], tuple[float, int]]] = [{} for _ in targets]
+            best: list[dict[tuple[str, bool], tuple[float, int, tuple[float, float] | None]]]
+            best = [{} for _ in targets]
             for _ in range(args.repeat):
                 for answer in ANSWERS:
                     for target, seen in zip(targets, best, strict=True):
@@ -111,12 +129,22 @@ def main(argv: list[str] | None = None) -> int:
     print(head)
     print("-" * len(head))
     for answer in ANSWERS:
-        s, size = best[0][answer]
+        s, size, _ = best[0][answer]
         line = f"{answer[0] + (' gzip' if answer[1] else ''):<14}{s:>12.3f}{size / 1e6:>9.1f}"
         if args.against:
-            o_s, o_size = best[1][answer]
+            o_s, o_size, _ = best[1][answer]
             line += f"{o_s:>12.3f}{o_size / 1e6:>9.1f}{s / o_s:>13.2f}x"
         print(line)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    for side, seen in zip(("this tree", "against"), best, strict=False):
+        wall, _, cpu = seen[("upload", True)]
+        if cpu is not None and cores:
+            client, emulator = cpu
+            print(
+                f"upload CPU, {side} (best turn, {wall:.3f} s): client {client:.2f} + emulator "
+                f"{emulator:.2f} = {client + emulator:.2f} core-s; over {cores} cores, "
+                f"{(client + emulator) / cores:.3f} s at the least"
+            )
     return 0
 
 

@@ -141,6 +141,17 @@ class EmulatorProcess:
         """The emulator process's id."""
         return self._proc.pid
 
+    def cpu_seconds(self) -> float | None:
+        """CPU time the emulator process has used so far (all its threads, user and
+        system), or None where ``/proc`` does not tell it (not Linux)."""
+        try:
+            stat = Path(f"/proc/{self.pid}/stat").read_text()
+        except OSError:
+            return None
+        # The fields after the command name (which may hold spaces) close with ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         """SIGTERM (a clean stop for ``serve``), then SIGKILL after 10 s. Idempotent."""
         if self._proc.poll() is None:
