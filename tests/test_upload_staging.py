@@ -277,22 +277,72 @@ def _access_token(domo: LocalDomo) -> str:
     return token
 
 
+@pytest.mark.parametrize("concurrency", [1, 2, 4])
 @pytest.mark.parametrize("mode", ["replace", "append"])
 def test_client_upload_in_many_concurrent_parts_keeps_row_order(
-    dataset: dd.Dataset, mode: str
+    dataset: dd.Dataset, mode: str, concurrency: int
 ) -> None:
-    # About 2.5 MB of CSV in 64 KiB parts: some 40 parts, four in flight at a time.
+    # About 2.5 MB of CSV in 64 KiB parts: some 40 parts, `concurrency` in flight at a time.
     ids = list(range(200_000))
     table = pa.table({"id": ids, "code": [f"r{i}" for i in ids]})
-    dataset.upload(table, mode=mode, part_size=64 * 1024, concurrency=4)
+    dataset.upload(table, mode=mode, part_size=64 * 1024, concurrency=concurrency)
     assert _stored(dataset) == [(i, f"r{i}") for i in ids]
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
 async def test_async_upload_in_many_concurrent_parts_keeps_row_order(
-    dataset: dd.Dataset,
+    dataset: dd.Dataset, concurrency: int
 ) -> None:
     dataset.upload(pa.table({"id": [-1], "code": ["replaced"]}))
     ids = list(range(100_000))
     table = pa.table({"id": ids, "code": [f"r{i}" for i in ids]})
-    await dataset.upload_async(table, mode="replace", part_size=64 * 1024, concurrency=4)
+    await dataset.upload_async(table, mode="replace", part_size=64 * 1024, concurrency=concurrency)
     assert _stored(dataset) == [(i, f"r{i}") for i in ids]
+
+
+class Executions:
+    """The public API's stream execution routes for one dataset's stream, over raw HTTP."""
+
+    def __init__(self, domo: LocalDomo, dataset: dd.Dataset) -> None:
+        self.domo = domo
+        self.base = f"/v1/streams/{dataset.stream().id}/executions"
+        self.token = _access_token(domo)
+
+    def _send(self, method: str, path: str, body: Any, content_type: str) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": content_type}
+        return _raw(self.domo, method, self.base + path, body, headers)
+
+    def start(self) -> int:
+        status, answer = self._send("POST", "", {}, "application/json")
+        assert status in (200, 201), answer
+        execution: int = answer["id"]
+        return execution
+
+    def part(self, execution: int, part: int, csv: str) -> tuple[int, Any]:
+        return self._send("PUT", f"/{execution}/part/{part}", csv, "text/csv")
+
+    def commit(self, execution: int) -> tuple[int, Any]:
+        return self._send("PUT", f"/{execution}/commit", {}, "application/json")
+
+
+def test_stream_execution_parts_land_in_part_order(
+    dataset: dd.Dataset, domo_emulator: LocalDomo
+) -> None:
+    dataset.upload(pa.table({"id": [-1], "code": ["old"]}))
+    executions = Executions(domo_emulator, dataset)
+    execution = executions.start()
+    assert executions.part(execution, 3, _csv(range(20, 30), "c"))[0] == 200
+    assert executions.part(execution, 1, _csv(range(0, 5), "wrong"))[0] == 200
+    assert executions.part(execution, 2, _csv(range(10, 20), "b"))[0] == 200
+    assert executions.part(execution, 1, _csv(range(0, 10), "a"))[0] == 200
+    status, answer = executions.part(execution, 4, "1,x\nnot a number,y\n")
+    assert status == 400, answer
+    assert executions.commit(execution)[0] == 200
+    # The stream replaces (its default update method) with parts 1-3, part 1 as re-sent.
+    assert _stored(dataset) == _expected(
+        (range(0, 10), "a"), (range(10, 20), "b"), (range(20, 30), "c")
+    )
+    status, answer = executions.part(execution, 5, _csv(range(90, 91), "late"))
+    assert status == 409, answer
+    assert "committed" in json.dumps(answer)
+    assert _stored(dataset)[-1] == (29, "c29")
