@@ -661,21 +661,56 @@ mod tests {
         assert_eq!(UploadMode::parse("REPLACE").unwrap(), UploadMode::Replace);
     }
 
-    #[test]
-    fn parts_start_small_and_double_up_to_part_size() {
-        // 300,000 rows of "1000000\n", 8 bytes each: 2.4 MB of CSV.
+    /// 300,000 rows of "1000000\n" .. "1299999\n": 2.4 MB of CSV.
+    fn numbers() -> UploadSource {
         let values = arrow_array::Int64Array::from_iter_values(1_000_000..1_300_000);
         let batch =
             RecordBatch::try_from_iter([("n", Arc::new(values) as arrow_array::ArrayRef)]).unwrap();
         let reader = arrow_array::RecordBatchIterator::new([Ok(batch.clone())], batch.schema());
+        UploadSource::Batches(Box::new(reader))
+    }
+
+    #[test]
+    fn compressed_parts_hold_every_row_once_in_order() {
+        let (tx, mut rx) = mpsc::channel(64);
+        encode_parts(numbers(), MIN_PART_SIZE, true, &tx);
+        drop(tx);
+        let (mut csv, mut rows, mut numbers) = (Vec::new(), 0, Vec::new());
+        while let Ok(part) = rx.try_recv() {
+            let part = part.unwrap();
+            numbers.push(part.number);
+            rows += part.rows;
+            let mut gz = flate2::read::GzDecoder::new(&part.data[..]);
+            std::io::Read::read_to_end(&mut gz, &mut csv).unwrap();
+        }
+        let expected: String = (1_000_000..1_300_000).map(|n| format!("{n}\n")).collect();
+        assert_eq!(rows, 300_000);
+        assert!(csv == expected.as_bytes(), "the parts' CSV differs");
+        assert_eq!(numbers, (1..=numbers.len() as u64).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn encoding_stops_when_the_sender_is_gone() {
+        for gzip in [false, true] {
+            let (tx, mut rx) = mpsc::channel(1);
+            let (done, ended) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                encode_parts(numbers(), MIN_PART_SIZE, gzip, &tx);
+                done.send(()).unwrap();
+            });
+            rx.blocking_recv().unwrap().unwrap();
+            drop(rx);
+            // The encoder ends at its next send instead of waiting for a receiver.
+            let waited = ended.recv_timeout(std::time::Duration::from_secs(30));
+            assert!(waited.is_ok(), "the encoder went on (gzip: {gzip})");
+        }
+    }
+
+    #[test]
+    fn parts_start_small_and_double_up_to_part_size() {
         let part_size = 1 << 20;
         let (tx, mut rx) = mpsc::channel(64);
-        encode_parts(
-            UploadSource::Batches(Box::new(reader)),
-            part_size,
-            false,
-            &tx,
-        );
+        encode_parts(numbers(), part_size, false, &tx);
         drop(tx);
         let mut sizes = Vec::new();
         while let Ok(part) = rx.try_recv() {
