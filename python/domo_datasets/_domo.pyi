@@ -700,11 +700,12 @@ class Dataset:
         ValueError naming the column and row, and nothing is committed.
 
         A ``pandas.DataFrame`` is read as it is encoded: numpy and Arrow-backed columns
-        as they are, columns of Python objects a slice of rows at a time. A write to the
-        frame during the upload is not sent under copy-on-write (always in pandas 3);
-        under pandas 2 without it, do not write to the frame until the upload returns. A column of
-        ``decimal.Decimal`` is sent as ``decimal128(38, 10)``, DECIMAL's type (a value
-        with more places is rounded half away from zero, as Domo stores it); an object
+        as they are, columns of Python objects a slice of rows at a time. Under
+        copy-on-write (always in pandas 3) a write to the frame during the upload is not
+        sent; under pandas 2 without it, do not write to the frame until the upload
+        returns. A column of ``decimal.Decimal`` is sent as ``decimal128(38, 10)``,
+        DECIMAL's type (a value with more places is rounded half away from zero, as Domo
+        stores it); an object
         value that cannot be converted fails the upload with a ValueError naming the
         column and rows, and nothing is committed.
 
